@@ -1,0 +1,62 @@
+/**
+ * evsm-lab command line. Verbs:
+ *   run [--target embedded|containers|hardware] [--grep TEXT] [--lab FILE]   run the scenario catalog
+ *   emulator --port P --data DIR [--name NAME] [--mgmt-port Q]             run one EVSM emulator
+ *   report | doctor                                                        see docs/cli.md
+ */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TARGETS = ['embedded', 'containers', 'hardware'] as const;
+
+function usage(message?: string): never {
+  if (message) console.error(`evsm-lab: ${message}`);
+  console.error('usage: evsm-lab run [--target embedded|containers|hardware] [--grep TEXT] [--lab FILE]');
+  console.error('       evsm-lab emulator --port P --data DIR [--name NAME] [--mgmt-port Q]');
+  process.exit(2);
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) usage(`${name} needs a value`);
+  args.splice(i, 2);
+  return v;
+}
+
+function run(args: string[]): number {
+  const target = option(args, '--target') ?? 'embedded';
+  if (!(TARGETS as readonly string[]).includes(target)) usage(`unknown target "${target}": choose one of ${TARGETS.join(', ')}`);
+  const grep = option(args, '--grep');
+  const lab = option(args, '--lab');
+  const require = createRequire(import.meta.url);
+  const cli = join(dirname(require.resolve('@playwright/test/package.json')), 'cli.js');
+  const pwArgs = ['test', '--project', target, ...(grep ? ['--grep', grep] : []), ...args];
+  const env = { ...process.env, ...(lab ? { EVSM_LAB_FILE: lab } : {}) };
+  const r = spawnSync(process.execPath, [cli, ...pwArgs], { stdio: 'inherit', cwd: root, env });
+  return r.status ?? 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case 'run':
+      return run(rest);
+    case 'emulator': {
+      const { main: emulatorMain } = await import('../../emulators/evsm/cli.ts');
+      return emulatorMain(rest);
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+      return usage();
+    default:
+      return usage(`unknown verb "${verb}"`);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

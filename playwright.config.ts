@@ -1,0 +1,26 @@
+import { defineConfig } from '@playwright/test';
+
+/**
+ * One runner for everything. Projects:
+ *  - unit:       module tests in test/ (crypto, emulator, tokens, client, harness pieces)
+ *  - embedded:   the scenario catalog on emulator processes and virtual UKEYs (default target)
+ *  - containers: the catalog on emulator containers and SoftHSM2 tokens
+ *  - hardware:   the catalog on real devices named in a lab file (or the rehearsal lab file)
+ * A target whose system part is missing skips its tests with a one-line reason.
+ */
+const outputRoot = process.env.EVSM_LAB_OUTPUT ?? 'lab-output';
+
+export default defineConfig({
+  timeout: 120_000,
+  fullyParallel: false,
+  workers: process.env.CI ? 2 : undefined,
+  forbidOnly: !!process.env.CI,
+  outputDir: `${outputRoot}/test-results`,
+  reporter: [['list'], ['json', { outputFile: `${outputRoot}/results.json` }]],
+  projects: [
+    { name: 'unit', testDir: 'test', testMatch: /.*\.test\.ts$/ },
+    { name: 'embedded', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'embedded' } },
+    { name: 'containers', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'containers' } },
+    { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' } },
+  ],
+});
