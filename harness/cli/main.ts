@@ -50,6 +50,14 @@ async function main(argv: string[]): Promise<number> {
       const { main: emulatorMain } = await import('../../emulators/evsm/cli.ts');
       return emulatorMain(rest);
     }
+    case 'report': {
+      const { main: reportMain } = await import('./report.ts');
+      return reportMain(rest);
+    }
+    case 'doctor': {
+      const { main: doctorMain } = await import('./doctor.ts');
+      return doctorMain(rest);
+    }
     case undefined:
     case '--help':
     case '-h':

@@ -1,0 +1,5 @@
+/** Placeholder until the doctor verb lands (issue 6): says so instead of failing obscurely. */
+export async function main(_args: string[]): Promise<number> {
+  console.error('evsm-lab doctor: not built yet');
+  return 1;
+}
