@@ -1,0 +1,45 @@
+/**
+ * Public API of the EVSM client. Applications and the harness import from here only.
+ *
+ *   const client = await EvsmClient.open('./cacipher.ini');         // or a '{[HOST1];…}' string
+ *   const echoed = await client.echo('hello');
+ *   client.close();
+ */
+export { EvsmClient, type ClientOptions, type HostStatus } from './client.ts';
+export {
+  loadCacipher,
+  loadCacipherFile,
+  parseCacipherString,
+  parseCacipherText,
+  formatWarning,
+  type ParseOptions,
+} from './config/parse.ts';
+export {
+  HSM_MODELS,
+  LOG_CATEGORIES,
+  type CacipherConfig,
+  type ConfigWarning,
+  type HostConfig,
+  type HsmModel,
+  type LogCategory,
+  type LoggerConfig,
+  type ParsedCacipher,
+  type SocketProtocol,
+  type TlsConfig,
+} from './config/types.ts';
+export {
+  EvsmError,
+  CacipherConfigError,
+  EvsmCommandError,
+  EvsmProtocolError,
+  EvsmHostError,
+  EvsmUnavailableError,
+  EvsmNotRetriedError,
+  EvsmClosedError,
+  type ConfigLocation,
+  type HostFailureReason,
+} from './errors.ts';
+export type { FailoverPolicy, WireCommand, DispatchOptions } from './failover.ts';
+export type { HostState } from './pool/host-pool.ts';
+export type { LogRecord, LogSink } from './log/logger.ts';
+export { redactText } from './log/redact.ts';

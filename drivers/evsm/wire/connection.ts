@@ -1,0 +1,213 @@
+/**
+ * One socket to one device (TCP or TLSv1.2), carrying one request at a time. Why one at a time:
+ * Racal-style devices answer in order per connection, and a strict request/answer rhythm plus a
+ * unique echoed header per request means a late answer can never be taken for another request's.
+ * After a read timeout the socket is destroyed, for the same reason.
+ */
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { EvsmHostError, EvsmProtocolError, type HostFailureReason } from '../errors.ts';
+import type { HostConfig } from '../config/types.ts';
+import { encodeFrame, FrameReader } from './frame.ts';
+
+export interface ConnectTarget {
+  /** `HOSTn host:port`, used in every message about this connection. */
+  label: string;
+  host: string;
+  port: number;
+  socketProtocol: HostConfig['socketProtocol'];
+  tls?: HostConfig['tls'];
+  /** Length of the message header the device echoes (docs/host-protocol.md; default 4). */
+  headerLength: number;
+}
+
+interface Pending {
+  header: string;
+  resolve: (body: Buffer) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  sent: boolean;
+}
+
+/** Maps a socket error to the failure kinds the pool and failover reason about. */
+export function classifySocketError(err: NodeJS.ErrnoException): HostFailureReason {
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'reset';
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return 'tls';
+  return 'reset';
+}
+
+function tlsOptions(target: ConnectTarget): ConnectionOptions {
+  const t = target.tls ?? {};
+  const isIp = /^[\d.]+$|:/.test(target.host);
+  return {
+    host: target.host,
+    port: target.port,
+    minVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.2',
+    ca: t.caFile ? readFileSync(t.caFile) : undefined,
+    cert: t.certFile ? readFileSync(t.certFile) : undefined,
+    key: t.keyFile ? readFileSync(t.keyFile) : undefined,
+    // SNI may not carry an IP; the certificate is then checked against serverName or the IP.
+    servername: t.serverName ?? (isIp ? undefined : target.host),
+    checkServerIdentity: t.serverName
+      ? (_host, cert) => (cert.subjectaltname?.includes(`DNS:${t.serverName}`) || cert.subject?.CN === t.serverName
+          ? undefined
+          : new Error(`certificate does not name ${t.serverName}`))
+      : undefined,
+  };
+}
+
+export class HostConnection {
+  private readonly reader = new FrameReader();
+  private pending: Pending | undefined;
+  private closed = false;
+  private nextHeader = 0;
+  private readonly closeListeners: Array<(err: EvsmHostError) => void> = [];
+
+  private constructor(
+    readonly target: ConnectTarget,
+    private readonly socket: Socket,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.fail(new EvsmHostError(target.label, classifySocketError(err), this.pending?.sent ?? false, err.message, err)),
+    );
+    socket.on('close', () =>
+      this.fail(new EvsmHostError(target.label, 'closed', this.pending?.sent ?? false, 'connection closed by the device')),
+    );
+  }
+
+  /** Opens a connection within `timeoutMs`; rejects with an EvsmHostError (refused, timeout, tls). */
+  static open(target: ConnectTarget, timeoutMs: number): Promise<HostConnection> {
+    return new Promise((resolve, reject) => {
+      const secure = target.socketProtocol === 'TLSv1.2';
+      let tlsOpts: ConnectionOptions | undefined;
+      try {
+        tlsOpts = secure ? tlsOptions(target) : undefined;
+      } catch (err) {
+        reject(new EvsmHostError(target.label, 'tls', false, `cannot read TLS files: ${(err as Error).message}`, err));
+        return;
+      }
+      const socket = tlsOpts ? tlsConnect(tlsOpts) : tcpConnect({ host: target.host, port: target.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new EvsmHostError(target.label, 'connect-timeout', false, `no connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onError = (err: NodeJS.ErrnoException): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(new EvsmHostError(target.label, classifySocketError(err), false, err.message, err));
+      };
+      socket.once('error', onError);
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(new HostConnection(target, socket));
+      });
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
+  onClose(listener: (err: EvsmHostError) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /**
+   * Sends one message (command code + fields, without header) and resolves with the answer after
+   * the echoed header. Rejects with EvsmHostError on timeout or loss, EvsmProtocolError on a
+   * mismatched header.
+   */
+  request(message: Buffer, readTimeoutMs: number): Promise<Buffer> {
+    if (this.closed) {
+      return Promise.reject(new EvsmHostError(this.target.label, 'closed', false, 'connection already closed'));
+    }
+    if (this.pending) {
+      return Promise.reject(new Error('HostConnection.request while another request is pending (pool bug)'));
+    }
+    const header = this.makeHeader();
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new EvsmHostError(this.target.label, 'read-timeout', true, `no answer within ${readTimeoutMs} ms`));
+      }, readTimeoutMs);
+      this.pending = { header, resolve, reject, timer, sent: false };
+      const frame = encodeFrame(Buffer.concat([Buffer.from(header, 'latin1'), message]));
+      // "sent" is set when the bytes are handed to the socket: from then on the device may act.
+      this.pending.sent = true;
+      this.socket.write(frame);
+    });
+  }
+
+  close(): void {
+    this.fail(new EvsmHostError(this.target.label, 'client-closed', this.pending?.sent ?? false, 'closed by the client'));
+  }
+
+  /** Headers cycle through 0000…9999 (for length 4): unique among any answers still on the wire. */
+  private makeHeader(): string {
+    const width = this.target.headerLength;
+    const modulo = 10 ** Math.min(width, 9);
+    const value = this.nextHeader;
+    this.nextHeader = (this.nextHeader + 1) % modulo;
+    return String(value).padStart(width, '0').slice(-width);
+  }
+
+  private onData(chunk: Buffer): void {
+    let messages: Buffer[];
+    try {
+      messages = this.reader.push(chunk);
+    } catch (err) {
+      this.fail(new EvsmHostError(this.target.label, 'reset', true, (err as Error).message));
+      return;
+    }
+    for (const message of messages) {
+      const p = this.pending;
+      if (!p) {
+        // An answer nobody waits for means the stream is out of step: never guess, start afresh.
+        this.fail(new EvsmHostError(this.target.label, 'reset', false, 'unsolicited answer from the device'));
+        return;
+      }
+      const header = message.subarray(0, this.target.headerLength).toString('latin1');
+      if (header !== p.header) {
+        // The caller learns the protocol fault; the pool learns the socket is gone.
+        this.pending = undefined;
+        clearTimeout(p.timer);
+        p.reject(
+          new EvsmProtocolError(`${this.target.label}: answer header "${header}" does not echo request header "${p.header}"`),
+        );
+        this.fail(new EvsmHostError(this.target.label, 'reset', true, 'answer header mismatch; connection dropped'));
+        return;
+      }
+      this.pending = undefined;
+      clearTimeout(p.timer);
+      p.resolve(message.subarray(this.target.headerLength));
+    }
+  }
+
+  private fail(err: EvsmHostError): void {
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    if (!this.closed) {
+      this.destroy();
+      for (const l of this.closeListeners) l(err);
+    }
+  }
+
+  private destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+}
