@@ -1,0 +1,127 @@
+/**
+ * `evsm-lab report`: builds the Allure HTML and the certification report (HTML + PDF) from
+ * one run's output, each part on its own, so a missing Java or Chromium costs only its part.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hex } from '../emulators/crypto/index.ts';
+import { generateAllure, JAVA_MISSING, javaVersion, stageResults, writeAllureMetadata } from './allure.ts';
+import type { Json } from './canonical.ts';
+import { buildCertification, type CertificationData } from './certification/model.ts';
+import { renderCertification } from './certification/render.ts';
+import { chromiumMissing, printPdf } from './chromium.ts';
+import { readResults } from './playwright-results.ts';
+import { reportPaths, type ReportPaths } from './paths.ts';
+import { Redactor, secretsFromEnv } from './redact.ts';
+import { keyFingerprint, makeSeal, readPrivateKey } from './seal.ts';
+import { softwareVersions } from './versions.ts';
+
+export type BuildOptions = {
+  /** Run output root holding results.json and allure-results/ (default: EVSM_LAB_OUTPUT or lab-output). */
+  results?: string;
+  /** Where reports go (default: the run output root). */
+  out?: string;
+  /** Lab signing key: a file path, or `env:NAME`. */
+  signKey?: string;
+  labName?: string;
+  only?: 'allure' | 'certification';
+  now?: Date;
+  env?: NodeJS.ProcessEnv;
+  /** Extra secret literals to redact (tests plant these). */
+  secrets?: string[];
+};
+
+export type PartOutcome = { part: 'allure' | 'certification' | 'pdf'; ok: boolean; path?: string; message: string };
+
+function environmentProps(data: CertificationData | undefined, targets: string[], lab: string, versions: { [k: string]: string }): [string, string][] {
+  const props: [string, string][] = [['lab', lab], ['target', (data?.targets.length ? data.targets : targets).join(', ') || 'unknown']];
+  const multi = new Set(data?.devices.map((d) => d.target)).size > 1;
+  for (const d of data?.devices ?? []) {
+    props.push([`device.${multi ? `${d.target}.` : ''}${d.name || d.serial}`, [d.model, d.serial, d.address && `(${d.address})`].filter(Boolean).join(' ')]);
+  }
+  const tokens = [...new Set((data?.tokens ?? []).map((t) => (t.role ? `${t.serial} (${t.role})` : t.serial)))];
+  if (tokens.length) props.push(['tokens', tokens.join(', ')]);
+  for (const [k, v] of Object.entries(versions)) props.push([k, v]);
+  return props;
+}
+
+async function buildCertificationPart(paths: ReportPaths, o: BuildOptions, redactor: Redactor, privateKey: Buffer | undefined, data: CertificationData): Promise<PartOutcome[]> {
+  const env = o.env ?? process.env;
+  const seal = makeSeal(data as unknown as Json, privateKey);
+  const html = renderCertification(data, seal);
+  if (redactor.leaks(html)) {
+    // Should not happen (every string went through the redactor); refuse rather than publish.
+    return [{ part: 'certification', ok: false, message: 'refused: a secret survived redaction; report not written' }];
+  }
+  mkdirSync(paths.certification, { recursive: true });
+  const htmlFile = join(paths.certification, 'certification.html');
+  writeFileSync(htmlFile, html);
+  const signed = seal.signature ? `signed with key ${keyFingerprint(Buffer.from(seal.signature.publicKey, 'hex'))}` : 'not signed';
+  const out: PartOutcome[] = [{ part: 'certification', ok: true, path: htmlFile, message: `SM3 ${seal.digest}, ${signed}` }];
+  const missing = chromiumMissing(env);
+  if (missing) return [...out, { part: 'pdf', ok: false, message: missing }];
+  const pdfFile = join(paths.certification, 'certification.pdf');
+  try {
+    await printPdf(html, pdfFile, `${data.lab} · SM3 ${seal.digest}`, env);
+    out.push({ part: 'pdf', ok: true, path: pdfFile, message: 'printed with Chromium' });
+  } catch (e) {
+    out.push({ part: 'pdf', ok: false, message: `Chromium could not print the PDF: ${(e as Error).message.split('\n')[0]}` });
+  }
+  return out;
+}
+
+function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor, data: CertificationData | undefined, lab: string, issued: Date, versions: { [k: string]: string }): PartOutcome {
+  const env = o.env ?? process.env;
+  if (!existsSync(paths.allureResults)) {
+    return { part: 'allure', ok: false, message: `no Allure results at ${paths.allureResults}: add the allure-playwright reporter to the run (docs/reports.md)` };
+  }
+  const java = javaVersion(env);
+  if (!java) return { part: 'allure', ok: false, message: JAVA_MISSING };
+  // Redacted copy of the results, in a private temporary directory that is removed afterwards.
+  const stage = mkdtempSync(join(tmpdir(), 'evsm-lab-allure-'));
+  let targets: string[];
+  try {
+    targets = stageResults(paths.allureResults, stage, redactor);
+    writeAllureMetadata(stage, [...environmentProps(data, targets, lab, versions), ['java', java]], lab, issued);
+    const failure = generateAllure(stage, paths.allureReport, `evsm-lab — ${lab}`, env);
+    if (failure) return { part: 'allure', ok: false, message: failure };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+  return { part: 'allure', ok: true, path: join(paths.allureReport, 'index.html'), message: `targets ${targets.join(', ') || 'none'}` };
+}
+
+export async function buildReports(o: BuildOptions = {}): Promise<PartOutcome[]> {
+  const env = o.env ?? process.env;
+  const paths = reportPaths({ results: o.results, out: o.out }, env);
+  const issued = o.now ?? new Date();
+  const lab = o.labName ?? env.EVSM_LAB_NAME ?? 'evsm-lab';
+  const versions = softwareVersions();
+  const outcomes: PartOutcome[] = [];
+
+  let privateKey: Buffer | undefined;
+  const secrets = [...secretsFromEnv(env), ...(o.secrets ?? [])];
+  if (o.signKey) {
+    privateKey = readPrivateKey(o.signKey, env);
+    // The signing key itself is a secret that must not appear in any report.
+    secrets.push(hex(privateKey));
+  }
+  const redactor = new Redactor(secrets);
+
+  let data: CertificationData | undefined;
+  let resultsError: string | undefined;
+  try {
+    data = buildCertification(readResults(paths.resultsJson), { lab, issued, versions, redactor });
+  } catch (e) {
+    resultsError = (e as Error).message;
+  }
+
+  if (o.only !== 'certification') outcomes.push(buildAllurePart(paths, o, redactor, data, lab, issued, versions));
+  if (o.only !== 'allure') {
+    if (data) outcomes.push(...(await buildCertificationPart(paths, o, redactor, privateKey, data)));
+    else outcomes.push({ part: 'certification', ok: false, message: resultsError ?? 'no results' });
+  }
+  privateKey?.fill(0);
+  return outcomes;
+}

@@ -1,0 +1,145 @@
+/**
+ * The certification data: everything the certification page shows, as one JSON value. The
+ * page is rendered from it alone, its canonical form is what the SM3 digest covers, and the
+ * page embeds it so `report verify` can recompute both (docs/reports.md).
+ */
+import type { Json } from '../canonical.ts';
+import { loadEvidence, isPlaywrightDiagnostic, type Evidence } from '../evidence.ts';
+import type { RunResults, RunStatus, TestRun } from '../playwright-results.ts';
+import type { Redactor } from '../redact.ts';
+
+export const CERT_FORMAT = 'evsm-lab/certification/1';
+
+export type DeviceRow = { target: string; name: string; model: string; serial: string; address: string };
+export type TokenRow = { target: string; serial: string; role: string };
+export type EvidenceRow = { name: string; contentType: string; kind: string; sm3: string; value?: Json; missing?: string };
+export type ScenarioRun = {
+  id: string;
+  title: string;
+  target: string;
+  status: RunStatus;
+  durationMs: number;
+  reason?: string;
+  failedStep?: string;
+  steps: string[];
+  evidence: EvidenceRow[];
+};
+
+export type CertificationData = {
+  format: string;
+  lab: string;
+  /** When the report was made (ISO 8601, UTC). */
+  issued: string;
+  run: { startTime: string; durationMs: number };
+  versions: { [name: string]: string };
+  targets: string[];
+  devices: DeviceRow[];
+  tokens: TokenRow[];
+  runs: ScenarioRun[];
+  /** Tests in results.json whose title has no scenario id (module tests); counted, not certified. */
+  otherTests: number;
+  /** Errors outside any test, redacted. */
+  globalErrors: string[];
+};
+
+/** Catalog order: KS, DMK, EXT, HA first, then any other prefix alphabetically; numbers numerically. */
+const PREFIX_ORDER = ['KS', 'DMK', 'EXT', 'HA'];
+export function compareIds(a: string, b: string): number {
+  const [pa, na] = a.split('-');
+  const [pb, nb] = b.split('-');
+  const ra = PREFIX_ORDER.indexOf(pa);
+  const rb = PREFIX_ORDER.indexOf(pb);
+  if (pa !== pb) return (ra < 0 ? 99 : ra) - (rb < 0 ? 99 : rb) || pa.localeCompare(pb);
+  return Number(na) - Number(nb);
+}
+
+export function str(v: Json | undefined): string {
+  return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+export function objects(v: Json | undefined): { [k: string]: Json | undefined }[] {
+  if (Array.isArray(v)) return v.filter((x): x is { [k: string]: Json | undefined } => !!x && typeof x === 'object' && !Array.isArray(x));
+  if (v && typeof v === 'object') {
+    // Either one record, or a map name → record ({A: {...}, B: {...}}).
+    const values = Object.values(v);
+    if (values.length && values.every((x) => x && typeof x === 'object' && !Array.isArray(x))) {
+      return Object.entries(v).map(([k, x]) => ({ name: k, ...(x as { [k: string]: Json | undefined }) }));
+    }
+    return [v];
+  }
+  return [];
+}
+
+function devicesFrom(target: string, e: Evidence): DeviceRow[] {
+  return objects(e.value).map((d) => ({
+    target,
+    name: str(d.name ?? d.id ?? d.label),
+    model: str(d.model ?? d.hsmModel),
+    serial: str(d.serial ?? d.serialNumber),
+    address: d.host !== undefined ? `${str(d.host)}${d.port !== undefined ? `:${str(d.port)}` : ''}` : str(d.address),
+  }));
+}
+
+function tokensFrom(target: string, e: Evidence): TokenRow[] {
+  if (Array.isArray(e.value) && e.value.every((x) => typeof x === 'string')) {
+    return e.value.map((s) => ({ target, serial: str(s), role: '' }));
+  }
+  return objects(e.value).map((t) => ({ target, serial: str(t.serial ?? t.serialNumber ?? t.id), role: str(t.role ?? t.label ?? t.use) }));
+}
+
+function uniqueBy<T>(rows: T[], key: (t: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const r of rows) if (!seen.has(key(r))) seen.set(key(r), r);
+  return [...seen.values()];
+}
+
+export interface BuildOptions {
+  lab: string;
+  issued: Date;
+  versions: { [name: string]: string };
+  redactor: Redactor;
+}
+
+function scenarioRun(t: TestRun & { id: string }, redactor: Redactor): ScenarioRun {
+  const evidence = t.attachments.filter((a) => !isPlaywrightDiagnostic(a)).map((a) => loadEvidence(a, redactor));
+  return {
+    id: t.id,
+    title: redactor.text(t.title),
+    target: t.project,
+    status: t.status,
+    durationMs: t.durationMs,
+    reason: t.reason === undefined ? undefined : redactor.text(t.reason),
+    failedStep: t.failedStep === undefined ? undefined : redactor.text(t.failedStep),
+    steps: t.steps.map((s) => redactor.text(s)),
+    evidence: evidence.map((e) => ({ name: e.name, contentType: e.contentType, kind: e.kind, sm3: e.sm3 ?? '', value: e.value, missing: e.missing })),
+  };
+}
+
+export function buildCertification(results: RunResults, opts: BuildOptions): CertificationData {
+  const catalog = results.tests.filter((t): t is TestRun & { id: string } => t.id !== undefined);
+  const runs = catalog
+    .map((t) => scenarioRun(t, opts.redactor))
+    .sort((a, b) => compareIds(a.id, b.id) || a.title.localeCompare(b.title) || a.target.localeCompare(b.target));
+  const devices: DeviceRow[] = [];
+  const tokens: TokenRow[] = [];
+  for (const r of runs) {
+    for (const e of r.evidence) {
+      const ev = { ...e, kind: e.kind as Evidence['kind'], value: e.value };
+      if (e.kind === 'devices') devices.push(...devicesFrom(r.target, ev));
+      if (e.kind === 'tokens') tokens.push(...tokensFrom(r.target, ev));
+    }
+  }
+  return {
+    format: CERT_FORMAT,
+    lab: opts.lab,
+    issued: opts.issued.toISOString(),
+    run: { startTime: results.startTime, durationMs: results.durationMs },
+    versions: opts.versions,
+    targets: [...new Set(runs.map((r) => r.target))].sort(),
+    devices: uniqueBy(devices, (d) => `${d.target}|${d.name}|${d.serial}`).sort((a, b) => a.target.localeCompare(b.target) || a.name.localeCompare(b.name)),
+    tokens: uniqueBy(tokens, (t) => `${t.target}|${t.serial}`).sort((a, b) => a.target.localeCompare(b.target) || a.serial.localeCompare(b.serial)),
+    runs,
+    otherTests: results.tests.length - catalog.length,
+    globalErrors: results.globalErrors.map((e) => opts.redactor.text(e)),
+  };
+}
