@@ -1,5 +1,93 @@
-/** Placeholder until the doctor verb lands (issue 6): says so instead of failing obscurely. */
-export async function main(_args: string[]): Promise<number> {
-  console.error('evsm-lab doctor: not built yet');
-  return 1;
+/**
+ * `evsm-lab doctor [--target embedded|containers|hardware|reports] [--lab FILE]`: checks each
+ * target's prerequisites and says exactly what to install or fix. Exit status 0 when every
+ * target asked for (default: embedded) is ready, 1 otherwise.
+ */
+import { existsSync } from 'node:fs';
+import {
+  checkChromium,
+  checkDocker,
+  checkEmulatorProgram,
+  checkJava,
+  checkNode,
+  checkPkcs11Module,
+  checkSofthsm,
+  checkUsb,
+  SOFTHSM2_MODULE,
+  type CheckResult,
+} from '../system/checks.ts';
+import { loadLabFile } from '../lab/lab-file.ts';
+
+const SECTIONS = ['embedded', 'containers', 'hardware', 'reports'] as const;
+type Section = (typeof SECTIONS)[number];
+
+async function checksFor(section: Section, labPath: string | undefined): Promise<CheckResult[]> {
+  switch (section) {
+    case 'embedded':
+      return [checkNode(), checkEmulatorProgram()];
+    case 'containers': {
+      const softhsm = await checkSofthsm();
+      return [await checkDocker(), softhsm, softhsm.ok ? checkPkcs11Module(SOFTHSM2_MODULE) : { name: `PKCS#11 module ${SOFTHSM2_MODULE}`, ok: false, detail: 'not checked (SoftHSM2 missing)', fix: softhsm.fix }];
+    }
+    case 'hardware': {
+      if (!labPath) return [{ name: 'lab file', ok: false, detail: 'none given', fix: 'pass --lab FILE or set EVSM_LAB_FILE (lab/rehearsal.json rehearses the bench on emulators)' }];
+      if (!existsSync(labPath)) return [{ name: 'lab file', ok: false, detail: `${labPath} not found`, fix: 'check the path' }];
+      let lab;
+      try {
+        lab = loadLabFile(labPath);
+      } catch (e) {
+        return [{ name: 'lab file', ok: false, detail: (e as Error).message, fix: 'see docs/lab-file.md' }];
+      }
+      const out: CheckResult[] = [{ name: 'lab file', ok: true, detail: `${lab.lab}: devices ${lab.devices.map((d) => `${d.name}=${d.host.host}:${d.host.port}`).join(' ')}` }];
+      out.push(checkPkcs11Module(lab.pkcs11Module));
+      if (lab.rehearsal) {
+        out.push(checkEmulatorProgram());
+        out.push({ name: 'USB access', ok: true, detail: 'not needed: rehearsal answers token prompts from the SoftHSM2 pool' });
+      } else {
+        const usb = await checkUsb();
+        out.push(usb);
+        for (const which of ['user', 'so'] as const) {
+          const v = lab.pinEnv[which];
+          out.push(process.env[v] ? { name: `PIN variable ${v}`, ok: true, detail: 'set' } : { name: `PIN variable ${v}`, ok: false, detail: 'not set', fix: `export ${v}=… before the run (PINs never go in files)` });
+        }
+      }
+      return out;
+    }
+    case 'reports':
+      return [await checkJava(), await checkChromium()];
+  }
+}
+
+export async function main(args: string[]): Promise<number> {
+  const targets: Section[] = [];
+  let labPath = process.env.EVSM_LAB_FILE;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--target') {
+      const t = args[++i];
+      if (!(SECTIONS as readonly string[]).includes(t ?? '')) {
+        console.error(`evsm-lab doctor: --target is one of ${SECTIONS.join(', ')}`);
+        return 2;
+      }
+      targets.push(t as Section);
+    } else if (a === '--lab') {
+      labPath = args[++i];
+    } else {
+      console.error('usage: evsm-lab doctor [--target embedded|containers|hardware|reports]... [--lab FILE]');
+      return 2;
+    }
+  }
+  const required = new Set<Section>(targets.length ? targets : ['embedded']);
+  let failed = false;
+  for (const section of SECTIONS) {
+    const results = await checksFor(section, labPath);
+    const ready = results.every((r) => r.ok);
+    console.log(`${section}: ${ready ? 'ready' : 'NOT ready'}${required.has(section) ? '' : ' (not required for this run)'}`);
+    for (const r of results) {
+      console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
+      if (!r.ok && r.fix) console.log(`       fix: ${r.fix}`);
+    }
+    if (!ready && required.has(section)) failed = true;
+  }
+  return failed ? 1 : 0;
 }

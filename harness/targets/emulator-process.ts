@@ -1,0 +1,143 @@
+/**
+ * Runs one EVSM emulator as a child process (the `embedded` target, and the bench rehearsal's
+ * "hardware" devices). The program's contract (issue 3): it prints exactly one stdout line
+ * `evsm-emulator ready name=<NAME> port=<P> mgmt-port=<Q> tls-port=<T or -> pid=<PID>` and
+ * stops on SIGTERM. Only 127.0.0.1 is ever used.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const EMULATOR_PROGRAM = join(root, 'emulators', 'evsm', 'program.ts');
+
+export interface ReadyLine {
+  name: string;
+  port: number;
+  mgmtPort: number;
+  tlsPort: number | undefined;
+  pid: number;
+}
+
+/** Parses the ready line; undefined when `line` is not one. */
+export function parseReadyLine(line: string): ReadyLine | undefined {
+  const m = /^evsm-emulator ready name=(\S+) port=(\d+) mgmt-port=(\d+) tls-port=(\d+|-) pid=(\d+)\s*$/.exec(line.trim());
+  if (!m) return undefined;
+  return { name: m[1], port: Number(m[2]), mgmtPort: Number(m[3]), tlsPort: m[4] === '-' ? undefined : Number(m[4]), pid: Number(m[5]) };
+}
+
+export interface EmulatorOptions {
+  name: string;
+  dataDir: string;
+  /** 0 = any free port (the default); a restart passes the old ports so clients find it again. */
+  port?: number;
+  mgmtPort?: number;
+  extraArgs?: string[];
+  /** Milliseconds to wait for the ready line. */
+  readyTimeout?: number;
+}
+
+export class EmulatorProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  ready!: ReadyLine;
+
+  private constructor(readonly options: EmulatorOptions) {}
+
+  static async start(options: EmulatorOptions): Promise<EmulatorProcess> {
+    const p = new EmulatorProcess(options);
+    await p.launch(options.port ?? 0, options.mgmtPort ?? 0);
+    return p;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private launch(port: number, mgmtPort: number): Promise<void> {
+    const require = createRequire(import.meta.url);
+    const args = [
+      '--import',
+      require.resolve('tsx'),
+      EMULATOR_PROGRAM,
+      '--port',
+      String(port),
+      '--mgmt-port',
+      String(mgmtPort),
+      '--data',
+      this.options.dataDir,
+      '--name',
+      this.options.name,
+      ...(this.options.extraArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => {
+      // Keep only the tail: enough to explain a failed start, bounded for long runs.
+      stderr = (stderr + d).slice(-4000);
+    });
+    return new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`emulator ${this.options.name}: no ready line within ${this.options.readyTimeout ?? 20000} ms${tail(stderr)}`));
+      }, this.options.readyTimeout ?? 20_000);
+      child.stdout!.setEncoding('utf8');
+      const onData = (d: string) => {
+        out += d;
+        const nl = out.indexOf('\n');
+        if (nl < 0) return;
+        const ready = parseReadyLine(out.slice(0, nl));
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        // Drain the rest so a chatty emulator never blocks on a full pipe.
+        child.stdout!.resume();
+        if (!ready) {
+          child.kill('SIGKILL');
+          reject(new Error(`emulator ${this.options.name}: unexpected first line ${JSON.stringify(out.slice(0, nl))}${tail(stderr)}`));
+          return;
+        }
+        this.ready = ready;
+        resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`emulator ${this.options.name} exited before ready (code ${code}, signal ${signal})${tail(stderr)}`));
+      });
+    });
+  }
+
+  /** SIGKILL: a crash, as HA scenarios need. Resolves when the process is gone. */
+  async kill(): Promise<void> {
+    if (this.running) this.child!.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.running) return this.exited;
+    this.child!.kill('SIGTERM');
+    const t = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  /** Starts again on the same ports and data directory (the device "rebooted"). */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch(this.ready.port, this.ready.mgmtPort);
+  }
+}
+
+function tail(stderr: string): string {
+  const t = stderr.trim().split('\n').slice(-5).join('\n');
+  return t ? `\n${t}` : '';
+}

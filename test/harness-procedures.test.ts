@@ -1,0 +1,27 @@
+import { test, expect } from '@playwright/test';
+import { PROCEDURES, backupExport, stepOf } from '../harness/procedures/index.ts';
+
+test('every seed procedure is data with stable, unique, prefixed step ids', () => {
+  expect(PROCEDURES.map((p) => p.id)).toEqual(['backup-export', 'restore-import', 'original-init', 'recovery-init', 'dmk-kcv', 'export-components']);
+  const ids = PROCEDURES.flatMap((p) => p.steps.map((s) => s.id));
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const p of PROCEDURES) {
+    expect(p.steps.length).toBeGreaterThan(0);
+    for (const s of p.steps) {
+      expect(s.id).toMatch(new RegExp(`^${p.id}\\.[a-z0-9-]+$`));
+      // Both languages present; the Chinese text is the seed's, so it carries CJK characters.
+      expect(s.text.zh).toMatch(/[\u4e00-\u9fff]/);
+      expect(s.text.en.length).toBeGreaterThan(10);
+      expect(['device', 'token', 'operator']).toContain(s.kind);
+    }
+  }
+});
+
+test('the step ids the issue names exist', () => {
+  expect(stepOf(backupExport, 'choose-keys').id).toBe('backup-export.choose-keys');
+  expect(() => stepOf(backupExport, 'no-such-step')).toThrow(/backup-export has no step backup-export.no-such-step/);
+});
+
+test('no procedure text carries a PIN', () => {
+  for (const p of PROCEDURES) for (const s of p.steps) expect(`${s.text.zh} ${s.text.en}`).not.toMatch(/\d{6,}/);
+});
