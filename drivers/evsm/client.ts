@@ -132,6 +132,11 @@ export class EvsmClient {
     }
   }
 
+  /** B2: the device sends `data` back. Safe to repeat; the cheapest liveness check. */
+  echo(data: string, options?: DispatchOptions): Promise<string> {
+    return this.execute(echoCommand(data), options);
+  }
+
   /** Each host's state as the client sees it. */
   hosts(): HostStatus[] {
     return this.pools.map((p) => {
