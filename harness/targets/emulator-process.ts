@@ -8,24 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseReadyLine, type ReadyLine } from '../../drivers/evsm/container/ready-line.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EMULATOR_PROGRAM = join(root, 'emulators', 'evsm', 'program.ts');
 
-export interface ReadyLine {
-  name: string;
-  port: number;
-  mgmtPort: number;
-  tlsPort: number | undefined;
-  pid: number;
-}
-
-/** Parses the ready line; undefined when `line` is not one. */
-export function parseReadyLine(line: string): ReadyLine | undefined {
-  const m = /^evsm-emulator ready name=(\S+) port=(\d+) mgmt-port=(\d+) tls-port=(\d+|-) pid=(\d+)\s*$/.exec(line.trim());
-  if (!m) return undefined;
-  return { name: m[1], port: Number(m[2]), mgmtPort: Number(m[3]), tlsPort: m[4] === '-' ? undefined : Number(m[4]), pid: Number(m[5]) };
-}
+export { parseReadyLine, type ReadyLine };
 
 export interface EmulatorOptions {
   name: string;

@@ -1,0 +1,79 @@
+/**
+ * Host-command transcript: what the harness asked each device and what it answered, kept as
+ * evidence. Entries are built by the harness from fields it chooses (command code, index, KCV,
+ * status), never from raw frames, so secrets do not get in; `redact` is the safety net for free
+ * text (error messages): runs of 32+ hex digits (clear double-length keys, shares, cryptograms)
+ * and long base64 runs are masked, KCVs (16 hex digits) stay readable as evidence.
+ */
+export interface TranscriptEntry {
+  /** Milliseconds since the transcript started. */
+  t: number;
+  device: string;
+  /** e.g. `BU kcv`, `M6 mac`, `mgmt backup-export`. */
+  command: string;
+  /** Non-secret request facts: index, key type, data length. */
+  request?: Record<string, string | number | boolean>;
+  /** `ok` or the error code/message (redacted). */
+  result: string;
+  /** Non-secret answer facts: KCV, count. */
+  answer?: Record<string, string | number | boolean>;
+}
+
+const LONG_HEX = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])/g;
+const LONG_B64 = /[A-Za-z0-9+/]{40,}={0,2}/g;
+const PIN_LIKE = /\b(pin|password|口令)(\s*[:=]\s*|\s+)\S+/gi;
+
+export function redact(text: string): string {
+  return text
+    .replace(LONG_HEX, (m) => `[REDACTED ${m.length} hex]`)
+    .replace(LONG_B64, (m) => `[REDACTED ${m.length} chars]`)
+    .replace(PIN_LIKE, (_m, name: string, sep: string) => `${name}${sep}[REDACTED]`);
+}
+
+function redactFacts(facts: Record<string, string | number | boolean> | undefined): Record<string, string | number | boolean> | undefined {
+  if (!facts) return undefined;
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(facts)) out[k] = typeof v === 'string' ? redact(v) : v;
+  return out;
+}
+
+export class Transcript {
+  private readonly started = Date.now();
+  readonly entries: TranscriptEntry[] = [];
+  /** Bounded so a 1,000-key scenario does not attach megabytes; the count of dropped entries is kept. */
+  dropped = 0;
+
+  constructor(private readonly limit = 2000) {}
+
+  record(device: string, command: string, result: string, request?: TranscriptEntry['request'], answer?: TranscriptEntry['answer']): void {
+    if (this.entries.length >= this.limit) {
+      this.dropped++;
+      return;
+    }
+    this.entries.push({ t: Date.now() - this.started, device, command, request: redactFacts(request), result: redact(result), answer: redactFacts(answer) });
+  }
+
+  /** Runs `fn`, recording its outcome; rethrows errors after recording them. */
+  async around<T>(device: string, command: string, request: TranscriptEntry['request'], fn: () => Promise<T>, answer?: (r: T) => TranscriptEntry['answer']): Promise<T> {
+    try {
+      const r = await fn();
+      this.record(device, command, 'ok', request, answer?.(r));
+      return r;
+    } catch (e) {
+      this.record(device, command, errorText(e), request);
+      throw e;
+    }
+  }
+
+  toJSON(): { entries: TranscriptEntry[]; dropped: number } {
+    return { entries: this.entries, dropped: this.dropped };
+  }
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return `${e.name}${code !== undefined ? ` ${String(code)}` : ''}: ${e.message}`;
+  }
+  return String(e);
+}
