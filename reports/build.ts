@@ -84,7 +84,7 @@ function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor
   try {
     targets = stageResults(paths.allureResults, stage, redactor);
     writeAllureMetadata(stage, [...environmentProps(data, targets, lab, versions), ['java', java]], lab, issued);
-    const failure = generateAllure(stage, paths.allureReport, `evsm-lab — ${lab}`, env);
+    const failure = generateAllure(stage, paths.allureReport, `${lab}: EVSM key synchronisation`, env);
     if (failure) return { part: 'allure', ok: false, message: failure };
   } finally {
     rmSync(stage, { recursive: true, force: true });

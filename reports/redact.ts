@@ -42,7 +42,7 @@ function isAlwaysSecret(name: string): boolean {
 const LONG_HEX = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])/g;
 const PEM_PRIVATE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
 const NAMED_ASSIGN =
-  /\b(pin|puk|so[-_]?pin|user[-_]?pin|password|passwd|passphrase|secret|shares?|components?|clear[-_]?key|plain[-_]?key|private[-_]?key|key)(\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;}\]"']+)/gi;
+  /\b(pin|puk|so[-_]?pin|user[-_]?pin|password|passwd|passphrase|secret|shares?|components?|clear[-_]?key|plain[-_]?key|private[-_]?key|key)(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;}\]"']+)/gi;
 const NAMED_SPACED = /\b(pin|puk|password|passwd|passphrase|secret)(\s+)(?!is\b|was\b|for\b|of\b|on\b|to\b|and\b|or\b)([^\s,;}\])]+)/gi;
 
 /** Looks like key material: 32+ hex digits (a KCV has 16), 24+ base64 characters, or an array of such. */
@@ -86,14 +86,13 @@ export class Redactor {
   }
 
   value(v: Json | undefined, name?: string): Json | undefined {
-    if (name !== undefined && v !== null && v !== undefined && typeof v !== 'object' && isAlwaysSecret(name)) return REDACTED;
+    if (name !== undefined && v !== null && v !== undefined && isAlwaysSecret(name)) return REDACTED;
     if (name !== undefined && SECRET_IF_MATERIAL.has(normalizeName(name)) && looksLikeMaterial(v)) return REDACTED;
     if (typeof v === 'string') return this.text(v);
     if (Array.isArray(v)) return v.map((x) => this.value(x) ?? null);
     if (v && typeof v === 'object') {
       // A Buffer serialized by JSON.stringify: raw bytes, most likely key material.
       if (v.type === 'Buffer' && Array.isArray(v.data)) return REDACTED;
-      if (name !== undefined && isAlwaysSecret(name)) return REDACTED;
       const out: { [k: string]: Json | undefined } = {};
       for (const [k, x] of Object.entries(v)) out[k] = this.value(x, k);
       return out;
