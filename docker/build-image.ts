@@ -3,7 +3,7 @@
  * bundle the emulator → compute the cache key → if an image with that tag exists, done;
  * otherwise assemble the context in a temp dir and `docker build` it.
  *
- *   node --import tsx docker/build-image.ts [--entry FILE] [--force]
+ *   node --import tsx docker/build-image.ts [--entry FILE] [--force] [--no-cache]
  *
  * The cache key is a SHA-256 over the bundle, the node binary, the libraries it links, the
  * generated /etc files and the Dockerfile: any change to one of them gives a new tag.
@@ -30,6 +30,8 @@ export interface ImageOptions {
   entry?: string;
   /** build even when the tag exists */
   force?: boolean;
+  /** with force: also bypass Docker's layer cache (a truly cold build, for the bench) */
+  noCache?: boolean;
   /** progress lines (the CLI prints them; tests stay quiet) */
   log?: (line: string) => void;
 }
@@ -92,10 +94,10 @@ const pending = new Map<string, Promise<ImageResult>>();
  */
 export function ensureEvsmImage(options: ImageOptions = {}): Promise<ImageResult> {
   const entry = options.entry ?? defaultEntry().entry;
-  const memoKey = `${entry}\0${options.force ? 'force' : ''}`;
+  const memoKey = `${entry}\0${options.force ? 'force' : ''}${options.noCache ? 'no-cache' : ''}`;
   let p = pending.get(memoKey);
   if (!p) {
-    p = buildImage(entry, options);
+    p = buildEvsmImage(options);
     // A failed build may succeed later (engine started, source fixed): do not cache failures.
     p.catch(() => pending.delete(memoKey));
     pending.set(memoKey, p);
@@ -103,8 +105,10 @@ export function ensureEvsmImage(options: ImageOptions = {}): Promise<ImageResult
   return p;
 }
 
-async function buildImage(entry: string, options: ImageOptions): Promise<ImageResult> {
+/** Same as ensureEvsmImage without sharing: every call bundles, hashes and checks (the bench times it). */
+export async function buildEvsmImage(options: ImageOptions = {}): Promise<ImageResult> {
   const started = performance.now();
+  const entry = options.entry ?? defaultEntry().entry;
   const log = options.log ?? (() => {});
   const standIn = entry === STAND_IN_ENTRY;
   if (!existsSync(entry)) throw new Error(`emulator entry ${relative(REPO_ROOT, entry)} does not exist`);
@@ -126,7 +130,7 @@ async function buildImage(entry: string, options: ImageOptions): Promise<ImageRe
   try {
     await buildContext(dir, bundle, runtime, dockerfile);
     log(`building ${tag} from ${relative(REPO_ROOT, entry)} (${runtime.length} runtime files)`);
-    const r = await runDocker(['build', '--label', `evsm-lab.cache-key=${key}`, '-t', tag, dir], {
+    const r = await runDocker(['build', ...(options.noCache ? ['--no-cache'] : []), '--label', `evsm-lab.cache-key=${key}`, '-t', tag, dir], {
       // The legacy builder is what a bare docker.io engine has (no buildx); say so explicitly
       // so the client does not go looking for BuildKit, unless the user chose otherwise.
       env: { ...process.env, DOCKER_BUILDKIT: process.env.DOCKER_BUILDKIT ?? '0' },
@@ -148,13 +152,14 @@ async function main(args: string[]): Promise<number> {
   const i = args.indexOf('--entry');
   const entry = i >= 0 ? args[i + 1] : undefined;
   if (i >= 0 && !entry) {
-    console.error('usage: node --import tsx docker/build-image.ts [--entry FILE] [--force]');
+    console.error('usage: node --import tsx docker/build-image.ts [--entry FILE] [--force] [--no-cache]');
     return 2;
   }
   try {
     const r = await ensureEvsmImage({
       entry: entry ? join(process.cwd(), entry) : undefined,
-      force: args.includes('--force'),
+      force: args.includes('--force') || args.includes('--no-cache'),
+      noCache: args.includes('--no-cache'),
       log: (line) => console.error(`build-image: ${line}`),
     });
     console.log(r.tag);
