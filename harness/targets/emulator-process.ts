@@ -123,6 +123,13 @@ export class EmulatorProcess {
     await this.stop();
     await this.launch(this.ready.port, this.ready.mgmtPort);
   }
+
+  /** Starts again on the same ports with an empty data directory: a factory-fresh device. */
+  async restartFresh(dataDir: string): Promise<void> {
+    await this.stop();
+    this.options.dataDir = dataDir;
+    await this.launch(this.ready.port, this.ready.mgmtPort);
+  }
 }
 
 function tail(stderr: string): string {

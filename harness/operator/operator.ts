@@ -1,0 +1,71 @@
+/**
+ * Confirmations from the person at the bench ("switch device B off", "click OK in VsmManager").
+ * Token prompts ("insert KBK UKEY 2 of 3") go through the UKEY layer's TokenSource instead.
+ *
+ *  - `automatic` (embedded, containers): the harness performs the step itself; nothing to ask.
+ *  - `pool` (bench rehearsal): the prompt is printed and answered at once, so the hardware code
+ *    path runs in CI without a person.
+ *  - `console` (a real bench): the instruction is written to the terminal (/dev/tty, because
+ *    Playwright workers have no stdin) and the harness waits for Enter, up to a timeout.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Text } from '../procedures/types.ts';
+
+export type OperatorMode = 'automatic' | 'pool' | 'console';
+
+export interface Operator {
+  readonly mode: OperatorMode;
+  /** Shows the instruction and resolves when it is done. Returns how it was answered. */
+  confirm(what: Text, device: string): Promise<'performed' | 'answered' | 'prompted'>;
+}
+
+export function automaticOperator(): Operator {
+  return { mode: 'automatic', confirm: async () => 'performed' };
+}
+
+/** Rehearsal: answered at once; the log shows the prompt a person would have seen. */
+export function poolOperator(log: (line: string) => void = () => {}): Operator {
+  return {
+    mode: 'pool',
+    async confirm(what, device) {
+      log(`[operator prompt answered by rehearsal] ${device}: ${what.en}`);
+      return 'answered';
+    },
+  };
+}
+
+export function consoleOperator(timeoutSeconds: number, tty = '/dev/tty'): Operator {
+  return {
+    mode: 'console',
+    confirm(what, device) {
+      return new Promise((resolve, reject) => {
+        let input: ReturnType<typeof createReadStream>;
+        let output: ReturnType<typeof createWriteStream>;
+        try {
+          input = createReadStream(tty);
+          output = createWriteStream(tty);
+        } catch (e) {
+          reject(new Error(`hardware: cannot reach the operator's terminal ${tty} (${(e as Error).message}); run from a terminal or use operator.mode "pool" for a rehearsal`));
+          return;
+        }
+        const rl = createInterface({ input, output });
+        const timer = setTimeout(() => {
+          rl.close();
+          input.destroy();
+          reject(new Error(`hardware: no operator confirmation within ${timeoutSeconds} s for "${what.en}" on device ${device}`));
+        }, timeoutSeconds * 1000);
+        rl.question(`\n[device ${device}] ${what.zh}\n[device ${device}] ${what.en}\nPress Enter when done. `, () => {
+          clearTimeout(timer);
+          rl.close();
+          input.destroy();
+          resolve('prompted');
+        });
+        input.once('error', (e) => {
+          clearTimeout(timer);
+          reject(new Error(`hardware: cannot read the operator's terminal ${tty}: ${e.message}`));
+        });
+      });
+    },
+  };
+}

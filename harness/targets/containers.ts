@@ -1,0 +1,42 @@
+/**
+ * `containers`: each test's devices are fresh emulator containers (host network, 127.0.0.1,
+ * an owned volume removed with the container). Docker missing → every test skips with the
+ * container layer's one-line reason.
+ */
+import { checkContainersReadiness, EvsmEmulatorContainer, type StartedEvsmEmulatorContainer } from '../../drivers/evsm/container/index.ts';
+import { DEVICE_INDEX, loopbackHost, unavailableBench, type Bench, type DeviceSlot } from './bench.ts';
+import type { DeviceName } from '../devices/types.ts';
+import { checkSofthsm } from '../system/checks.ts';
+
+export async function openContainersBench(): Promise<Bench> {
+  const ready = await checkContainersReadiness();
+  if (!ready.ready) return unavailableBench('containers', ready.reason);
+  const softhsm = await checkSofthsm();
+  if (!softhsm.ok) return unavailableBench('containers', `SoftHSM2 missing (${softhsm.detail}) — ${softhsm.fix}`);
+  const image = ready.image;
+  const live: StartedEvsmEmulatorContainer[] = [];
+  return {
+    target: 'containers',
+    lab: `containers (image ${image}, SoftHSM2 tokens)`,
+    unavailable: undefined,
+    operatorMode: 'automatic',
+    async device(name: DeviceName): Promise<DeviceSlot> {
+      const c = await new EvsmEmulatorContainer(image).withName(name).start();
+      live.push(c);
+      return {
+        name,
+        host: loopbackHost(DEVICE_INDEX[name], c.port),
+        mgmtPort: c.mgmtPort,
+        model: 'SJJ1310 (emulator container)',
+        serial: `CTR-${c.containerName}`,
+        control: { kill: () => c.kill(), restart: () => c.restart() },
+      };
+    },
+    releaseDevices,
+    close: releaseDevices,
+  };
+  async function releaseDevices(): Promise<void> {
+    const all = live.splice(0);
+    await Promise.all(all.map((c) => c.stop()));
+  }
+}
