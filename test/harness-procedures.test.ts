@@ -25,3 +25,9 @@ test('the step ids the issue names exist', () => {
 test('no procedure text carries a PIN', () => {
   for (const p of PROCEDURES) for (const s of p.steps) expect(`${s.text.zh} ${s.text.en}`).not.toMatch(/\d{6,}/);
 });
+
+test('docs/procedures.md is generated from the data and up to date', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { renderProcedures } = await import('../harness/procedures/render.ts');
+  expect(readFileSync('docs/procedures.md', 'utf8'), 'run: node --import tsx harness/procedures/render.ts > docs/procedures.md').toBe(renderProcedures());
+});
