@@ -36,7 +36,7 @@ export type CertificationData = {
   devices: DeviceRow[];
   tokens: TokenRow[];
   runs: ScenarioRun[];
-  /** Tests in results.json whose title has no scenario id (module tests); counted, not certified. */
+  /** Tests in results.json outside the catalog (no scenario id, or not on a target project); counted, not certified. */
   otherTests: number;
   /** Errors outside any test, redacted. */
   globalErrors: string[];
@@ -115,8 +115,18 @@ function scenarioRun(t: TestRun & { id: string }, redactor: Redactor): ScenarioR
   };
 }
 
+/**
+ * Projects that are targets: those whose metadata names a target (as playwright.config.ts
+ * does for embedded/containers/hardware). When no project says so, every project counts.
+ */
+export function targetProjects(results: RunResults): Set<string> | undefined {
+  const named = results.projects.filter((p) => typeof p.metadata.target === 'string').map((p) => p.name);
+  return named.length ? new Set(named) : undefined;
+}
+
 export function buildCertification(results: RunResults, opts: BuildOptions): CertificationData {
-  const catalog = results.tests.filter((t): t is TestRun & { id: string } => t.id !== undefined);
+  const targets = targetProjects(results);
+  const catalog = results.tests.filter((t): t is TestRun & { id: string } => t.id !== undefined && (!targets || targets.has(t.project)));
   const runs = catalog
     .map((t) => scenarioRun(t, opts.redactor))
     .sort((a, b) => compareIds(a.id, b.id) || a.title.localeCompare(b.title) || a.target.localeCompare(b.target));

@@ -181,7 +181,7 @@ ${matrix(data)}
 ${deviations(data)}
 <h2>Scenario runs</h2>
 ${table(['Id', 'Scenario', 'Target', 'Status', 'Time', 'Procedure steps'], data.runs.map(runRow), 'runs')}
-${data.otherTests ? `<p class="note">${data.otherTests} tests without a scenario id (module tests) were in the results and are not part of this certification.</p>` : ''}
+${data.otherTests ? `<p class="note">${data.otherTests} tests outside the catalog (no scenario id, or not on a target project) were in the results and are not part of this certification.</p>` : ''}
 <h2>KCV evidence</h2>
 ${kcvEvidence(data)}
 <h2>Evidence index</h2>
