@@ -5,6 +5,7 @@
  */
 import { test, expect } from '@playwright/test';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { FrameReader, encodeFrame } from '../drivers/evsm/wire/frame.ts';
 import { Backoff } from '../drivers/evsm/pool/backoff.ts';
 import { encodeCommand, openAnswer, responseCodeFor } from '../drivers/evsm/commands/codec.ts';
 import { redactFields, redactText } from '../drivers/evsm/log/redact.ts';
+import { makeTlsMaterial } from './support/emulator-process.ts';
 
 type Behaviour = (code: string, body: Buffer, socket: Socket) => Buffer | 'silent' | 'hangup';
 
@@ -27,8 +29,11 @@ class FakeDevice {
   readonly server: Server;
   readonly sockets = new Set<Socket>();
   commands: string[] = [];
-  constructor(private behaviour: Behaviour = () => Buffer.alloc(0)) {
-    this.server = createServer((socket) => {
+  constructor(
+    private behaviour: Behaviour = () => Buffer.alloc(0),
+    tlsFiles?: { cert: string; key: string },
+  ) {
+    const onSocket = (socket: Socket): void => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => undefined);
@@ -49,7 +54,10 @@ class FakeDevice {
           socket.write(encodeFrame(Buffer.concat([header, Buffer.from(responseCodeFor(code) + '00'), reply])));
         }
       });
-    });
+    };
+    this.server = tlsFiles
+      ? createTlsServer({ cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key), minVersion: 'TLSv1.2' }, onSocket)
+      : createServer(onSocket);
   }
   setBehaviour(b: Behaviour): void {
     this.behaviour = b;
@@ -268,6 +276,37 @@ test.describe('pool and policy', () => {
     expect(back.commands).toEqual(['B2']);
     client.close();
     await Promise.all([back.close(), standby.close()]);
+  });
+});
+
+test.describe('TLSv1.2', () => {
+  test('socketProtocol=TLSv1.2 verifies the device against tlsCaFile; a wrong CA is refused as tls', async () => {
+    const tls = makeTlsMaterial();
+    const device = new FakeDevice(undefined, { cert: tls.serverCert, key: tls.serverKey });
+    const port = await device.listen();
+    const config = (ca: string, extra = ''): string =>
+      `{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${port};socketProtocol=TLSv1.2;tlsCaFile=${ca};${extra}}`;
+    const client = await EvsmClient.open(config(tls.caCert));
+    expect(await client.echo('over tls')).toBe('over tls');
+    client.close();
+    const named = await EvsmClient.open(config(tls.caCert, 'tlsServerName=evsm.test'));
+    expect(await named.echo('by name')).toBe('by name');
+    named.close();
+    const err = await EvsmClient.open(config(tls.otherCaCert)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EvsmUnavailableError);
+    expect((err as EvsmUnavailableError).attempts[0].reason).toBe('tls');
+    const wrongName = await EvsmClient.open(config(tls.caCert, 'tlsServerName=other.test')).catch((e: unknown) => e);
+    expect(wrongName).toBeInstanceOf(EvsmUnavailableError);
+    await device.close();
+  });
+
+  test('a TCP client against a TLS port does not hang past its timeout', async () => {
+    const tls = makeTlsMaterial();
+    const device = new FakeDevice(undefined, { cert: tls.serverCert, key: tls.serverKey });
+    const port = await device.listen();
+    const err = await EvsmClient.open(`{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${port};timeout=0.5}`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EvsmUnavailableError);
+    await device.close();
   });
 });
 

@@ -1,183 +1,168 @@
 /**
- * EvsmClient: the application's handle on one or more EVSMs, in the spirit of the vendor SDK's
- * `getInstance("./cacipher.ini")`. It owns one HostPool per [HOSTn], a Dispatcher that applies
- * the failover policy, and the logger. Typed calls live in `api.ts` (mixed in as methods there);
- * this file is the life cycle and the raw `execute` they all go through.
+ * EvsmClient: open from a cacipher.ini path or a `{…}` string, then typed calls for the host
+ * commands of docs/host-protocol.md. The same code runs against a real EVSM or the emulator.
+ * Vendor-SDK spellings (`genWorkKey`, `generalDataEnc`, `generalDataDec`) are kept as aliases.
  */
-import { loadCacipher, formatWarning, type ParseOptions } from './config/parse.ts';
-import type { CacipherConfig, HostConfig } from './config/types.ts';
-import { EvsmClosedError, EvsmUnavailableError } from './errors.ts';
-import { Dispatcher, type DispatchOptions, type FailoverPolicy, type WireCommand } from './failover.ts';
-import { EvsmLogger, type LogSink } from './log/logger.ts';
-import { DEFAULT_BACKOFF, type BackoffOptions } from './pool/backoff.ts';
-import { HostPool, type HostState, type Probe } from './pool/host-pool.ts';
-import { echoCommand } from './commands/catalog.ts';
+import { formatWarning, loadCacipher } from './config/parse.ts';
+import type { CacipherConfig } from './config/types.ts';
+import { EvsmClientCore, type ClientOptions } from './core.ts';
+import type { DispatchOptions } from './failover.ts';
+import * as cmd from './commands/catalog.ts';
+import {
+  keyAt,
+  type DataCipherOptions,
+  type DataCipherResult,
+  type DeviceStatus,
+  type Diagnostics,
+  type GeneratedKey,
+  type KeyRef,
+  type KeyType,
+  type LmkScheme,
+  type MacOptions,
+  type PinTranslation,
+  type StoredKeyInfo,
+  type ZmkScheme,
+} from './commands/types.ts';
 
-export interface ClientOptions {
-  /** `ordered` (primary/standby, default) or `balance` (round-robin over healthy hosts). */
-  failover?: FailoverPolicy;
-  /** Period of the idle health probe on hosts that are up, ms (default 5000). */
-  healthIntervalMs?: number;
-  /** Reconnect back-off for hosts marked down (default 200 ms doubling to 5 s, 20 % jitter). */
-  backoff?: Partial<BackoffOptions>;
-  /** Message header length the devices expect (docs/host-protocol.md; default 4). */
-  headerLength?: number;
-  /** Where a relative logPath is resolved, and checked (default: working directory). */
-  baseDir?: string;
-  /** Also receive every (redacted) log record, e.g. to show it in a test report. */
-  logSink?: LogSink;
-  /**
-   * Connect to every host when opening (default true). `open` then fails with
-   * EvsmUnavailableError if no host answers; with false, hosts are reached on first use.
-   */
-  connectOnOpen?: boolean;
-}
+/** The vendor's algorithm flag for genWorkKey, mapped to the key scheme under the LMK. */
+export type AlgFlag = 'SM4' | '3DES' | '3DES-2' | '3DES-3';
+const ALG_SCHEME: Record<AlgFlag, LmkScheme> = { SM4: 'P', '3DES': 'U', '3DES-2': 'U', '3DES-3': 'T' };
 
-export interface HostStatus {
-  name: string;
-  address: string;
-  state: HostState;
-  pooled: number;
-  idle: number;
-  lastError: string | undefined;
-}
-
-export class EvsmClient {
-  readonly config: CacipherConfig;
-  /** Configuration warnings (unknown sections/keys, ignored hosts), as printed to the log. */
-  readonly warnings: readonly string[];
-  readonly logger: EvsmLogger;
-  private readonly pools: HostPool[];
-  private readonly dispatcher: Dispatcher;
-  private closed = false;
-  private readonly stateListeners: Array<(host: string, state: HostState) => void> = [];
-
-  private constructor(config: CacipherConfig, warnings: string[], options: ClientOptions) {
-    this.config = config;
-    this.warnings = warnings;
-    this.logger = new EvsmLogger(config.logger, { baseDir: options.baseDir, sink: options.logSink });
-    for (const w of warnings) this.logger.warn(w);
-    const probe: Probe = async (conn, timeoutMs) => {
-      const cmd = echoCommand('HEALTH');
-      cmd.parse(await conn.request(cmd.message, timeoutMs), conn.target.label);
-    };
-    this.pools = config.hosts.map(
-      (h: HostConfig) =>
-        new HostPool(h, {
-          backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
-          healthIntervalMs: options.healthIntervalMs ?? 5_000,
-          headerLength: options.headerLength ?? 4,
-          probe,
-          logger: this.logger,
-          onStateChange: (pool, state) => {
-            this.logger.info('host state', { host: pool.target.label, state });
-            for (const l of this.stateListeners) l(pool.name, state);
-          },
-        }),
-    );
-    this.dispatcher = new Dispatcher(this.pools, options.failover ?? 'ordered', this.logger);
-  }
-
+export class EvsmClient extends EvsmClientCore {
   /**
    * Opens a client from a cacipher.ini path or a `{…}` configuration string (the vendor's
-   * `getInstance`). Throws CacipherConfigError for a malformed configuration.
+   * `getInstance`). Throws CacipherConfigError for a malformed configuration, and
+   * EvsmUnavailableError when no host answers (unless `connectOnOpen: false`).
    */
   static async open(pathOrString: string, options: ClientOptions = {}): Promise<EvsmClient> {
-    const parseOptions: ParseOptions = { baseDir: options.baseDir };
     const source = pathOrString.trim().startsWith('{') ? '<string>' : pathOrString;
-    const { config, warnings } = loadCacipher(pathOrString, parseOptions);
+    const { config, warnings } = loadCacipher(pathOrString, { baseDir: options.baseDir });
     return EvsmClient.fromConfig(config, options, warnings.map((w) => formatWarning(source, w)));
   }
 
-  /** Opens a client from an already parsed configuration (the harness builds these in code). */
+  /** Opens a client from a configuration object (the harness builds these in code). */
   static async fromConfig(config: CacipherConfig, options: ClientOptions = {}, warnings: string[] = []): Promise<EvsmClient> {
     const client = new EvsmClient(config, warnings, options);
     if (options.connectOnOpen !== false) await client.connectAll();
     return client;
   }
 
-  /** Probes every host once; resolves when at least one answered, else closes and throws. */
-  private async connectAll(): Promise<void> {
-    const results = await Promise.allSettled(this.pools.map((p) => this.probeHost(p)));
-    if (results.some((r) => r.status === 'fulfilled')) return;
-    this.close();
-    const attempts = results.flatMap((r) => (r.status === 'rejected' && r.reason instanceof Error && 'host' in r.reason ? [r.reason] : []));
-    throw new EvsmUnavailableError('open', attempts as never[]);
+  // ---- device ----------------------------------------------------------------------------
+
+  /** B2: the device sends `data` back. */
+  echo(data: string | Buffer, o?: DispatchOptions): Promise<string> {
+    return this.execute(cmd.echoCommand(data), o);
+  }
+  /** NC: LMK check value and firmware. */
+  diagnostics(o?: DispatchOptions): Promise<Diagnostics> {
+    return this.execute(cmd.diagnosticsCommand(), o);
+  }
+  /** N0: 1–256 random bytes. */
+  random(count: number, o?: DispatchOptions): Promise<Buffer> {
+    return this.execute(cmd.randomCommand(count), o);
+  }
+  /** NO: factory/initialized state, internal key count, firmware, device id. */
+  status(o?: DispatchOptions): Promise<DeviceStatus> {
+    return this.execute(cmd.statusCommand(), o);
+  }
+  /** X8: DMK check value (16H); EvsmCommandError 13 on a factory device. */
+  dmkCheckValue(o?: DispatchOptions): Promise<string> {
+    return this.execute(cmd.dmkCheckValueCommand(), o);
   }
 
-  private async probeHost(pool: HostPool): Promise<void> {
-    const lease = await pool.acquire(pool.connTimeoutMs);
-    try {
-      const cmd = echoCommand('OPEN');
-      cmd.parse(await lease.conn.request(cmd.message, pool.readTimeoutMs), pool.target.label);
-    } catch (err) {
-      if (err instanceof Error && 'reason' in err) pool.reportFailure(err as never);
-      throw err;
-    } finally {
-      pool.release(lease);
+  // ---- keys (external storage: under the LMK, usable on every device with the same DMK) --
+
+  /** A0: a new key under the LMK, and under `zmk` too when given. Nothing is stored. */
+  generateKey(keyType: KeyType, scheme: LmkScheme = 'P', underZmk?: { zmk: KeyRef; scheme: ZmkScheme }, o?: DispatchOptions): Promise<GeneratedKey> {
+    return this.execute(cmd.generateKeyCommand(keyType, scheme, underZmk), o);
+  }
+  /** BU: 16H check value of a key under the LMK or at an index (`keyAt(n)`). */
+  keyCheckValue(keyType: KeyType, key: KeyRef, o?: DispatchOptions): Promise<string> {
+    return this.execute(cmd.keyCheckValueCommand(keyType, key), o);
+  }
+  /** A6: a key received under a ZMK → under the LMK. */
+  importKey(keyType: KeyType, zmk: KeyRef, keyUnderZmk: string, lmkScheme: LmkScheme, o?: DispatchOptions): Promise<GeneratedKey> {
+    return this.execute(cmd.importKeyCommand(keyType, zmk, keyUnderZmk, lmkScheme), o);
+  }
+  /** A8: a key → under a ZMK for a partner. */
+  exportKey(keyType: KeyType, zmk: KeyRef, key: KeyRef, zmkScheme: ZmkScheme, o?: DispatchOptions): Promise<{ keyUnderZmk: string; kcv: string }> {
+    return this.execute(cmd.exportKeyCommand(keyType, zmk, key, zmkScheme), o);
+  }
+  /** XA: a key from 2–9 clear components (hex); nothing stored. Components are never logged. */
+  formKey(keyType: KeyType, scheme: LmkScheme, components: readonly string[], o?: DispatchOptions): Promise<{ keyUnderLmk: string; kcv: string }> {
+    return this.execute(cmd.formKeyCommand(keyType, scheme, components), o);
+  }
+
+  // ---- internal key store (state-changing calls are never retried on another host) -------
+
+  /** X0: generate and store at `index`. Not retried if its host dies mid-command. */
+  storeKey(index: number, keyType: KeyType, scheme: LmkScheme = 'P', options: { overwrite?: boolean } & DispatchOptions = {}): Promise<string> {
+    return this.execute(cmd.storeKeyCommand(index, keyType, scheme, options.overwrite ?? false), options);
+  }
+  /** X2: type, scheme and KCV of the key at `index`. */
+  keyInfo(index: number, o?: DispatchOptions): Promise<StoredKeyInfo> {
+    return this.execute(cmd.keyInfoCommand(index), o);
+  }
+  /** X4, every page: all internal keys in index order. */
+  async listKeys(o?: DispatchOptions): Promise<StoredKeyInfo[]> {
+    const all: StoredKeyInfo[] = [];
+    let first = 1;
+    for (;;) {
+      const page = await this.execute(cmd.listKeysCommand(first), o);
+      all.push(...page.keys);
+      const last = page.keys[page.keys.length - 1];
+      if (!page.more || !last || last.index >= 9999) return all;
+      first = last.index + 1;
     }
   }
-
-  /** Runs one encoded command through the failover policy (the typed calls all come here). */
-  async execute<T>(cmd: WireCommand<T>, options: DispatchOptions = {}): Promise<T> {
-    if (this.closed) throw new EvsmClosedError();
-    const started = Date.now();
-    try {
-      const result = await this.dispatcher.run(cmd, options);
-      this.logger.debug('command ok', { command: cmd.name, ms: Date.now() - started });
-      return result;
-    } catch (err) {
-      this.logger.error('command failed', { command: cmd.name, ms: Date.now() - started, error: (err as Error).message });
-      throw err;
-    }
+  /** X6: delete the key at `index`. Not retried if its host dies mid-command. */
+  deleteKey(index: number, o?: DispatchOptions): Promise<void> {
+    return this.execute(cmd.deleteKeyCommand(index), o);
   }
 
-  /** B2: the device sends `data` back. Safe to repeat; the cheapest liveness check. */
-  echo(data: string, options?: DispatchOptions): Promise<string> {
-    return this.execute(echoCommand(data), options);
+  // ---- use of keys ----------------------------------------------------------------------
+
+  /** M6: MAC of `data` under a ZAK (hex, 8 digits by default). */
+  generateMac(zak: KeyRef, data: Buffer, options: MacOptions = {}, o?: DispatchOptions): Promise<string> {
+    return this.execute(cmd.generateMacCommand(zak, data, options), o);
+  }
+  /** M8: whether `mac` is the MAC of `data` under the ZAK. */
+  verifyMac(zak: KeyRef, data: Buffer, mac: string, options: MacOptions = {}, o?: DispatchOptions): Promise<boolean> {
+    return this.execute(cmd.verifyMacCommand(zak, data, mac, options), o);
+  }
+  /** M0: encrypt whole blocks under a ZEK (ECB or CBC). */
+  encryptData(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}, o?: DispatchOptions): Promise<DataCipherResult> {
+    return this.execute(cmd.dataCipherCommand('encrypt', zek, data, options), o);
+  }
+  /** M2: decrypt whole blocks under a ZEK. */
+  decryptData(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}, o?: DispatchOptions): Promise<DataCipherResult> {
+    return this.execute(cmd.dataCipherCommand('decrypt', zek, data, options), o);
+  }
+  /** CC: PIN block from one ZPK to another (ISO format 0). */
+  translatePin(args: Parameters<typeof cmd.translatePinCommand>[0], o?: DispatchOptions): Promise<PinTranslation> {
+    return this.execute(cmd.translatePinCommand(args), o);
   }
 
-  /** Each host's state as the client sees it. */
-  hosts(): HostStatus[] {
-    return this.pools.map((p) => {
-      const s = p.stats();
-      return {
-        name: p.name,
-        address: `${p.config.host}:${p.config.port}`,
-        state: s.state,
-        pooled: s.pooled,
-        idle: s.idle,
-        lastError: p.lastError?.message,
-      };
-    });
-  }
+  // ---- vendor SDK spellings -------------------------------------------------------------
 
-  /** Called whenever a host goes up or down (tests and the harness wait on it). */
-  onHostState(listener: (host: string, state: HostState) => void): void {
-    this.stateListeners.push(listener);
+  /**
+   * The vendor's `genWorkKey(keyType, algFlag, keyIndex, keyLabel)`. With `keyIndex` ≥ 1 the key
+   * is stored in the device (X0, no overwrite) and `key` is its reference `Kdddd`; without, it is
+   * returned under the LMK (A0). The host protocol has no label field: `keyLabel` is accepted
+   * for source compatibility and not sent.
+   */
+  async genWorkKey(keyType: KeyType, algFlag: AlgFlag = 'SM4', keyIndex = 0, _keyLabel?: string): Promise<{ key: KeyRef; kcv: string }> {
+    const scheme = ALG_SCHEME[algFlag];
+    if (keyIndex >= 1) return { key: keyAt(keyIndex), kcv: await this.storeKey(keyIndex, keyType, scheme) };
+    const g = await this.generateKey(keyType, scheme);
+    return { key: g.keyUnderLmk, kcv: g.kcv };
   }
-
-  /** Resolves when the named host reaches `state`, or rejects after `timeoutMs`. */
-  waitForHost(name: string, state: HostState, timeoutMs: number): Promise<void> {
-    const pool = this.pools.find((p) => p.name === name);
-    if (!pool) return Promise.reject(new Error(`no host ${name}`));
-    if (pool.state === state) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} not ${state} within ${timeoutMs} ms (is ${pool.state})`)), timeoutMs);
-      this.onHostState((host, s) => {
-        if (host === name && s === state) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+  /** The vendor's `generalDataEnc`: M0 with a ZEK. */
+  async generalDataEnc(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}): Promise<Buffer> {
+    return (await this.encryptData(zek, data, options)).data;
   }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.dispatcher.closed = true;
-    for (const p of this.pools) p.close();
-    this.logger.info('client closed');
+  /** The vendor's `generalDataDec`: M2 with a ZEK. */
+  async generalDataDec(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}): Promise<Buffer> {
+    return (await this.decryptData(zek, data, options)).data;
   }
 }

@@ -5,7 +5,27 @@
  *   const echoed = await client.echo('hello');
  *   client.close();
  */
-export { EvsmClient, type ClientOptions, type HostStatus } from './client.ts';
+export { EvsmClient, type AlgFlag } from './client.ts';
+export { EvsmClientCore, type ClientOptions, type HostStatus } from './core.ts';
+export {
+  keyAt,
+  KEY_TYPE_CODES,
+  ERROR_MEANINGS,
+  type KeyType,
+  type KeyTypeName,
+  type KeyTypeCode,
+  type KeyRef,
+  type LmkScheme,
+  type ZmkScheme,
+  type GeneratedKey,
+  type Diagnostics,
+  type DeviceStatus,
+  type StoredKeyInfo,
+  type MacOptions,
+  type DataCipherOptions,
+  type DataCipherResult,
+  type PinTranslation,
+} from './commands/types.ts';
 export {
   loadCacipher,
   loadCacipherFile,

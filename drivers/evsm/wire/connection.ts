@@ -5,7 +5,7 @@
  * After a read timeout the socket is destroyed, for the same reason.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { EvsmHostError, EvsmProtocolError, type HostFailureReason } from '../errors.ts';
 import type { HostConfig } from '../config/types.ts';
@@ -42,22 +42,20 @@ export function classifySocketError(err: NodeJS.ErrnoException): HostFailureReas
 function tlsOptions(target: ConnectTarget): ConnectionOptions {
   const t = target.tls ?? {};
   const isIp = /^[\d.]+$|:/.test(target.host);
-  return {
-    host: target.host,
-    port: target.port,
-    minVersion: 'TLSv1.2',
-    maxVersion: 'TLSv1.2',
-    ca: t.caFile ? readFileSync(t.caFile) : undefined,
-    cert: t.certFile ? readFileSync(t.certFile) : undefined,
-    key: t.keyFile ? readFileSync(t.keyFile) : undefined,
-    // SNI may not carry an IP; the certificate is then checked against serverName or the IP.
-    servername: t.serverName ?? (isIp ? undefined : target.host),
-    checkServerIdentity: t.serverName
-      ? (_host, cert) => (cert.subjectaltname?.includes(`DNS:${t.serverName}`) || cert.subject?.CN === t.serverName
-          ? undefined
-          : new Error(`certificate does not name ${t.serverName}`))
-      : undefined,
-  };
+  const opts: ConnectionOptions = { host: target.host, port: target.port, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
+  // Node rejects explicit `undefined` for some of these, so only set what is configured.
+  if (t.caFile) opts.ca = readFileSync(t.caFile);
+  if (t.certFile) opts.cert = readFileSync(t.certFile);
+  if (t.keyFile) opts.key = readFileSync(t.keyFile);
+  // SNI may not carry an IP address.
+  const sni = t.serverName ?? (isIp ? undefined : target.host);
+  if (sni) opts.servername = sni;
+  if (t.serverName) {
+    const wanted = t.serverName;
+    // With an IP in `host`, the certificate is checked against the configured name instead.
+    opts.checkServerIdentity = (_host, cert) => checkServerIdentity(wanted, cert);
+  }
+  return opts;
 }
 
 export class HostConnection {
@@ -92,7 +90,14 @@ export class HostConnection {
         reject(new EvsmHostError(target.label, 'tls', false, `cannot read TLS files: ${(err as Error).message}`, err));
         return;
       }
-      const socket = tlsOpts ? tlsConnect(tlsOpts) : tcpConnect({ host: target.host, port: target.port });
+      let socket: Socket;
+      try {
+        socket = tlsOpts ? tlsConnect(tlsOpts) : tcpConnect({ host: target.host, port: target.port });
+      } catch (err) {
+        // Bad TLS options throw synchronously; report them as this host's TLS failure.
+        reject(new EvsmHostError(target.label, secure ? 'tls' : 'refused', false, (err as Error).message, err));
+        return;
+      }
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new EvsmHostError(target.label, 'connect-timeout', false, `no connection within ${timeoutMs} ms`));
@@ -136,14 +141,18 @@ export class HostConnection {
       return Promise.reject(new Error('HostConnection.request while another request is pending (pool bug)'));
     }
     const header = this.makeHeader();
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(Buffer.concat([Buffer.from(header, 'latin1'), message]));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(new EvsmHostError(this.target.label, 'read-timeout', true, `no answer within ${readTimeoutMs} ms`));
       }, readTimeoutMs);
-      this.pending = { header, resolve, reject, timer, sent: false };
-      const frame = encodeFrame(Buffer.concat([Buffer.from(header, 'latin1'), message]));
-      // "sent" is set when the bytes are handed to the socket: from then on the device may act.
-      this.pending.sent = true;
+      // From the write on, the device may act on the request: failures now count as "sent".
+      this.pending = { header, resolve, reject, timer, sent: true };
       this.socket.write(frame);
     });
   }

@@ -5,12 +5,13 @@
  */
 import { EvsmProtocolError } from '../errors.ts';
 
-export const MAX_FRAME = 0xffff;
+/** Largest message (length field L) the device accepts (docs/host-protocol.md §1.1); larger → error 80. */
+export const MAX_MESSAGE = 32768;
 
 /** Prefixes a message with its 2-byte big-endian length. */
 export function encodeFrame(message: Buffer): Buffer {
-  if (message.length > MAX_FRAME) {
-    throw new EvsmProtocolError(`message of ${message.length} bytes exceeds the ${MAX_FRAME}-byte frame limit`);
+  if (message.length > MAX_MESSAGE) {
+    throw new EvsmProtocolError(`message of ${message.length} bytes exceeds the device's ${MAX_MESSAGE}-byte limit`);
   }
   const len = Buffer.alloc(2);
   len.writeUInt16BE(message.length, 0);
