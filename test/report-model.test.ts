@@ -15,6 +15,19 @@ test('only scenario runs on target projects are certified; the rest are counted'
   expect(data.tokens.map((t) => t.serial)).toEqual(['VUK-1', 'VUK-2', 'VUK-1', 'VUK-2']);
 });
 
+test('token uses recorded by the harness become one row per token with all its roles', () => {
+  const report = syntheticReport() as { suites: { specs: { tests: { results: { attachments: { name: string; body?: string }[] }[] }[] }[] }[] };
+  const uses = [
+    { serial: 'VUK-7', label: 'KBK-A', role: 'kbk', as: 'KBK 1/3', step: 'BE-03' },
+    { serial: 'VUK-7', label: 'KBK-A', role: 'kbk', as: 'KBK 1/3', step: 'RI-02' },
+    { serial: 'VUK-7', label: 'KBK-A', role: 'kbk', as: 'restore share', step: 'RI-03' },
+  ];
+  const att = report.suites[0].specs[0].tests[0].results[0].attachments.find((a) => a.name === 'token-serials')!;
+  att.body = Buffer.from(JSON.stringify(uses)).toString('base64');
+  const data = buildCertification(parseResults(report as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
+  expect(data.tokens.filter((t) => t.serial === 'VUK-7')).toEqual([{ target: 'embedded', serial: 'VUK-7', label: 'KBK-A', role: 'KBK 1/3, restore share' }]);
+});
+
 test('catalog order: KS, DMK, EXT, HA, then other prefixes; numbers numerically', () => {
   expect(['HA-01', 'X-1', 'DMK-10', 'KS-02', 'DMK-2', 'EXT-01', 'KS-01'].sort(compareIds)).toEqual(['KS-01', 'KS-02', 'DMK-2', 'DMK-10', 'EXT-01', 'HA-01', 'X-1']);
 });

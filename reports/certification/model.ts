@@ -11,7 +11,7 @@ import type { Redactor } from '../redact.ts';
 export const CERT_FORMAT = 'evsm-lab/certification/1';
 
 export type DeviceRow = { target: string; name: string; model: string; serial: string; address: string };
-export type TokenRow = { target: string; serial: string; role: string };
+export type TokenRow = { target: string; serial: string; label: string; role: string };
 export type EvidenceRow = { name: string; contentType: string; kind: string; sm3: string; value?: Json; missing?: string };
 export type ScenarioRun = {
   id: string;
@@ -82,9 +82,27 @@ function devicesFrom(target: string, e: Evidence): DeviceRow[] {
 
 function tokensFrom(target: string, e: Evidence): TokenRow[] {
   if (Array.isArray(e.value) && e.value.every((x) => typeof x === 'string')) {
-    return e.value.map((s) => ({ target, serial: str(s), role: '' }));
+    return e.value.map((s) => ({ target, serial: str(s), label: '', role: '' }));
   }
-  return objects(e.value).map((t) => ({ target, serial: str(t.serial ?? t.serialNumber ?? t.id), role: str(t.role ?? t.label ?? t.use) }));
+  // The harness records each use ({serial, label, role, as: 'KBK 1/3', step}); `as` says most.
+  return objects(e.value).map((t) => ({
+    target,
+    serial: str(t.serial ?? t.serialNumber ?? t.id),
+    label: str(t.label),
+    role: str(t.as ?? t.role ?? t.use),
+  }));
+}
+
+/** One row per token and target; the roles of its several uses are listed together. */
+function mergeTokens(rows: TokenRow[]): TokenRow[] {
+  const byKey = new Map<string, TokenRow>();
+  for (const r of rows) {
+    const k = `${r.target}|${r.serial}`;
+    const seen = byKey.get(k);
+    if (!seen) byKey.set(k, { ...r });
+    else if (r.role && !seen.role.split(', ').includes(r.role)) seen.role = seen.role ? `${seen.role}, ${r.role}` : r.role;
+  }
+  return [...byKey.values()];
 }
 
 function uniqueBy<T>(rows: T[], key: (t: T) => string): T[] {
@@ -147,7 +165,7 @@ export function buildCertification(results: RunResults, opts: BuildOptions): Cer
     versions: opts.versions,
     targets: [...new Set(runs.map((r) => r.target))].sort(),
     devices: uniqueBy(devices, (d) => `${d.target}|${d.name}|${d.serial}`).sort((a, b) => a.target.localeCompare(b.target) || a.name.localeCompare(b.name)),
-    tokens: uniqueBy(tokens, (t) => `${t.target}|${t.serial}`).sort((a, b) => a.target.localeCompare(b.target) || a.serial.localeCompare(b.serial)),
+    tokens: mergeTokens(tokens).sort((a, b) => a.target.localeCompare(b.target) || a.serial.localeCompare(b.serial)),
     runs,
     otherTests: results.tests.length - catalog.length,
     globalErrors: results.globalErrors.map((e) => opts.redactor.text(e)),

@@ -174,7 +174,7 @@ export function renderCertification(data: CertificationData, seal: Seal): string
 <h2>Devices under test</h2>
 ${data.devices.length ? table(['Target', 'Device', 'Model', 'Serial', 'Address'], data.devices.map((d) => [d.target, d.name, d.model, d.serial, d.address].map(esc))) : '<p>No device evidence was attached to this run.</p>'}
 <h2>Tokens under test</h2>
-${data.tokens.length ? table(['Target', 'Serial', 'Role'], data.tokens.map((t) => [t.target, t.serial, t.role].map(esc))) : '<p>No token evidence was attached to this run.</p>'}
+${data.tokens.length ? table(['Target', 'Serial', 'Label', 'Role'], data.tokens.map((t) => [t.target, t.serial, t.label, t.role].map(esc))) : '<p>No token evidence was attached to this run.</p>'}
 <h2>Scenario × target</h2>
 ${matrix(data)}
 <h2>Deviations</h2>
