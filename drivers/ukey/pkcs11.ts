@@ -307,7 +307,11 @@ class Pkcs11Backend implements TokenBackend {
         // Not sensitive: the module cannot sign SM2, the driver must read the key to sign.
         { type: pkcs11js.CKA_SENSITIVE, value: false },
         { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+        // Sign only: modules default other usages on (SoftHSM2: decrypt, unwrap).
         { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_DECRYPT, value: false },
+        { type: pkcs11js.CKA_UNWRAP, value: false },
+        { type: pkcs11js.CKA_DERIVE, value: false },
         { type: pkcs11js.CKA_VALUE, value: pair.privateKey },
       ]);
       this.lib.C_CreateObject(this.s, [
@@ -315,6 +319,8 @@ class Pkcs11Backend implements TokenBackend {
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
         { type: pkcs11js.CKA_PRIVATE, value: false },
         { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: pkcs11js.CKA_ENCRYPT, value: false },
+        { type: pkcs11js.CKA_WRAP, value: false },
         { type: pkcs11js.CKA_EC_POINT, value: derOctetString(pair.publicKey) },
       ]);
       return pair.publicKey;
