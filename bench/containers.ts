@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   const runs = option('--runs', 10);
   const standIn = process.argv.includes('--stand-in') || defaultEntry().standIn;
   const entry = standIn ? STAND_IN_ENTRY : undefined;
-  const readiness = await checkContainersReadiness({ allowStandIn: standIn });
+  const readiness = await checkContainersReadiness({ entry });
   if (!readiness.ready) {
     console.log(`bench/containers: skipped: ${readiness.reason}`);
     return 0;

@@ -32,7 +32,7 @@ test('ready line: parsed with and without a TLS port, other lines ignored', () =
 
 test.describe('with Docker', () => {
   test.beforeEach(async () => {
-    const r = await checkContainersReadiness({ allowStandIn: true });
+    const r = await checkContainersReadiness({ entry: STAND_IN_ENTRY });
     test.skip(!r.ready, r.ready ? '' : r.reason);
   });
 
@@ -68,7 +68,7 @@ test.describe('readiness reasons', () => {
   /** Runs checkContainersReadiness() in a child process with a changed environment. */
   function readinessWith(env: NodeJS.ProcessEnv): { ready: boolean; reason?: string } {
     const script = `import { checkContainersReadiness } from ${JSON.stringify(`${REPO_ROOT}/drivers/evsm/container/readiness.ts`)};
-      console.log(JSON.stringify(await checkContainersReadiness({ allowStandIn: true })));`;
+      console.log(JSON.stringify(await checkContainersReadiness({ entry: ${JSON.stringify(STAND_IN_ENTRY)} })));`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env },
     });

@@ -7,10 +7,11 @@
  */
 import { test, expect } from '@playwright/test';
 import { createConnection, createServer, type Server } from 'node:net';
-import { STAND_IN_ENTRY, ensureEvsmImage } from '../docker/build-image.ts';
+import { STAND_IN_ENTRY } from '../docker/build-image.ts';
 import {
   EvsmEmulatorContainer, assertNoProjectContainers, checkContainersReadiness, listProjectVolumes, removeProjectContainers, stopAllEvsmContainers,
 } from '../drivers/evsm/container/index.ts';
+import { endRun } from '../drivers/evsm/container/playwright-global.ts';
 
 /** One run id for this file, so the checks see only this file's containers (others may run in parallel). */
 const runId = `test-lifecycle-${process.pid}-${Date.now().toString(36)}`;
@@ -38,12 +39,12 @@ function standIn(name: string): EvsmEmulatorContainer {
 }
 
 test.beforeAll(async () => {
-  const r = await checkContainersReadiness({ allowStandIn: true });
-  if (r.ready) image = (await ensureEvsmImage({ entry: STAND_IN_ENTRY })).tag;
+  const r = await checkContainersReadiness({ entry: STAND_IN_ENTRY });
+  if (r.ready) image = r.image;
 });
 
 test.beforeEach(async () => {
-  const r = await checkContainersReadiness({ allowStandIn: true });
+  const r = await checkContainersReadiness({ entry: STAND_IN_ENTRY });
   test.skip(!r.ready, r.ready ? '' : r.reason);
 });
 
@@ -139,4 +140,15 @@ test('a restart that cannot come up fails with the log; stop() still removes the
     await a.stop();
   }
   await assertNoProjectContainers({ runId });
+});
+
+test('the end-of-run clean-up removes a leaked container and fails naming it; a clean run passes', async () => {
+  const leakRun = `${runId}-leak`;
+  const leaked = await new EvsmEmulatorContainer().withImage(image).withName('LEAK').withRunId(leakRun).start();
+  const error = await endRun(leakRun).then(() => undefined, (e: Error) => e);
+  expect(error?.message).toMatch(new RegExp(`1 container\\(s\\) of run ${leakRun} were left behind and have been removed: ${leaked.containerName} \\(LEAK, `));
+  await assertNoProjectContainers({ runId: leakRun });
+  expect(await listProjectVolumes({ runId: leakRun })).toEqual([]);
+  await leaked.stop(); // already gone: stop() must not throw
+  await expect(endRun(leakRun)).resolves.toBeUndefined();
 });

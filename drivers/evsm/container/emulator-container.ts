@@ -206,10 +206,12 @@ export class StartedEvsmEmulatorContainer {
     const pattern = readyLinePattern(this.name, this.port);
     const deadline = Date.now() + this.startupTimeoutMs;
     for (;;) {
+      // State first, then the log: a log read after the exit was seen holds the last words.
+      const running = await this.isRunning();
       const r = await runDocker(['logs', '--since', startedAt, this.containerId]);
       const log = `${r.stdout}${r.stderr}`;
       if (pattern.test(log)) break;
-      if (!(await this.isRunning())) throw notReady(this.name, 'the container exited after the restart', log.trim());
+      if (!running) throw notReady(this.name, 'the container exited after the restart', log.trim());
       if (Date.now() > deadline) throw notReady(this.name, `no ready line ${this.startupTimeoutMs} ms after the restart`, log.trim());
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -223,6 +225,9 @@ export class StartedEvsmEmulatorContainer {
     live.delete(this);
     try {
       await this.container.stop({ timeout: GRACE_MS, remove: true, removeVolumes: true });
+    } catch (err) {
+      // Already gone (removed by a label clean-up, or by hand): that is what stop() wanted.
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     } finally {
       if (options.removeVolume ?? this.ownedVolume) await runDocker(['volume', 'rm', '-f', this.volume]);
     }

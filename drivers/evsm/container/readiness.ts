@@ -12,8 +12,8 @@ export type ContainersReadiness =
   | { ready: false; reason: string };
 
 export interface ReadinessOptions {
-  /** accept the image pipeline's stand-in when the real emulator does not exist (image tests only) */
-  allowStandIn?: boolean;
+  /** entry to build the image from; default the real emulator (the stand-in is never chosen by itself) */
+  entry?: string;
 }
 
 const SETUP_HINT = 'run `npm run setup:system`';
@@ -30,12 +30,11 @@ async function check(options: ReadinessOptions): Promise<ContainersReadiness> {
     const why = firstLine(engine.stderr) || `docker info exit code ${engine.code}`;
     return { ready: false, reason: oneLine(`the Docker engine is not running (${why}); ${SETUP_HINT}`) };
   }
-  const { standIn } = defaultEntry();
-  if (standIn && !options.allowStandIn) {
+  if (options.entry === undefined && defaultEntry().standIn) {
     return { ready: false, reason: `the EVSM emulator (${relative(REPO_ROOT, EMULATOR_ENTRY)}) does not exist yet, so there is no image to run` };
   }
   try {
-    const image = await ensureEvsmImage();
+    const image = await ensureEvsmImage({ entry: options.entry });
     return { ready: true, image: image.tag, standIn: image.standIn };
   } catch (err) {
     return { ready: false, reason: oneLine(`the EVSM emulator image cannot be built: ${(err as Error).message.split('\n')[0]}`) };
@@ -46,7 +45,7 @@ const memo = new Map<string, Promise<ContainersReadiness>>();
 
 /** Checked once per process (and per option set); a later call gets the same answer. */
 export function checkContainersReadiness(options: ReadinessOptions = {}): Promise<ContainersReadiness> {
-  const key = options.allowStandIn ? 'stand-in' : 'emulator';
+  const key = options.entry ?? 'emulator';
   let p = memo.get(key);
   if (!p) memo.set(key, (p = check(options)));
   return p;
