@@ -4,12 +4,13 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hex } from '../emulators/crypto/index.ts';
+import { basename, join } from 'node:path';
+import { hex, wipe } from '../emulators/crypto/index.ts';
 import { generateAllure, JAVA_MISSING, javaVersion, stageResults, writeAllureMetadata } from './allure.ts';
 import type { Json } from './canonical.ts';
 import { buildCertification, type CertificationData } from './certification/model.ts';
 import { renderCertification } from './certification/render.ts';
+import { pdfSealFile, sealPdf } from './certification/pdf-seal.ts';
 import { chromiumMissing, printPdf } from './chromium.ts';
 import { readResults } from './playwright-results.ts';
 import { reportPaths, type ReportPaths } from './paths.ts';
@@ -64,7 +65,8 @@ async function buildCertificationPart(paths: ReportPaths, o: BuildOptions, redac
   const pdfFile = join(paths.certification, 'certification.pdf');
   try {
     await printPdf(html, pdfFile, `${data.lab} · SM3 ${seal.digest}`, env);
-    out.push({ part: 'pdf', ok: true, path: pdfFile, message: 'printed with Chromium' });
+    writeFileSync(pdfSealFile(pdfFile), JSON.stringify(sealPdf(pdfFile, seal.digest, privateKey), null, 2) + '\n');
+    out.push({ part: 'pdf', ok: true, path: pdfFile, message: `printed with Chromium, seal in ${basename(pdfSealFile(pdfFile))}` });
   } catch (e) {
     out.push({ part: 'pdf', ok: false, message: `Chromium could not print the PDF: ${(e as Error).message.split('\n')[0]}` });
   }
@@ -117,11 +119,14 @@ export async function buildReports(o: BuildOptions = {}): Promise<PartOutcome[]>
     resultsError = (e as Error).message;
   }
 
-  if (o.only !== 'certification') outcomes.push(buildAllurePart(paths, o, redactor, data, lab, issued, versions));
-  if (o.only !== 'allure') {
-    if (data) outcomes.push(...(await buildCertificationPart(paths, o, redactor, privateKey, data)));
-    else outcomes.push({ part: 'certification', ok: false, message: resultsError ?? 'no results' });
+  try {
+    if (o.only !== 'certification') outcomes.push(buildAllurePart(paths, o, redactor, data, lab, issued, versions));
+    if (o.only !== 'allure') {
+      if (data) outcomes.push(...(await buildCertificationPart(paths, o, redactor, privateKey, data)));
+      else outcomes.push({ part: 'certification', ok: false, message: resultsError ?? 'no results' });
+    }
+  } finally {
+    if (privateKey) wipe(privateKey);
   }
-  privateKey?.fill(0);
   return outcomes;
 }

@@ -2,10 +2,11 @@
  * The seal on a certification report: the SM3 digest of the canonical certification data
  * and, optionally, the lab's SM2 signature over the same canonical bytes (GM/T 0003 with the
  * default user ID). Key files hold hex: the private key as 64 hex digits, the public key as
- * 130 (04 || X || Y). A private key is read, used and wiped; it never reaches an output.
+ * 130 (04 || X || Y). A private key is read, used and wiped by its owner (build.ts); it never
+ * reaches an output.
  */
 import { readFileSync } from 'node:fs';
-import { sm2Sign, sm2Verify, sm2PublicKeyOf, sm3, hex, fromHex, wipe, constantTimeEqual, SM2_DEFAULT_USER_ID } from '../emulators/crypto/index.ts';
+import { sm2Sign, sm2Verify, sm2PublicKeyOf, sm3, hex, fromHex, constantTimeEqual, SM2_DEFAULT_USER_ID } from '../emulators/crypto/index.ts';
 import { canonicalBytes, type Json } from './canonical.ts';
 
 export type Seal = {
@@ -57,13 +58,9 @@ export function makeSeal(data: Json, privateKey?: Buffer): Seal {
   const bytes = canonicalBytes(data);
   const seal: Seal = { digestAlgorithm: 'SM3', digest: hex(sm3(bytes)) };
   if (privateKey) {
-    try {
-      const publicKey = sm2PublicKeyOf(privateKey);
-      const value = sm2Sign(privateKey, bytes);
-      seal.signature = { algorithm: 'SM2', userId: SM2_DEFAULT_USER_ID, publicKey: hex(publicKey), value: hex(value) };
-    } finally {
-      wipe(privateKey);
-    }
+    const publicKey = sm2PublicKeyOf(privateKey);
+    const value = sm2Sign(privateKey, bytes);
+    seal.signature = { algorithm: 'SM2', userId: SM2_DEFAULT_USER_ID, publicKey: hex(publicKey), value: hex(value) };
   }
   return seal;
 }
@@ -115,7 +112,7 @@ export function checkSeal(data: Json, seal: Seal, trusted?: Buffer): SealCheck[]
       ? `the SM2 signature does not match the results (key ${keyFingerprint(embedded)}): the results or the signature were changed`
       : trusted
         ? `SM2, made with the given lab key ${keyFingerprint(embedded)}`
-        : `SM2, valid for the key embedded in the report (${keyFingerprint(embedded)}); pass --public-key to check it is the lab's key`,
+        : `SM2, valid for the public key the seal carries (${keyFingerprint(embedded)}); pass --public-key to check it is the lab's key`,
   });
   return checks;
 }

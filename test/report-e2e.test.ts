@@ -5,7 +5,7 @@
  */
 import { test, expect, chromium, type Browser, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,7 @@ import { buildReports, type PartOutcome } from '../reports/build.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../reports/chromium.ts';
 import { readResults, type TestRun } from '../reports/playwright-results.ts';
 import { javaVersion } from '../reports/allure.ts';
+import { verifyCertificationFile } from '../reports/certification/verify.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'test', 'fixtures', 'reports');
@@ -65,6 +66,16 @@ test.describe.serial('reports of a sample run', () => {
     }
     const pdf = readFileSync(join(outDir, 'certification', 'certification.pdf'));
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+  });
+
+  test('the PDF verifies against its detached seal; a changed PDF does not', () => {
+    const pdf = join(outDir, 'certification', 'certification.pdf');
+    const ok = (checks: { name: string; ok: boolean }[]) => Object.fromEntries(checks.map((c) => [c.name, c.ok]));
+    expect(ok(verifyCertificationFile(pdf))).toEqual({ digest: true, content: true, signature: true });
+    const changed = join(outDir, 'changed.pdf');
+    writeFileSync(changed, Buffer.concat([readFileSync(pdf), Buffer.from('\n% edited\n')]));
+    copyFileSync(`${pdf}.seal.json`, `${changed}.seal.json`);
+    expect(ok(verifyCertificationFile(changed))).toEqual({ digest: true, content: false, signature: true });
   });
 
   test('the certification page lists every scenario × target with its status', async () => {

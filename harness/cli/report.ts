@@ -3,7 +3,7 @@
  * certification reports. See docs/reports.md.
  *
  *   evsm-lab report [--results DIR] [--out DIR] [--sign-key FILE | --sign-key-env NAME] [--lab-name NAME] [--only allure|certification]
- *   evsm-lab report verify FILE [--public-key FILE]
+ *   evsm-lab report verify FILE.html|FILE.pdf [--public-key FILE]
  *   evsm-lab report keygen --out DIR
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { keyFingerprint, readPublicKey } from '../../reports/seal.ts';
 
 const USAGE = [
   'usage: evsm-lab report [--results DIR] [--out DIR] [--sign-key FILE | --sign-key-env NAME] [--lab-name NAME] [--only allure|certification]',
-  '       evsm-lab report verify FILE [--public-key FILE]',
+  '       evsm-lab report verify FILE.html|FILE.pdf [--public-key FILE]',
   '       evsm-lab report keygen --out DIR',
 ];
 

@@ -3,6 +3,7 @@
  *  - digest:    the embedded data hashes (canonical form, SM3) to the digest the page states;
  *  - content:   the page is exactly what that data renders to (no edited text);
  *  - signature: the SM2 signature verifies, with the given lab key when one is given.
+ * A PDF is checked against its detached seal instead (pdf-seal.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Json } from '../canonical.ts';
@@ -10,7 +11,10 @@ import { checkSeal, type Seal } from '../seal.ts';
 import type { CertificationData } from './model.ts';
 import { renderCertification, DATA_ELEMENT_ID, SEAL_ELEMENT_ID } from './render.ts';
 
-export type VerifyCheck = { name: 'format' | 'digest' | 'content' | 'signature'; ok: boolean; detail: string };
+import type { VerifyCheck } from './verify-types.ts';
+import { verifyPdfFile } from './pdf-seal.ts';
+
+export type { VerifyCheck };
 
 function embedded(html: string, id: string): string | undefined {
   const re = new RegExp(`<script type="application/json" id="${id}">([\\s\\S]*?)</script>`);
@@ -58,9 +62,7 @@ export function verifyCertificationHtml(html: string, trusted?: Buffer): VerifyC
 }
 
 export function verifyCertificationFile(file: string, trusted?: Buffer): VerifyCheck[] {
-  if (/\.pdf$/i.test(file)) {
-    return [{ name: 'format', ok: false, detail: 'a PDF cannot be verified: verify the certification.html it was printed from (the PDF shows the same digest)' }];
-  }
+  if (/\.pdf$/i.test(file)) return verifyPdfFile(file, trusted);
   let html: string;
   try {
     html = readFileSync(file, 'utf8');
