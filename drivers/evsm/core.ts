@@ -31,6 +31,19 @@ export interface ClientOptions {
   connectOnOpen?: boolean;
 }
 
+/** One finished command, as `onCommand` listeners see it. */
+export interface CommandEvent {
+  /** e.g. `B2 echo`. */
+  command: string;
+  ok: boolean;
+  /** `HOSTn` that answered (undefined when it failed). */
+  host: string | undefined;
+  /** Hosts tried, 1 = no failover. */
+  tries: number;
+  ms: number;
+  error?: Error;
+}
+
 export interface HostStatus {
   name: string;
   address: string;
@@ -49,6 +62,7 @@ export class EvsmClientCore {
   private readonly dispatcher: Dispatcher;
   private closed = false;
   private readonly stateListeners: Array<(host: string, state: HostState) => void> = [];
+  private readonly commandListeners: Array<(event: CommandEvent) => void> = [];
 
   /** Applications use `EvsmClient.open` / `EvsmClient.fromConfig`, which also connect. */
   constructor(config: CacipherConfig, warnings: string[], options: ClientOptions) {
@@ -107,13 +121,27 @@ export class EvsmClientCore {
     if (this.closed) throw new EvsmClosedError();
     const started = Date.now();
     try {
-      const result = await this.dispatcher.run(cmd, options);
-      this.logger.debug('command ok', { command: cmd.name, ms: Date.now() - started });
-      return result;
+      const answered = await this.dispatcher.run(cmd, options);
+      const ms = Date.now() - started;
+      if (options.trace) Object.assign(options.trace, { host: answered.host, tries: answered.tries });
+      this.logger.debug('command ok', { command: cmd.name, host: answered.host, tries: answered.tries, ms });
+      this.emitCommand({ command: cmd.name, ok: true, host: answered.host, tries: answered.tries, ms });
+      return answered.value;
     } catch (err) {
-      this.logger.error('command failed', { command: cmd.name, ms: Date.now() - started, error: (err as Error).message });
+      const ms = Date.now() - started;
+      this.logger.error('command failed', { command: cmd.name, ms, error: (err as Error).message });
+      this.emitCommand({ command: cmd.name, ok: false, host: undefined, tries: 0, ms, error: err as Error });
       throw err;
     }
+  }
+
+  /** Called after every command: which host answered, or the error (evidence, benchmarks). */
+  onCommand(listener: (event: CommandEvent) => void): void {
+    this.commandListeners.push(listener);
+  }
+
+  private emitCommand(event: CommandEvent): void {
+    for (const l of this.commandListeners) l(event);
   }
 
   /** Each host's state as the client sees it. */

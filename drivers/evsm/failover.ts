@@ -37,6 +37,16 @@ export interface WireCommand<T> {
 export interface DispatchOptions {
   /** Read timeout for this command, ms; default: the host's readTimeout. */
   timeoutMs?: number;
+  /** Filled in when the command is answered: which host, after how many tries (evidence, tests). */
+  trace?: { host?: string; tries?: number };
+}
+
+export interface Answered<T> {
+  value: T;
+  /** `HOSTn` that answered. */
+  host: string;
+  /** 1 when the first host answered. */
+  tries: number;
 }
 
 export class Dispatcher {
@@ -60,7 +70,8 @@ export class Dispatcher {
     return [...live, ...down];
   }
 
-  async run<T>(cmd: WireCommand<T>, options: DispatchOptions = {}): Promise<T> {
+  /** Runs the command per the policy; says which host answered and after how many tries. */
+  async run<T>(cmd: WireCommand<T>, options: DispatchOptions = {}): Promise<Answered<T>> {
     const attempts: EvsmHostError[] = [];
     for (const pool of this.plan()) {
       if (this.closed) throw new EvsmClosedError();
@@ -94,7 +105,7 @@ export class Dispatcher {
       }
       this.giveBack(pool, lease, wasDown);
       if (attempts.length) this.logger.info('command answered after failover', { command: cmd.name, host: pool.target.label, tries: attempts.length + 1 });
-      return cmd.parse(answer, pool.target.label);
+      return { value: cmd.parse(answer, pool.target.label), host: pool.name, tries: attempts.length + 1 };
     }
     throw new EvsmUnavailableError(cmd.name, attempts);
   }

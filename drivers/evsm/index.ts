@@ -6,7 +6,7 @@
  *   client.close();
  */
 export { EvsmClient, type AlgFlag } from './client.ts';
-export { EvsmClientCore, type ClientOptions, type HostStatus } from './core.ts';
+export { EvsmClientCore, type ClientOptions, type CommandEvent, type HostStatus } from './core.ts';
 export {
   keyAt,
   KEY_TYPE_CODES,
