@@ -1,0 +1,196 @@
+/**
+ * Typed client of the EVSM management protocol (docs/management-protocol.md): what the
+ * VsmManager operator tool does. Token-agnostic: it moves sealed components, share envelopes,
+ * public keys and signatures; the harness glues tokens to it.
+ */
+import { connect, type Socket } from 'node:net';
+import { buildAuthorization, type Signer } from './auth.ts';
+import type {
+  Authorization,
+  BackupExportParams,
+  BackupExportResult,
+  Challenge,
+  CombineResult,
+  DeviceInfo,
+  ExportDmkComponentsParams,
+  ExportDmkComponentsResult,
+  Hex,
+  ImportComponentResult,
+  ManagementErrorCode,
+  NewAuthResult,
+  OriginalInitParams,
+  OriginalInitResult,
+  ProgressEvent,
+  RecoveryBeginParams,
+  RecoveryBeginResult,
+  RestoreImportParams,
+  RestoreImportResult,
+  SyncAuthResult,
+} from './types.ts';
+
+/** A refusal from the device (its code and message), or a transport failure (code TRANSPORT). */
+export class ManagementError extends Error {
+  constructor(
+    readonly code: ManagementErrorCode | 'TRANSPORT' | 'TIMEOUT',
+    readonly op: string,
+    message: string,
+  ) {
+    super(`${op}: ${code}: ${message}`);
+    this.name = 'ManagementError';
+  }
+}
+
+interface Pending {
+  op: string;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  onProgress?: (e: ProgressEvent) => void;
+  timer?: NodeJS.Timeout;
+}
+
+interface Reply {
+  id?: number;
+  event?: string;
+  ok?: boolean;
+  result?: unknown;
+  error?: { code: ManagementErrorCode; message: string };
+  phase?: string;
+  done?: number;
+  total?: number;
+}
+
+export interface ManagerConnectOptions {
+  port: number;
+  host?: string;
+  /** per-operation timeout, ms (default 120 000; long backups send progress, which does not extend it) */
+  timeoutMs?: number;
+}
+
+export class ManagerClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private buffered: Buffer = Buffer.alloc(0);
+  private closed = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly timeoutMs: number,
+  ) {
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('close', () => this.failAll('connection closed by the device'));
+    socket.on('error', (e) => this.failAll(e.message));
+  }
+
+  static connect(opts: ManagerConnectOptions): Promise<ManagerClient> {
+    const host = opts.host ?? '127.0.0.1';
+    return new Promise((resolve, reject) => {
+      const s = connect(opts.port, host);
+      s.once('connect', () => {
+        s.off('error', reject);
+        resolve(new ManagerClient(s, opts.timeoutMs ?? 120_000));
+      });
+      s.once('error', (e) => reject(new ManagementError('TRANSPORT', 'connect', `cannot reach the management port ${host}:${opts.port}: ${e.message}`)));
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.end();
+  }
+
+  private failAll(why: string): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ManagementError('TRANSPORT', p.op, why));
+      this.pending.delete(id);
+    }
+  }
+
+  private onData(d: Buffer): void {
+    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, d]) : d;
+    while (this.buffered.length >= 4) {
+      const n = this.buffered.readUInt32BE(0);
+      if (this.buffered.length < 4 + n) break;
+      const text = this.buffered.subarray(4, 4 + n).toString('utf8');
+      this.buffered = this.buffered.subarray(4 + n);
+      this.onReply(JSON.parse(text) as Reply);
+    }
+  }
+
+  private onReply(r: Reply): void {
+    const p = typeof r.id === 'number' ? this.pending.get(r.id) : undefined;
+    if (!p) return;
+    if (r.event === 'progress') {
+      p.onProgress?.({ phase: r.phase ?? '', done: r.done ?? 0, total: r.total ?? 0 });
+      return;
+    }
+    this.pending.delete(r.id as number);
+    clearTimeout(p.timer);
+    if (r.ok) p.resolve(r.result);
+    else p.reject(new ManagementError(r.error?.code ?? 'INTERNAL', p.op, r.error?.message ?? 'refused without a message'));
+  }
+
+  /** Sends one operation; resolves with its result or rejects with ManagementError. */
+  call<T>(op: string, params: object = {}, onProgress?: (e: ProgressEvent) => void): Promise<T> {
+    if (this.closed) return Promise.reject(new ManagementError('TRANSPORT', op, 'client is closed'));
+    const id = this.nextId++;
+    const body = Buffer.from(JSON.stringify({ id, op, params }), 'utf8');
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length, 0);
+    return new Promise<T>((resolve, reject) => {
+      const p: Pending = { op, resolve: resolve as (v: unknown) => void, reject, onProgress };
+      p.timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ManagementError('TIMEOUT', op, `no answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.pending.set(id, p);
+      this.socket.write(Buffer.concat([head, body]));
+    });
+  }
+
+  getInfo(): Promise<DeviceInfo> {
+    return this.call('getInfo');
+  }
+  getChallenge(): Promise<Challenge> {
+    return this.call('getChallenge');
+  }
+  getDmkKcv(): Promise<{ dmkKcv: string }> {
+    return this.call('getDmkKcv');
+  }
+  getAuthInfo(): Promise<{ authInfo: Hex }> {
+    return this.call('getAuthInfo');
+  }
+  originalInit(p: OriginalInitParams): Promise<OriginalInitResult> {
+    return this.call('originalInit', p);
+  }
+  recoveryBegin(p: RecoveryBeginParams): Promise<RecoveryBeginResult> {
+    return this.call('recoveryBegin', p);
+  }
+  importComponent(p: { encrypted: Hex }): Promise<ImportComponentResult> {
+    return this.call('importComponent', p);
+  }
+  combine(): Promise<CombineResult> {
+    return this.call('combine');
+  }
+  syncAuth(p: { authInfo: Hex }): Promise<SyncAuthResult> {
+    return this.call('syncAuth', p);
+  }
+  newAuth(p: { publicKey: Hex }): Promise<NewAuthResult> {
+    return this.call('newAuth', p);
+  }
+  exportDmkComponents(p: ExportDmkComponentsParams): Promise<ExportDmkComponentsResult> {
+    return this.call('exportDmkComponents', p);
+  }
+  backupExport(p: BackupExportParams, onProgress?: (e: ProgressEvent) => void): Promise<BackupExportResult> {
+    return this.call('backupExport', p, onProgress);
+  }
+  restoreImport(p: RestoreImportParams, onProgress?: (e: ProgressEvent) => void): Promise<RestoreImportResult> {
+    return this.call('restoreImport', p, onProgress);
+  }
+
+  /** getInfo + getChallenge + signatures: a ready `authorization` for `op` on this device. */
+  async authorize(op: string, signers: readonly Signer[]): Promise<Authorization> {
+    const [{ deviceId }, { challenge }] = await Promise.all([this.getInfo(), this.getChallenge()]);
+    return buildAuthorization(op, deviceId, challenge, signers);
+  }
+}

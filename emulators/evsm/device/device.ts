@@ -1,0 +1,111 @@
+/**
+ * One EVSM: its persisted state, the LMKs derived from its DMK, and the key store.
+ * Every change goes through commit(): write the whole new state crash-safe, then swap it in.
+ */
+import { fromHex, kcv, sm2PublicKeyOf } from '../../crypto/index.ts';
+import { HostError } from '../errors.ts';
+import { LmkSet } from './lmk.ts';
+import { type DeviceState, type StoredKey, loadOrCreateState, saveState } from './state.ts';
+
+export const MODEL = 'SJJ1310';
+export const FIRMWARE = 'EVSM01.00';
+export const MAX_INDEX = 9999;
+
+export type DeviceStatus = 'factory' | 'recovering' | 'awaiting-auth' | 'initialized';
+
+export class Device {
+  private current: DeviceState;
+  private lmkSet: LmkSet | null = null;
+  /** set while a recovery init is in progress (in memory only: a restart abandons it) */
+  recovering = false;
+
+  constructor(
+    readonly dataDir: string,
+    readonly name: string,
+  ) {
+    this.current = loadOrCreateState(dataDir);
+    this.refreshLmks();
+  }
+
+  get state(): DeviceState {
+    return this.current;
+  }
+
+  get deviceId(): string {
+    return this.current.deviceId;
+  }
+
+  get publicKey(): Buffer {
+    const priv = fromHex(this.current.deviceKey);
+    const pub = sm2PublicKeyOf(priv);
+    priv.fill(0);
+    return pub;
+  }
+
+  /** A copy of the device private key; the caller wipes it. */
+  privateKey(): Buffer {
+    return fromHex(this.current.deviceKey);
+  }
+
+  get status(): DeviceStatus {
+    if (this.recovering) return 'recovering';
+    if (!this.current.dmk) return 'factory';
+    return this.current.auth ? 'initialized' : 'awaiting-auth';
+  }
+
+  /** The LMKs, or host error 13 when the device has no DMK. */
+  get lmks(): LmkSet {
+    if (!this.lmkSet) throw new HostError('13', 'device not initialized: no DMK, so no LMK; run original init or recovery init');
+    return this.lmkSet;
+  }
+
+  hasDmk(): boolean {
+    return this.lmkSet !== null;
+  }
+
+  dmkKcv(): string | null {
+    if (!this.current.dmk) return null;
+    const d = fromHex(this.current.dmk);
+    const v = kcv('SM4', d);
+    d.fill(0);
+    return v;
+  }
+
+  /** A copy of the DMK; the caller wipes it. */
+  dmk(): Buffer | null {
+    return this.current.dmk ? fromHex(this.current.dmk) : null;
+  }
+
+  getKey(index: number): StoredKey | undefined {
+    return this.current.keys.find((k) => k.index === index);
+  }
+
+  /** Writes `next` (revision + 1) to disk, then makes it the live state. */
+  commit(change: (s: DeviceState) => Omit<DeviceState, 'revision' | 'format'> & Partial<DeviceState>): DeviceState {
+    const next: DeviceState = { ...this.current, ...change(this.current), revision: this.current.revision + 1 };
+    next.keys = [...next.keys].sort((a, b) => a.index - b.index);
+    saveState(this.dataDir, next);
+    const dmkChanged = next.dmk !== this.current.dmk;
+    this.current = next;
+    if (dmkChanged) this.refreshLmks();
+    return next;
+  }
+
+  putKey(entry: StoredKey): void {
+    this.commit((s) => ({ ...s, keys: [...s.keys.filter((k) => k.index !== entry.index), entry] }));
+  }
+
+  deleteKey(index: number): void {
+    this.commit((s) => ({ ...s, keys: s.keys.filter((k) => k.index !== index) }));
+  }
+
+  private refreshLmks(): void {
+    this.lmkSet?.wipe();
+    this.lmkSet = this.current.dmk ? new LmkSet(fromHex(this.current.dmk)) : null;
+  }
+
+  close(): void {
+    this.lmkSet?.wipe();
+    this.lmkSet = null;
+  }
+}

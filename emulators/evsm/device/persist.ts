@@ -1,0 +1,43 @@
+/**
+ * Crash-safe state file: write a temporary file, fsync it, rename it over the old one, fsync
+ * the directory. rename() is atomic on POSIX file systems, so kill -9 at any moment leaves the
+ * old file or the new one, never a mix. Synchronous on purpose: a state change and its write
+ * happen in one turn of the event loop, so no request ever sees a state that is not on disk.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export function writeFileAtomicSync(path: string, data: Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* the temporary file is garbage either way */
+    }
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  syncDirectory(dirname(path));
+}
+
+function syncDirectory(dir: string): void {
+  // Makes the rename durable; some file systems refuse fsync on a directory (the rename is
+  // still atomic there).
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* see above */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

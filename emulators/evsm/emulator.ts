@@ -1,0 +1,83 @@
+/**
+ * One running device: its state, the host listener(s) and the management listener.
+ * Used by the program (cli.ts) and, in-process, by fine-grained tests.
+ */
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import type { EmulatorOptions } from './args.ts';
+import { Device } from './device/device.ts';
+import { createHostServer, createHostTlsServer, listen } from './host/server.ts';
+import { createMgmtServer } from './mgmt/server.ts';
+import { type Logger, silentLogger } from './log.ts';
+
+export interface RunningEmulator {
+  device: Device;
+  port: number;
+  mgmtPort: number;
+  tlsPort?: number;
+  close(): Promise<void>;
+}
+
+function closeServer(s: Server): Promise<void> {
+  return new Promise((resolve) => {
+    s.close(() => resolve());
+    // Drop open connections so close() does not wait for idle clients.
+    (s as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
+}
+
+/** Tracks sockets so a stop can end them (net.Server has no closeAllConnections). */
+function trackSockets(s: Server): () => void {
+  const open = new Set<import('node:net').Socket>();
+  s.on('connection', (c) => {
+    open.add(c);
+    c.on('close', () => open.delete(c));
+  });
+  s.on('secureConnection', (c) => {
+    open.add(c);
+    c.on('close', () => open.delete(c));
+  });
+  return () => {
+    for (const c of open) c.destroy();
+  };
+}
+
+export async function startEmulator(opts: EmulatorOptions, log: Logger = silentLogger): Promise<RunningEmulator> {
+  const device = new Device(opts.dataDir, opts.name);
+  const servers: Array<{ server: Server; drop: () => void }> = [];
+  try {
+    const hostOpts = { device, headerLength: opts.headerLength, log };
+    const host = createHostServer(hostOpts);
+    servers.push({ server: host, drop: trackSockets(host) });
+    const port = await listen(host, opts.port, opts.host);
+    const mgmt = createMgmtServer({ device, log });
+    servers.push({ server: mgmt, drop: trackSockets(mgmt) });
+    const wantedMgmt = opts.mgmtPort ?? (opts.port === 0 ? 0 : opts.port + 1);
+    const mgmtPort = await listen(mgmt, wantedMgmt, opts.host);
+    let tlsPort: number | undefined;
+    if (opts.tlsPort !== undefined) {
+      const tls = createHostTlsServer(hostOpts, { cert: readFileSync(opts.tlsCert as string), key: readFileSync(opts.tlsKey as string) });
+      servers.push({ server: tls, drop: trackSockets(tls) });
+      tlsPort = await listen(tls, opts.tlsPort, opts.host);
+    }
+    return {
+      device,
+      port,
+      mgmtPort,
+      tlsPort,
+      close: async () => {
+        for (const s of servers) s.drop();
+        await Promise.all(servers.map((s) => closeServer(s.server)));
+        device.close();
+      },
+    };
+  } catch (e) {
+    for (const s of servers) s.server.close();
+    device.close();
+    throw e;
+  }
+}
+
+export function readyLine(name: string, e: RunningEmulator): string {
+  return `evsm-emulator ready name=${name} port=${e.port} mgmt-port=${e.mgmtPort} tls-port=${e.tlsPort ?? '-'} pid=${process.pid}`;
+}
