@@ -3,6 +3,8 @@ import { buildCertification, compareIds } from '../reports/certification/model.t
 import { parseResults, cleanMessage } from '../reports/playwright-results.ts';
 import { Redactor } from '../reports/redact.ts';
 import { syntheticReport } from './fixtures/reports/synthetic.ts';
+import { renderCertification, MAX_ROWS } from '../reports/certification/render.ts';
+import { makeSeal } from '../reports/seal.ts';
 
 test('only scenario runs on target projects are certified; the rest are counted', () => {
   const data = buildCertification(parseResults(syntheticReport() as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
@@ -35,4 +37,18 @@ test('catalog order: KS, DMK, EXT, HA, then other prefixes; numbers numerically'
 test('failure reasons lose colour codes, the source snippet and the stack', () => {
   const msg = '\u001b[31mError: KCV differs\u001b[39m\n\nExpected: "A"\n\n  54 |   x\n> 55 |   expect(a)\n     |   ^\n    at f (a.ts:55:3)';
   expect(cleanMessage(msg)).toBe('Error: KCV differs\n\nExpected: "A"');
+});
+
+test('KCV rows print as one line per key with a column per device, equal or differ, capped', () => {
+  const data = buildCertification(parseResults(syntheticReport() as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
+  const rows = [];
+  for (let i = 1; i <= 60; i++) for (const device of ['A', 'B']) rows.push({ device, index: i, type: 'ZPK', kcv: device === 'B' && i === 7 ? 'FFFF000000000000' : `${String(i).padStart(4, '0')}AABBCCDDEEFF` });
+  data.runs[0].evidence = [{ name: 'kcv-table', contentType: 'application/json', kind: 'kcv', sm3: 'X', value: rows }];
+  const html = renderCertification(data, makeSeal(data));
+  const table = html.slice(html.indexOf('<h3>KS-01 · embedded · kcv-table'), html.indexOf('SM3 X'));
+  expect(table).toContain('<th>Index</th><th>Type</th><th>A</th><th>B</th><th>KCVs</th>');
+  expect(table.match(/<tr><td>/g)).toHaveLength(MAX_ROWS);
+  expect(table.match(/>differ</g)).toHaveLength(1);
+  expect(table).toMatch(/<td>7<\/td><td>ZPK<\/td><td><code>0007AABBCCDDEEFF<\/code><\/td><td><code>FFFF000000000000<\/code><\/td><td><span class="st st-failed">differ/);
+  expect(table).toContain('10 more rows not printed');
 });

@@ -4,7 +4,7 @@
  * whose visible text was edited (it renders again and compares).
  */
 import type { Json } from '../canonical.ts';
-import type { Seal } from '../seal.ts';
+import { keyFingerprint, type Seal } from '../seal.ts';
 import { objects, str, type CertificationData, type ScenarioRun } from './model.ts';
 
 export const DATA_ELEMENT_ID = 'evsm-lab-certification-data';
@@ -35,12 +35,47 @@ function badge(status: string): string {
   return `<span class="st st-${esc(status)}">${esc(status)}</span>`;
 }
 
+/** Rows shown per evidence table; the rest stay in the embedded data, bound by the digest. */
+export const MAX_ROWS = 50;
+
+function capped(rows: string[][]): { rows: string[][]; note: string } {
+  if (rows.length <= MAX_ROWS) return { rows, note: '' };
+  return { rows: rows.slice(0, MAX_ROWS), note: `<p class="note">${rows.length - MAX_ROWS} more rows not printed; all ${rows.length} are in the embedded results (covered by the digest) and in the Allure report.</p>` };
+}
+
+/**
+ * KCV rows {device, index, kcv, …} pivoted to one line per key: a KCV column per device and
+ * whether they agree, which is what a reader of a sync report looks for.
+ */
+function kcvPivot(rows: { [k: string]: Json | undefined }[]): string | undefined {
+  if (!rows.every((r) => r.device !== undefined && r.index !== undefined && 'kcv' in r)) return undefined;
+  const devices = [...new Set(rows.map((r) => str(r.device)))];
+  const keys = new Map<string, { index: string; type: string; kcvs: Map<string, string> }>();
+  for (const r of rows) {
+    const type = str(r.type ?? r.algorithm);
+    const k = `${str(r.index)}|${type}`;
+    if (!keys.has(k)) keys.set(k, { index: str(r.index), type, kcvs: new Map() });
+    keys.get(k)!.kcvs.set(str(r.device), str(r.kcv));
+  }
+  const body = [...keys.values()].map((k) => {
+    const values = devices.map((d) => k.kcvs.get(d) ?? '');
+    const present = values.filter(Boolean);
+    const same = present.length === devices.length && present.every((v) => v === present[0]);
+    return [esc(k.index), esc(k.type), ...values.map((v) => `<code>${esc(v || '—')}</code>`), same ? '<span class="st st-passed">equal</span>' : '<span class="st st-failed">differ</span>'];
+  });
+  const c = capped(body);
+  return table(['Index', 'Type', ...devices, 'KCVs'], c.rows, 'kcv') + c.note;
+}
+
 function valueTable(v: Json | undefined): string {
   const rows = objects(v);
   if (!rows.length) return `<pre>${esc(JSON.stringify(v, null, 2) ?? '')}</pre>`;
+  const pivot = kcvPivot(rows);
+  if (pivot) return pivot;
   const cols: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  return table(cols, rows.map((r) => cols.map((c) => `<code>${esc(str(r[c]))}</code>`)), 'kcv');
+  const c = capped(rows.map((r) => cols.map((col) => `<code>${esc(str(r[col]))}</code>`)));
+  return table(cols, c.rows, 'kcv') + c.note;
 }
 
 function matrix(data: CertificationData): string {
@@ -116,7 +151,7 @@ function sealSection(seal: Seal): string {
 <dt>SM3 digest of the results</dt><dd><code id="digest">${esc(seal.digest)}</code></dd>
 <dt>Signature</dt><dd>${
     sig
-      ? `SM2 (user ID ${esc(sig.userId)})<br><code class="wrap">${esc(sig.value)}</code><br>public key <code class="wrap">${esc(sig.publicKey)}</code>`
+      ? `SM2 (user ID ${esc(sig.userId)})<br><code class="wrap">${esc(sig.value)}</code><br>public key <code class="wrap">${esc(sig.publicKey)}</code><br>key fingerprint <code>${esc(keyFingerprint(Buffer.from(sig.publicKey, 'hex')))}</code>`
       : 'not signed'
   }</dd>
 </dl>
