@@ -60,6 +60,24 @@ async function stream(client: EvsmClient, workers: number, stop: Promise<void>, 
   return outcomes;
 }
 
+/** A running stream: counts answers, marks the kill time, stops and hands back every outcome. */
+function startStream(client: EvsmClient, workers: number): { clock: { killAt: number }; answered: () => number; finish: () => Promise<Outcome[]> } {
+  const clock = { killAt: Number.POSITIVE_INFINITY };
+  let release!: () => void;
+  const stop = new Promise<void>((r) => (release = r));
+  let answered = 0;
+  client.onCommand(() => answered++);
+  const running = stream(client, workers, stop, clock);
+  return {
+    clock,
+    answered: () => answered,
+    finish: () => {
+      release();
+      return running;
+    },
+  };
+}
+
 const until = (pred: () => boolean, what: string, timeoutMs = 15_000): Promise<void> =>
   new Promise((resolve, reject) => {
     const started = Date.now();
@@ -78,26 +96,21 @@ test('SIGKILL of the primary mid-stream: nothing lost or wrong, the standby carr
   let a2: EmulatorProcess | undefined;
   const client = await EvsmClient.open(config([a.port, b.port]), { backoff: { initialMs: 100, maxMs: 400 }, healthIntervalMs: 500 });
   try {
-    const clock = { killAt: Number.POSITIVE_INFINITY };
-    let release!: () => void;
-    const stop = new Promise<void>((r) => (release = r));
-    let answered = 0;
-    client.onCommand(() => answered++);
-    const running = stream(client, 4, stop, clock);
+    const run = startStream(client, 4);
+    const clock = run.clock;
 
-    await until(() => answered >= 150, '150 answers before the kill');
+    await until(() => run.answered() >= 150, '150 answers before the kill');
     clock.killAt = Date.now();
     await a.kill();
-    const atKill = answered;
-    await until(() => answered >= atKill + 1000, '1000 answers after the kill');
+    const atKill = run.answered();
+    await until(() => run.answered() >= atKill + 1000, '1000 answers after the kill');
     // The primary comes back on the same port and data; the client notices by itself.
     const restartAt = Date.now();
     a2 = await a.restart();
     await client.waitForHost('HOST1', 'up', 15_000);
-    const atRejoin = answered;
-    await until(() => answered >= atRejoin + 100, '100 answers after the rejoin');
-    release();
-    const outcomes = await running;
+    const atRejoin = run.answered();
+    await until(() => run.answered() >= atRejoin + 100, '100 answers after the rejoin');
+    const outcomes = await run.finish();
 
     expect(outcomes.filter((o) => !o.ok), 'no command failed').toEqual([]);
     expect(outcomes.filter((o) => o.wrong), 'no command answered wrongly').toEqual([]);
@@ -159,20 +172,15 @@ test('three hosts: the stream survives losing two of them, in order', async () =
   const devices = [await EmulatorProcess.start({ name: 'A' }), await EmulatorProcess.start({ name: 'B' }), await EmulatorProcess.start({ name: 'C' })];
   const client = await EvsmClient.open(config(devices.map((d) => d.port)), { backoff: { initialMs: 200, maxMs: 1000 } });
   try {
-    const clock = { killAt: Number.POSITIVE_INFINITY };
-    let release!: () => void;
-    const stop = new Promise<void>((r) => (release = r));
-    let answered = 0;
-    client.onCommand(() => answered++);
-    const running = stream(client, 3, stop, clock);
-    await until(() => answered >= 60, 'answers on HOST1');
+    const run = startStream(client, 3);
+    const clock = run.clock;
+    await until(() => run.answered() >= 60, 'answers on HOST1');
     clock.killAt = Date.now();
     await devices[0].kill();
-    await until(() => answered >= 160, 'answers on HOST2');
+    await until(() => run.answered() >= 160, 'answers on HOST2');
     await devices[1].kill();
-    await until(() => answered >= 260, 'answers on HOST3');
-    release();
-    const outcomes = await running;
+    await until(() => run.answered() >= 260, 'answers on HOST3');
+    const outcomes = await run.finish();
     expect(outcomes.filter((o) => !o.ok || o.wrong)).toEqual([]);
     expect(new Set(outcomes.map((o) => o.host))).toEqual(new Set(['HOST1', 'HOST2', 'HOST3']));
     expect(outcomes.slice(-20).every((o) => o.host === 'HOST3')).toBe(true);
@@ -187,19 +195,14 @@ test('balance policy spreads a stream over the hosts and drops a dead one withou
   const devices = [await EmulatorProcess.start({ name: 'A' }), await EmulatorProcess.start({ name: 'B' })];
   const client = await EvsmClient.open(config(devices.map((d) => d.port)), { failover: 'balance', backoff: { initialMs: 60_000 } });
   try {
-    const clock = { killAt: Number.POSITIVE_INFINITY };
-    let release!: () => void;
-    const stop = new Promise<void>((r) => (release = r));
-    let answered = 0;
-    client.onCommand(() => answered++);
-    const running = stream(client, 4, stop, clock);
-    await until(() => answered >= 100, 'balanced answers');
+    const run = startStream(client, 4);
+    const clock = run.clock;
+    await until(() => run.answered() >= 100, 'balanced answers');
     clock.killAt = Date.now();
     await devices[0].kill();
-    const atKill = answered;
-    await until(() => answered >= atKill + 100, 'answers after the kill');
-    release();
-    const outcomes = await running;
+    const atKill = run.answered();
+    await until(() => run.answered() >= atKill + 100, 'answers after the kill');
+    const outcomes = await run.finish();
     expect(outcomes.filter((o) => !o.ok || o.wrong)).toEqual([]);
     const before = outcomes.filter((o) => o.at < 0);
     expect(before.filter((o) => o.host === 'HOST1').length).toBeGreaterThan(10);

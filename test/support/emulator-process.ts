@@ -107,6 +107,16 @@ export class EmulatorProcess {
     await this.exited;
   }
 
+  /** SIGSTOP: the process hangs — its sockets stay open and accept, nothing answers. */
+  pause(): void {
+    if (this.alive) this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    if (this.alive) this.child.kill('SIGCONT');
+  }
+
   /** SIGTERM: clean stop; SIGKILL after `graceMs` if it lingers. */
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.alive) return;
