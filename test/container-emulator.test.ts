@@ -7,7 +7,12 @@
  * missing or the emulator cannot be built into an image yet.
  */
 import { test, expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { sm2GenerateKeyPair } from '../emulators/crypto/index.ts';
 import { EvsmClient } from '../drivers/evsm/index.ts';
 import {
@@ -90,6 +95,48 @@ test('SIGKILL and restart on the same volume: same DMK check value, same interna
       after.close();
     }
     expect((await manage(a.mgmtPort, 'getInfo')).state).toBe('initialized');
+  } finally {
+    await a.stop();
+  }
+  await assertNoProjectContainers({ runId });
+});
+
+/** A throw-away self-signed certificate for 127.0.0.1 (openssl is part of the base system). */
+function selfSigned(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'evsm-tls-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('withTls: the container serves the host protocol inside TLS on its TLS port', async () => {
+  const { cert, key } = selfSigned();
+  const a = await new EvsmEmulatorContainer().withName('TLS').withRunId(runId).withTls({ cert, key }).start();
+  try {
+    expect(a.tlsPort).toBeGreaterThan(0);
+    // B2 echo of HELLO (docs/host-protocol.md §6; L = 4 + 2 + 4 + 5 = 15 = 0x000F).
+    const request = Buffer.from('000F' + Buffer.from('0001B20005HELLO').toString('hex'), 'hex');
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: a.tlsPort as number, ca: cert, minVersion: 'TLSv1.2' }, () => socket.write(request));
+      let buf = Buffer.alloc(0);
+      socket.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          socket.end();
+          resolve(buf);
+        }
+      });
+      socket.on('error', reject);
+    });
+    expect(answer.readUInt16BE(0)).toBe(answer.length - 2);
+    expect(answer.subarray(2).toString('latin1')).toBe('0001B300HELLO');
   } finally {
     await a.stop();
   }

@@ -41,6 +41,7 @@ export class EvsmEmulatorContainer {
   private extraArgs: string[] = [];
   private startupTimeoutMs = 30_000;
   private runId: string | undefined;
+  private tls: { port: number | undefined; cert: string | Buffer; key: string | Buffer } | undefined;
 
   /** image tag; default: the current emulator's image, built (or found in the cache) on start */
   constructor(image?: string) {
@@ -74,6 +75,15 @@ export class EvsmEmulatorContainer {
     return this;
   }
 
+  /**
+   * A TLS listener (same protocol inside TLS) with this certificate and key (PEM); port default:
+   * a free one. The files are copied into the container (/tls).
+   */
+  withTls(tls: { cert: string | Buffer; key: string | Buffer; port?: number }): this {
+    this.tls = { port: tls.port, cert: tls.cert, key: tls.key };
+    return this;
+  }
+
   /** more emulator options, appended to --port/--mgmt-port/--data/--name/--host */
   withArgs(...args: string[]): this {
     this.extraArgs.push(...args);
@@ -95,6 +105,11 @@ export class EvsmEmulatorContainer {
     ensureTestcontainersEnv();
     const image = this.image ?? (await defaultImage());
     const [port, mgmtPort] = this.ports ?? (await freePorts(2));
+    const tlsArgs: string[] = [];
+    if (this.tls) {
+      const tlsPort = this.tls.port ?? (await freePorts(1))[0];
+      tlsArgs.push('--tls-port', String(tlsPort), '--tls-cert', '/tls/cert.pem', '--tls-key', '/tls/key.pem');
+    }
     const runId = this.runId ?? currentRunId();
     const instance = `${dockerSafe(this.name)}-${randomSuffix()}`;
     const owned = this.volume === undefined;
@@ -108,12 +123,20 @@ export class EvsmEmulatorContainer {
       .withNetworkMode('host')
       .withUser(`${EVSM_UID}:${EVSM_UID}`)
       .withBindMounts([{ source: volume, target: '/data', mode: 'rw' }])
-      .withCommand(['--port', String(port), '--mgmt-port', String(mgmtPort), '--data', '/data', '--name', this.name, '--host', HOST, ...this.extraArgs])
+      .withCommand(['--port', String(port), '--mgmt-port', String(mgmtPort), '--data', '/data', '--name', this.name, '--host', HOST, ...tlsArgs, ...this.extraArgs])
       .withWaitStrategy(Wait.forLogMessage(readyLinePattern(this.name, port)))
       .withStartupTimeout(this.startupTimeoutMs)
       // testcontainers removes a container that never got ready, log and all: keep its tail.
       .withLogConsumer((stream) => stream.on('data', (chunk: Buffer | string) => tail.push(String(chunk))));
     const tail = new LogTail();
+    if (this.tls) {
+      // Copied in as root-owned files, so readable by all: the container has one user anyway,
+      // and this is an emulator's test certificate, not a production key.
+      container.withCopyContentToContainer([
+        { content: this.tls.cert, target: '/tls/cert.pem', mode: 0o444 },
+        { content: this.tls.key, target: '/tls/key.pem', mode: 0o444 },
+      ]);
+    }
 
     let started: StartedTestContainer;
     try {
