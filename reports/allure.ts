@@ -38,6 +38,29 @@ function redactResult(v: Json | undefined, r: Redactor, key?: string, skipValue 
   return v;
 }
 
+/** Scenario families of the catalog, for Allure's Behaviors tab (feature = family, story = id). */
+export const FAMILIES: Record<string, string> = {
+  KS: 'Key backup and restore (KBK tokens)',
+  DMK: 'DMK initialisation and synchronisation',
+  EXT: 'External keys under the LMK',
+  HA: 'High availability (cacipher configuration)',
+};
+
+type Label = { name: string; value: string };
+
+/** Adds epic/feature/story labels from the scenario id in the title, unless the test set its own. */
+function addBehaviourLabels(doc: { [k: string]: Json | undefined }): void {
+  const m = typeof doc.name === 'string' ? /^([A-Z][A-Z0-9]{1,7})-\d{1,4}\b/.exec(doc.name) : null;
+  if (!m || !Array.isArray(doc.labels)) return;
+  const labels = doc.labels as Label[];
+  if (labels.some((l) => l.name === 'feature' || l.name === 'story' || l.name === 'epic')) return;
+  labels.push(
+    { name: 'epic', value: 'EVSM key synchronisation' },
+    { name: 'feature', value: FAMILIES[m[1]] ?? m[1] },
+    { name: 'story', value: m[0] },
+  );
+}
+
 /** Copies allure-results to `stage`, redacting on the way. Returns the targets (projects) seen. */
 export function stageResults(src: string, stage: string, r: Redactor): string[] {
   mkdirSync(stage, { recursive: true });
@@ -50,7 +73,9 @@ export function stageResults(src: string, stage: string, r: Redactor): string[] 
       if (doc && typeof doc === 'object' && !Array.isArray(doc) && Array.isArray(doc.labels)) {
         for (const l of doc.labels) if (l && typeof l === 'object' && !Array.isArray(l) && l.name === 'parentSuite' && typeof l.value === 'string') targets.add(l.value);
       }
-      writeFileSync(to, JSON.stringify(redactResult(doc, r)));
+      const redacted = redactResult(doc, r);
+      if (redacted && typeof redacted === 'object' && !Array.isArray(redacted)) addBehaviourLabels(redacted);
+      writeFileSync(to, JSON.stringify(redacted));
     } else if (/-attachment\.json$/.test(f)) {
       writeFileSync(to, r.jsonText(readFileSync(from, 'utf8')));
     } else if (TEXT_EXT.test(f)) {

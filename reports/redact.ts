@@ -11,7 +11,8 @@
  *  3. Runs of 32 or more hex digits: clear double-length keys and longer, shares, private keys.
  *     KCVs (16 or 6 hex digits) stay readable.
  *  4. Known literals: the factory UKEY PIN, secrets from the environment (variables named
- *     *PIN*, *PASSWORD*, *PASSPHRASE*, *SECRET*, *_KEY), and any the caller adds.
+ *     *PIN*, *PASSWORD*, *PASSPHRASE*, *SECRET*, *_KEY whose value has a digit or 16+
+ *     characters), and any the caller adds.
  *  JSON values are walked: members with a secret's name are replaced whole, strings go
  *  through the text rules, serialized Buffers are dropped.
  */
@@ -60,8 +61,10 @@ function escapeRegExp(s: string): string {
 export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   const out = [FACTORY_PIN];
   for (const [name, value] of Object.entries(env)) {
-    if (!value || value.length < 6) continue;
-    if (/(^|_)(PIN|PUK|PASSWORD|PASSPHRASE|SECRET)(_|$)|_KEY$/i.test(name)) out.push(value.trim());
+    const v = value?.trim() ?? '';
+    // A short or word-like value (`embedded`, `true`) would blank ordinary report text, not a secret.
+    if (v.length < 6 || (!/\d/.test(v) && v.length < 16)) continue;
+    if (/(^|_)(PIN|PUK|PASSWORD|PASSPHRASE|SECRET)(_|$)|_KEY$/i.test(name)) out.push(v);
   }
   return out;
 }

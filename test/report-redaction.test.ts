@@ -48,11 +48,13 @@ test.describe('redaction rules', () => {
   });
 
   test('secrets named in the environment are collected; short or unrelated values are not', () => {
-    const s = secretsFromEnv({ EVSM_LAB_PIN_KBK1: '24681357', EVSM_LAB_SIGN_KEY: 'ab'.repeat(32), HOME: '/root', UKEY_PIN: '123' });
+    const s = secretsFromEnv({ EVSM_LAB_PIN_KBK1: '24681357', EVSM_LAB_SIGN_KEY: 'ab'.repeat(32), HOME: '/root', UKEY_PIN: '123', CACHE_KEY: 'embedded', DB_PASSWORD: 'correcthorsebattery' });
     expect(s).toContain('24681357');
     expect(s).toContain('ab'.repeat(32));
+    expect(s).toContain('correcthorsebattery');
     expect(s).not.toContain('/root');
     expect(s).not.toContain('123');
+    expect(s).not.toContain('embedded');
   });
 
   test('leaks() spots a literal that survived', () => {
@@ -95,5 +97,9 @@ test.describe('redaction in the reports', () => {
     expect(staged).toContain('d41d8cd98f00b204e9800998ecf8427e');
     expect(staged).toContain('e400416be98b968d1c593b960fe7f9fa');
     expect(staged).toContain('BE-02 write KBK tokens');
+    // Behaviors: the scenario id gives the story, its family the feature.
+    const labels = (JSON.parse(readFileSync(join(stage, 'u1-result.json'), 'utf8')) as { labels: { name: string; value: string }[] }).labels;
+    expect(labels).toContainEqual({ name: 'story', value: 'KS-01' });
+    expect(labels).toContainEqual({ name: 'feature', value: 'Key backup and restore (KBK tokens)' });
   });
 });
