@@ -88,6 +88,7 @@ export type TokenErrorCode =
   | 'exists' // writing an object that already exists (erase first)
   | 'closed' // the token was closed
   | 'unsupported' // the token cannot do it (e.g. no SM2 signing)
+  | 'timeout' // a TokenSource waited for a token that did not appear
   | 'device'; // anything else the token or module reported
 
 export class TokenError extends Error {

@@ -1,0 +1,64 @@
+/**
+ * The operator at the bench: instructions go to the terminal, PINs come back with echo off.
+ * In CI a recording operator stands in, so the step log reads the same on every target.
+ */
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import type { TokenIdentity } from './token.ts';
+import type { PinProvider } from './pins.ts';
+
+export interface Operator {
+  /** One line for the operator (an instruction, or why a token was refused). */
+  say(line: string): void;
+  /** Asks for a secret; the answer is never echoed or logged. */
+  askSecret(question: string): Promise<string>;
+}
+
+/** Asks on a TTY with echo off; stderr so stdout stays clean for reports. */
+export function terminalOperator(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Operator {
+  return {
+    say: (line) => void output.write(`${line}\n`),
+    askSecret: (question) =>
+      new Promise<string>((resolve, reject) => {
+        let muted = false;
+        // readline echoes through this stream: drop keystrokes while the answer is typed.
+        const sink = new Writable({
+          write(chunk: Buffer, _enc, done) {
+            if (!muted) output.write(chunk);
+            done();
+          },
+        });
+        const rl = createInterface({ input, output: sink, terminal: true });
+        rl.on('SIGINT', () => {
+          rl.close();
+          reject(new Error('PIN entry cancelled by the operator'));
+        });
+        rl.question(`${question} `, (answer) => {
+          rl.close();
+          output.write('\n');
+          resolve(answer);
+        });
+        muted = true;
+      }),
+  };
+}
+
+/** Records what the operator would have been told (CI); asking for a secret is an error there. */
+export function recordingOperator(lines: string[] = []): Operator & { lines: string[] } {
+  return {
+    lines,
+    say: (line) => void lines.push(line),
+    askSecret: async (question) => {
+      throw new Error(`no operator to answer "${question}" (set the PIN environment variables, docs/ukey.md)`);
+    },
+  };
+}
+
+/** PINs typed by the operator, asked with the token named so the right PIN is typed. */
+export function operatorPins(operator: Operator, maxAttempts = 3): PinProvider {
+  return async (token: TokenIdentity, kind, attempt) => {
+    if (attempt > maxAttempts) return undefined;
+    const who = kind === 'user' ? 'PIN' : 'SO PIN';
+    return operator.askSecret(`Enter the ${who} of UKEY "${token.label}" (serial ${token.serial}):`);
+  };
+}
