@@ -12,6 +12,10 @@ import { connectDevice, type ConnectedDevice } from './devices/connect.ts';
 import { openBench, targetOf } from './targets/open.ts';
 import type { Bench } from './targets/bench.ts';
 import type { DeviceName } from './devices/types.ts';
+import { PoolTokenSource, softHsmStore, virtualStore, type TokenStore } from './tokens/pool-source.ts';
+import { Procedures } from './procedures/perform.ts';
+import { StepRunner } from './procedures/runner.ts';
+import type { HardwareBench } from './targets/hardware.ts';
 
 export { expect } from './matchers.ts';
 
@@ -19,6 +23,8 @@ export interface WorkerFixtures {
   /** Lab file for the hardware target (option; default: env EVSM_LAB_FILE, set by `evsm-lab run --lab`). */
   labFile: string | undefined;
   bench: Bench;
+  /** Where blank UKEYs come from for this worker (virtual, or a SoftHSM2 pool); undefined with its reason. */
+  tokenStore: TokenStore | { unavailable: string };
 }
 
 export interface TestFixtures {
@@ -28,6 +34,10 @@ export interface TestFixtures {
   evsmA: ConnectedDevice;
   evsmB: ConnectedDevice;
   evsmC: ConnectedDevice;
+  /** The token source: the pool answers token prompts (CI, rehearsal). */
+  tokens: PoolTokenSource;
+  /** The seed procedures, each step a test.step named by its id. */
+  procedures: Procedures;
 }
 
 function deviceFixture(name: DeviceName) {
@@ -58,6 +68,47 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     // Building a container image or creating a SoftHSM2 store can take a while on 2 cores.
     { scope: 'worker', timeout: 180_000 },
   ],
+
+  tokenStore: [
+    async ({ bench }, use) => {
+      let store: TokenStore | { unavailable: string };
+      try {
+        if (bench.unavailable) store = { unavailable: bench.unavailable };
+        else if (bench.target === 'embedded') store = virtualStore();
+        else if (bench.target === 'containers') store = await softHsmStore(24);
+        else {
+          const lab = (bench as HardwareBench).labFile;
+          store =
+            lab && lab.operator.mode === 'pool'
+              ? await softHsmStore(lab.rehearsal?.tokens ?? 24, lab.pkcs11Module)
+              : { unavailable: 'hardware: console token prompts need the UKEY layer\'s bench TokenSource, not wired in yet; use operator.mode "pool" (rehearsal)' };
+        }
+      } catch (e) {
+        store = { unavailable: `${bench.target}: UKEY tokens unavailable: ${(e as Error).message.split('\n')[0]}` };
+      }
+      await use(store);
+      if ('close' in store) await store.close();
+    },
+    { scope: 'worker', timeout: 120_000 },
+  ],
+
+  tokens: async ({ tokenStore, evidence }, use, testInfo) => {
+    if ('unavailable' in tokenStore) testInfo.skip(true, tokenStore.unavailable);
+    const store = tokenStore as TokenStore;
+    const source = new PoolTokenSource(store, evidence);
+    try {
+      await use(source);
+    } finally {
+      await source.close();
+      // Blank again for the next test (a locked token is unblocked with the pool's SO PIN).
+      await store.reset();
+    }
+  },
+
+  procedures: async ({ tokens, evidence, bench }, use, testInfo) => {
+    const runner = new StepRunner({ evidence, operatorMode: bench.operatorMode, log: (line) => console.log(line) });
+    await use(new Procedures({ evidence, tokens, runner, outputPath: (name) => testInfo.outputPath(name) }));
+  },
 
   benchReady: [
     async ({ bench }, use, testInfo) => {

@@ -4,6 +4,7 @@
  * harness sends goes into the test's transcript (facts only: command, index, KCV, result).
  */
 import { EvsmClient, EvsmCommandError } from '../../drivers/evsm/index.ts';
+import { ManagerClient } from '../../drivers/evsm/manager/index.ts';
 import type { KeyTypeName } from '../../drivers/evsm/commands/types.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import type { DeviceSlot, TargetName } from '../targets/bench.ts';
@@ -29,18 +30,22 @@ export interface ConnectedDevice extends LabDevice {
   /** The application client on this device alone (for scenarios that use keys directly). */
   readonly client: EvsmClient;
   readonly slot: DeviceSlot;
+  /** The management connection (VsmManager's side); undefined on a bench device without one. */
+  readonly management: ManagerClient | undefined;
   close(): Promise<void>;
 }
 
 export async function connectDevice(slot: DeviceSlot, target: TargetName, evidence: Evidence): Promise<ConnectedDevice> {
   const client = await EvsmClient.fromConfig({ logger: { categories: [], logPath: undefined }, hosts: [slot.host] }, { healthIntervalMs: 60_000 });
   const name = slot.name;
+  const management = slot.mgmtPort === undefined ? undefined : await ManagerClient.connect({ host: slot.host.host, port: slot.mgmtPort });
   const probeZmk = new Map<string, string>();
 
   const device: ConnectedDevice = {
     name,
     slot,
     client,
+    management,
     evidence,
     info: { name, model: slot.model, serial: slot.serial, host: slot.host.host, port: slot.host.port, mgmtPort: slot.mgmtPort, target },
     control: slot.control,
@@ -97,6 +102,7 @@ export async function connectDevice(slot: DeviceSlot, target: TargetName, eviden
 
     async close() {
       client.close();
+      management?.close();
     },
   };
   evidence.device({ name, model: slot.model, serial: slot.serial, host: slot.host.host, port: slot.host.port, target });
