@@ -3,7 +3,9 @@
  * bundle the emulator → compute the cache key → if an image with that tag exists, done;
  * otherwise assemble the context in a temp dir and `docker build` it.
  *
- *   node --import tsx docker/build-image.ts [--entry FILE] [--force] [--no-cache]
+ *   node --import tsx docker/build-image.ts [--entry FILE] [--force] [--no-cache] [--prune]
+ *
+ * --prune removes the repository's other tags (older emulator builds) that no container uses.
  *
  * The cache key is a SHA-256 over the bundle, the node binary, the libraries it links, the
  * generated /etc files and the Dockerfile: any change to one of them gives a new tag.
@@ -148,11 +150,25 @@ export async function buildEvsmImage(options: ImageOptions = {}): Promise<ImageR
   return { tag, key, built: true, entry, standIn, ms };
 }
 
+/**
+ * Removes the images of IMAGE_REPOSITORY other than `keep` and :latest. `docker rmi` without -f
+ * refuses images a container (running or stopped) still uses, so a run in progress keeps its own.
+ */
+export async function pruneOldImages(keep: string): Promise<string[]> {
+  const tags = (await docker(['image', 'ls', IMAGE_REPOSITORY, '--format', '{{.Repository}}:{{.Tag}}'])).split('\n').filter(Boolean);
+  const removed: string[] = [];
+  for (const tag of tags) {
+    if (tag === keep || tag === `${IMAGE_REPOSITORY}:latest`) continue;
+    if ((await runDocker(['rmi', tag])).code === 0) removed.push(tag);
+  }
+  return removed;
+}
+
 async function main(args: string[]): Promise<number> {
   const i = args.indexOf('--entry');
   const entry = i >= 0 ? args[i + 1] : undefined;
   if (i >= 0 && !entry) {
-    console.error('usage: node --import tsx docker/build-image.ts [--entry FILE] [--force] [--no-cache]');
+    console.error('usage: node --import tsx docker/build-image.ts [--entry FILE] [--force] [--no-cache] [--prune]');
     return 2;
   }
   try {
@@ -162,6 +178,9 @@ async function main(args: string[]): Promise<number> {
       noCache: args.includes('--no-cache'),
       log: (line) => console.error(`build-image: ${line}`),
     });
+    if (args.includes('--prune')) {
+      for (const tag of await pruneOldImages(r.tag)) console.error(`build-image: removed ${tag}`);
+    }
     console.log(r.tag);
     return 0;
   } catch (err) {

@@ -122,6 +122,9 @@ export class EvsmEmulatorContainer {
       .withLabels(labels)
       .withNetworkMode('host')
       .withUser(`${EVSM_UID}:${EVSM_UID}`)
+      // The emulator needs no capability (its ports are the caller's, normally > 1024) and no setuid.
+      .withDroppedCapabilities('ALL')
+      .withSecurityOpt('no-new-privileges')
       .withBindMounts([{ source: volume, target: '/data', mode: 'rw' }])
       .withCommand(['--port', String(port), '--mgmt-port', String(mgmtPort), '--data', '/data', '--name', this.name, '--host', HOST, ...tlsArgs, ...this.extraArgs])
       .withWaitStrategy(Wait.forLogMessage(readyLinePattern(this.name, port)))
