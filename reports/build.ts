@@ -120,7 +120,14 @@ export async function buildReports(o: BuildOptions = {}): Promise<PartOutcome[]>
   }
 
   try {
-    if (o.only !== 'certification') outcomes.push(buildAllurePart(paths, o, redactor, data, lab, issued, versions));
+    if (o.only !== 'certification') {
+      try {
+        outcomes.push(buildAllurePart(paths, o, redactor, data, lab, issued, versions));
+      } catch (e) {
+        // A damaged results file must not cost the certification report.
+        outcomes.push({ part: 'allure', ok: false, message: `could not stage the Allure results: ${(e as Error).message.split('\n')[0]}` });
+      }
+    }
     if (o.only !== 'allure') {
       if (data) outcomes.push(...(await buildCertificationPart(paths, o, redactor, privateKey, data)));
       else outcomes.push({ part: 'certification', ok: false, message: resultsError ?? 'no results' });
