@@ -1,0 +1,222 @@
+/**
+ * Management protocol of the EVSM emulator through the wire (servers in-process on port 0):
+ * original init, recovery init (any order, duplicates refused), auth sync/new, authorization,
+ * DMK component export, backup export and restore import (2-of-3, tamper, all-or-nothing).
+ */
+import { test, expect } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { combineXor, hex, kcv, sm2Decrypt } from '../emulators/crypto/index.ts';
+import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
+import { HostClient } from '../emulators/evsm/testing/host-client.ts';
+import { ManagerClient, ManagementError, type ProgressEvent } from '../drivers/evsm/manager/index.ts';
+import { reseal, softOriginalInit, softRecovery, softToken, type SoftCeremony, type SoftToken } from '../drivers/evsm/manager/testing.ts';
+
+interface Dev {
+  emu: RunningEmulator;
+  mgr: ManagerClient;
+  host: HostClient;
+}
+
+let dir: string;
+const devices: Dev[] = [];
+
+async function device(name: string): Promise<Dev> {
+  const emu = await startEmulator({ port: 0, dataDir: join(dir, name), name, host: '127.0.0.1', headerLength: 4, debug: false });
+  const d = { emu, mgr: await ManagerClient.connect({ port: emu.mgmtPort }), host: await HostClient.connect(emu.port) };
+  devices.push(d);
+  return d;
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ManagementError) return e.code;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+test.beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'evsm-mgmt-'));
+});
+
+test.afterAll(async () => {
+  for (const d of devices) {
+    d.mgr.close();
+    d.host.close();
+    await d.emu.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('original init: components recombine to the DMK; a second original init is refused', async () => {
+  const a = await device('orig');
+  expect(await refusal(a.mgr.originalInit({ components: 1, threshold: 1, authPublicKeys: [softToken().publicKey], recipientPublicKey: softToken().publicKey }))).toBe('BAD_REQUEST');
+  const c = await softOriginalInit(a.mgr, 3, 2, 3);
+  expect(c.init.state).toBe('initialized');
+  expect(c.init.dmkKcv).toBe(await a.host.ok('X8'));
+  const clear = c.init.components.map((comp, i) => sm2Decrypt(c.componentTokens[i].pair.privateKey, Buffer.from(comp.encrypted, 'hex')));
+  clear.forEach((x, i) => expect(kcv('SM4', x)).toBe(c.init.components[i].kcv));
+  expect(kcv('SM4', combineXor(clear))).toBe(c.init.dmkKcv);
+  const info = await a.mgr.getInfo();
+  expect(info).toMatchObject({ state: 'initialized', model: 'SJJ1310', auth: { m: 2, n: 3 }, dmkKcv: c.init.dmkKcv });
+  expect(await refusal(softOriginalInit(a.mgr))).toBe('ALREADY_INITIALIZED');
+});
+
+test.describe('two devices', () => {
+  test.describe.configure({ mode: 'serial' });
+  let A: Dev;
+  let B: Dev;
+  let c: SoftCeremony;
+
+  test.beforeAll(async () => {
+    A = await device('A');
+    B = await device('B');
+    c = await softOriginalInit(A.mgr, 3, 2, 3);
+  });
+
+  test('recovery init: components in any order, duplicate refused without state change, auth synced', async () => {
+    expect(await refusal(B.mgr.recoveryBegin({ components: 3, confirmWipe: false as true }))).toBe('CONFIRM_REQUIRED');
+    expect((await B.mgr.getInfo()).state).toBe('factory');
+    const begin = await B.mgr.recoveryBegin({ components: 3, confirmWipe: true });
+    expect(begin.wipedKeys).toBe(0);
+    const sealed = (i: number): string => reseal(c.componentTokens[i], c.init.components[i].encrypted, begin.devicePublicKey);
+    await B.mgr.importComponent({ encrypted: sealed(2) });
+    expect(await refusal(B.mgr.importComponent({ encrypted: sealed(2) }))).toBe('DUPLICATE_COMPONENT');
+    expect((await B.mgr.getInfo()).recovery).toEqual({ imported: 1, of: 3 });
+    expect(await refusal(B.mgr.combine())).toBe('COMPONENT_COUNT');
+    // encrypted to the wrong key (the component token's own key, not the device's)
+    expect(await refusal(B.mgr.importComponent({ encrypted: c.init.components[0].encrypted }))).toBe('BAD_CIPHERTEXT');
+    await B.mgr.importComponent({ encrypted: sealed(0) });
+    await B.mgr.importComponent({ encrypted: sealed(1) });
+    const combined = await B.mgr.combine();
+    expect(combined.dmkKcv).toBe(c.init.dmkKcv);
+    expect(combined.state).toBe('awaiting-auth');
+    expect(await refusal(B.mgr.syncAuth({ authInfo: c.init.authInfo.slice(0, -2) + '00' }))).toBe('AUTH_INFO_MAC');
+    const synced = await B.mgr.syncAuth({ authInfo: c.init.authInfo });
+    expect(synced).toEqual({ m: 2, n: 3, state: 'initialized' });
+    expect((await B.mgr.getAuthInfo()).authInfo).toBe(c.init.authInfo);
+    expect(await refusal(B.mgr.syncAuth({ authInfo: c.init.authInfo }))).toBe('WRONG_STATE');
+  });
+
+  test('external storage: a cryptogram from A works on B (same DMK), not on another DMK', async () => {
+    const t = await A.host.ok('A0', '0', '008', 'P');
+    expect(await B.host.ok('BU', '008', t.slice(0, 41))).toMatch(new RegExp(`^${t.slice(41)}`));
+    const other = await device('other');
+    await softOriginalInit(other.mgr);
+    expect((await other.host.request('BU', '008', t.slice(0, 41))).error).toBe('10');
+  });
+
+  test('auth info of a device with another DMK is refused; newAuth makes 1-of-1', async () => {
+    const C = await device('C');
+    const other = await device('C-other');
+    const oc = await softOriginalInit(other.mgr);
+    await softRecovery(C.mgr, c, [1, 0, 2]);
+    expect(await refusal(C.mgr.syncAuth({ authInfo: oc.init.authInfo }))).toBe('AUTH_INFO_MAC');
+    expect(await refusal(C.mgr.syncAuth({ authInfo: 'AB' }))).toBe('AUTH_INFO_INVALID');
+    const t = softToken();
+    const n = await C.mgr.newAuth({ publicKey: t.publicKey });
+    expect(n).toMatchObject({ m: 1, n: 1, state: 'initialized' });
+    // 1-of-1 authorizes a DMK component export
+    const e = await C.mgr.exportDmkComponents({ components: 2, recipientPublicKey: t.publicKey, authorization: await C.mgr.authorize('exportDmkComponents', [t.signer]) });
+    expect(e.dmkKcv).toBe(c.init.dmkKcv);
+  });
+
+  test('authorization: missing, too few, foreign, repeated signer, reused challenge, other op', async () => {
+    const [t1, t2] = c.authTokens;
+    const base = { components: 2, recipientPublicKey: t1.publicKey };
+    expect(await refusal(A.mgr.exportDmkComponents({ ...base, authorization: undefined as never }))).toBe('AUTH_REQUIRED');
+    expect(await refusal(A.mgr.exportDmkComponents({ ...base, authorization: await A.mgr.authorize('exportDmkComponents', [t1.signer]) }))).toBe('AUTH_INSUFFICIENT');
+    expect(await refusal(A.mgr.exportDmkComponents({ ...base, authorization: await A.mgr.authorize('exportDmkComponents', [t1.signer, t1.signer]) }))).toBe('AUTH_INSUFFICIENT');
+    expect(await refusal(A.mgr.exportDmkComponents({ ...base, authorization: await A.mgr.authorize('exportDmkComponents', [t1.signer, softToken().signer]) }))).toBe('AUTH_INSUFFICIENT');
+    expect(await refusal(A.mgr.exportDmkComponents({ ...base, authorization: await A.mgr.authorize('backupExport', [t1.signer, t2.signer]) }))).toBe('AUTH_INSUFFICIENT');
+    const good = await A.mgr.authorize('exportDmkComponents', [t1.signer, t2.signer]);
+    await A.mgr.exportDmkComponents({ ...base, authorization: good });
+    expect(await refusal(A.mgr.exportDmkComponents({ ...base, authorization: good }))).toBe('AUTH_CHALLENGE');
+  });
+
+  test('DMK component export: fresh components recombine to the same DMK and differ from the originals', async () => {
+    const holders: SoftToken[] = [softToken(), softToken(), softToken()];
+    const auth = await A.mgr.authorize('exportDmkComponents', [c.authTokens[0].signer, c.authTokens[2].signer]);
+    const e = await A.mgr.exportDmkComponents({ components: 3, recipientPublicKeys: holders.map((h) => h.publicKey), authorization: auth });
+    const fresh = e.components.map((x, i) => sm2Decrypt(holders[i].pair.privateKey, Buffer.from(x.encrypted, 'hex')));
+    const orig = c.init.components.map((x, i) => sm2Decrypt(c.componentTokens[i].pair.privateKey, Buffer.from(x.encrypted, 'hex')));
+    expect(kcv('SM4', combineXor(fresh))).toBe(c.init.dmkKcv);
+    for (const f of fresh) for (const o of orig) expect(hex(f)).not.toBe(hex(o));
+  });
+
+  test('backup export and restore import: 2 of 3 shares, tamper refused, all or nothing', async () => {
+    for (const [i, type, scheme] of [
+      [1, '008', 'P'],
+      [2, '001', 'P'],
+      [3, '00A', 'U'],
+      [4, '000', 'T'],
+    ] as const) {
+      await A.host.ok('X0', String(i).padStart(4, '0'), type, scheme, '1');
+    }
+    const listA = await A.host.ok('X4');
+    const kbk = [softToken(), softToken(), softToken()];
+    const events: ProgressEvent[] = [];
+    const auth = await A.mgr.authorize('backupExport', [c.authTokens[1].signer, c.authTokens[2].signer]);
+    const b = await A.mgr.backupExport({ recipientPublicKeys: kbk.map((k) => k.publicKey), authorization: auth }, (e) => events.push(e));
+    expect(b.keyCount).toBe(4);
+    expect(b.indices).toEqual([1, 2, 3, 4]);
+    expect(events.at(-1)).toEqual({ phase: 'export', done: 4, total: 4 });
+
+    const bPub = (await B.mgr.getInfo()).devicePublicKey;
+    const share = (i: number): string => reseal(kbk[i], b.shares[i].encrypted, bPub);
+    await B.host.ok('X0', '0009', '008', 'P', '1'); // B's own key, must survive every refused restore
+    const listB = await B.host.ok('X4');
+    const signers = [c.authTokens[0].signer, c.authTokens[1].signer];
+
+    // one share only
+    expect(await refusal(B.mgr.restoreImport({ shares: [share(0)], backup: b.backup, authorization: await B.mgr.authorize('restoreImport', signers) }))).toBe('KBK_SHARES');
+    // the same share twice
+    expect(await refusal(B.mgr.restoreImport({ shares: [share(0), share(0)], backup: b.backup, authorization: await B.mgr.authorize('restoreImport', signers) }))).toBe('KBK_SHARES');
+    // tampered file: one bit in the last key record
+    const bad = Buffer.from(b.backup, 'hex');
+    bad[bad.length - 40] ^= 1;
+    expect(await refusal(B.mgr.restoreImport({ shares: [share(0), share(2)], backup: hex(bad), authorization: await B.mgr.authorize('restoreImport', signers) }))).toBe('BACKUP_MAC');
+    // shares of another backup
+    const auth2 = await A.mgr.authorize('backupExport', [c.authTokens[1].signer, c.authTokens[2].signer]);
+    const b2 = await A.mgr.backupExport({ indices: [2], recipientPublicKey: kbk[0].publicKey, authorization: auth2 });
+    expect(b2.indices).toEqual([2]);
+    const foreign = [reseal(kbk[0], b2.shares[0].encrypted, bPub), reseal(kbk[0], b2.shares[1].encrypted, bPub)];
+    expect(await refusal(B.mgr.restoreImport({ shares: foreign, backup: b.backup, authorization: await B.mgr.authorize('restoreImport', signers) }))).toBe('BACKUP_MAC');
+    // unauthorized
+    expect(await refusal(B.mgr.restoreImport({ shares: [share(0), share(2)], backup: b.backup, authorization: await B.mgr.authorize('restoreImport', [signers[0]]) }))).toBe('AUTH_INSUFFICIENT');
+    expect(await B.host.ok('X4')).toBe(listB);
+
+    // shares 1 and 3 restore everything, with the same KCVs as on A
+    const progress: ProgressEvent[] = [];
+    const r = await B.mgr.restoreImport({ shares: [share(2), share(0)], backup: b.backup, authorization: await B.mgr.authorize('restoreImport', signers) }, (e) => progress.push(e));
+    expect(r.imported).toBe(4);
+    expect(progress.at(-1)).toEqual({ phase: 'import', done: 4, total: 4 });
+    for (let i = 1; i <= 4; i++) expect(await B.host.ok('X2', String(i).padStart(4, '0'))).toBe(await A.host.ok('X2', String(i).padStart(4, '0')));
+    expect(await B.host.ok('X2', '0009')).toBe(listB.slice(8, 28));
+    expect((await B.host.ok('X4')).slice(4)).toBe(listA.slice(4) + listB.slice(4));
+    // the restored keys work: same MAC on both devices
+    const mac = ['0', '1', '0', '1', '2', '008', 'K0001', '0004', 'ABCD'];
+    expect(await B.host.ok('M6', ...mac)).toBe(await A.host.ok('M6', ...mac));
+  });
+
+  test('recovery init on an initialized device needs authorization and reports the wiped keys', async () => {
+    const D = await device('D');
+    await softRecovery(D.mgr, c);
+    await D.mgr.syncAuth({ authInfo: c.init.authInfo });
+    await D.host.ok('X0', '0001', '008', 'P', '0');
+    await D.host.ok('X0', '0002', '008', 'P', '0');
+    expect(await refusal(D.mgr.recoveryBegin({ components: 3, confirmWipe: true }))).toBe('AUTH_REQUIRED');
+    expect(await D.host.ok('X4')).toMatch(/^0020/);
+    const auth = await D.mgr.authorize('recoveryBegin', [c.authTokens[0].signer, c.authTokens[1].signer]);
+    const begin = await D.mgr.recoveryBegin({ components: 3, confirmWipe: true, authorization: auth });
+    expect(begin.wipedKeys).toBe(2);
+    expect(await D.host.ok('X4')).toBe('0000');
+    expect((await D.host.request('X8')).error).toBe('13');
+    for (const i of [0, 1, 2]) await D.mgr.importComponent({ encrypted: reseal(c.componentTokens[i], c.init.components[i].encrypted, begin.devicePublicKey) });
+    expect(await D.mgr.combine()).toMatchObject({ dmkKcv: c.init.dmkKcv, wipedKeys: 2 });
+  });
+});
