@@ -104,10 +104,12 @@ export class EvsmEmulatorContainer {
   async start(): Promise<StartedEvsmEmulatorContainer> {
     ensureTestcontainersEnv();
     const image = this.image ?? (await defaultImage());
-    const [port, mgmtPort] = this.ports ?? (await freePorts(2));
+    // Every port asked for at once, so the free ones the kernel hands out differ from each other.
+    const free = await freePorts((this.ports ? 0 : 2) + (this.tls && this.tls.port === undefined ? 1 : 0));
+    const [port, mgmtPort] = this.ports ?? [free.shift() as number, free.shift() as number];
     const tlsArgs: string[] = [];
     if (this.tls) {
-      const tlsPort = this.tls.port ?? (await freePorts(1))[0];
+      const tlsPort = this.tls.port ?? (free.shift() as number);
       tlsArgs.push('--tls-port', String(tlsPort), '--tls-cert', '/tls/cert.pem', '--tls-key', '/tls/key.pem');
     }
     const runId = this.runId ?? currentRunId();
@@ -145,8 +147,8 @@ export class EvsmEmulatorContainer {
     try {
       started = await container.start();
     } catch (err) {
-      // testcontainers leaves a container that never got ready behind: remove it (and an
-      // owned volume), but first keep its log, which says why.
+      // testcontainers removes a container whose wait failed, but not one that failed earlier
+      // (create, copy, start): remove whatever is left, and an owned volume. The log tail says why.
       await removeFailed(instance, owned ? volume : undefined);
       throw notReady(this.name, (err as Error).message, tail.text());
     }

@@ -11,6 +11,7 @@ function listenAnywhere(): Promise<Server> {
 
 /** n distinct free ports (all held until every one is known, so they differ). */
 export async function freePorts(n: number): Promise<number[]> {
+  if (n === 0) return [];
   const servers = await Promise.all(Array.from({ length: n }, listenAnywhere));
   const ports = servers.map((s) => {
     const a = s.address();
