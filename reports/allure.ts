@@ -61,8 +61,13 @@ function addBehaviourLabels(doc: { [k: string]: Json | undefined }): void {
   );
 }
 
-/** Copies allure-results to `stage`, redacting on the way. Returns the targets (projects) seen. */
-export function stageResults(src: string, stage: string, r: Redactor): string[] {
+/**
+ * Copies allure-results to `stage`, redacting on the way. Returns the targets (projects) seen.
+ * allure-playwright never empties its results directory, so results of earlier runs pile up
+ * there; with `since` (ms since the epoch: the start of the run in results.json) results that
+ * started before it are left out, so the Allure report shows the same run as the certification.
+ */
+export function stageResults(src: string, stage: string, r: Redactor, since?: number): string[] {
   mkdirSync(stage, { recursive: true });
   const targets = new Set<string>();
   for (const f of readdirSync(src)) {
@@ -70,6 +75,7 @@ export function stageResults(src: string, stage: string, r: Redactor): string[] 
     const to = join(stage, f);
     if (/-(result|container)\.json$/.test(f)) {
       const doc = JSON.parse(readFileSync(from, 'utf8')) as Json;
+      if (since !== undefined && doc && typeof doc === 'object' && !Array.isArray(doc) && typeof doc.start === 'number' && doc.start < since) continue;
       if (doc && typeof doc === 'object' && !Array.isArray(doc) && Array.isArray(doc.labels)) {
         for (const l of doc.labels) if (l && typeof l === 'object' && !Array.isArray(l) && l.name === 'parentSuite' && typeof l.value === 'string') targets.add(l.value);
       }

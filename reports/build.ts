@@ -84,7 +84,9 @@ function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor
   const stage = mkdtempSync(join(tmpdir(), 'evsm-lab-allure-'));
   let targets: string[];
   try {
-    targets = stageResults(paths.allureResults, stage, redactor);
+    // A second of slack: the runner stamps its start a moment before the first test starts.
+    const since = data?.run.startTime ? Date.parse(data.run.startTime) - 1000 : undefined;
+    targets = stageResults(paths.allureResults, stage, redactor, Number.isNaN(since) ? undefined : since);
     writeAllureMetadata(stage, [...environmentProps(data, targets, lab, versions), ['java', java]], lab, issued);
     const failure = generateAllure(stage, paths.allureReport, `${lab}: EVSM key synchronisation`, env);
     if (failure) return { part: 'allure', ok: false, message: failure };

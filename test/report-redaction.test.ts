@@ -77,7 +77,7 @@ test.describe('redaction in the reports', () => {
     expect(failed?.failedStep).toBe('RC-05 combine DMK');
   });
 
-  test('the staged Allure results hold no planted secret, and ids stay intact', () => {
+  test('the staged Allure results hold no planted secret, ids stay intact, older runs are left out', () => {
     const src = mkdtempSync(join(tmpdir(), 'evsm-allure-src-'));
     const stage = join(src, 'stage');
     mkdirSync(join(src, 'in'));
@@ -87,10 +87,13 @@ test.describe('redaction in the reports', () => {
       labels: [{ name: '_fallbackTestCaseId', value: 'e400416be98b968d1c593b960fe7f9fa' }, { name: 'parentSuite', value: 'embedded' }],
       steps: [{ name: 'BE-02 write KBK tokens', parameters: [{ name: 'PIN', value: SECRETS.pin }], steps: [], attachments: [] }],
     };
-    writeFileSync(join(src, 'in', 'u1-result.json'), JSON.stringify(result));
+    writeFileSync(join(src, 'in', 'u1-result.json'), JSON.stringify({ ...result, start: 2_000_000 }));
+    // A result left over from an earlier run: dropped when a run start is given.
+    writeFileSync(join(src, 'in', 'old-result.json'), JSON.stringify({ ...result, uuid: 'old', start: 1_000_000 }));
     writeFileSync(join(src, 'in', 'a1-attachment.json'), JSON.stringify({ component: SECRETS.component, kcv: '08D7B4FB629D0885' }));
     writeFileSync(join(src, 'in', 'a2-attachment.txt'), `> A0 ${SECRETS.clearKey}\n> pin ${SECRETS.pin}\n`);
-    expect(stageResults(join(src, 'in'), stage, redactor)).toEqual(['embedded']);
+    expect(stageResults(join(src, 'in'), stage, redactor, 1_500_000)).toEqual(['embedded']);
+    expect(readdirSync(stage)).not.toContain('old-result.json');
     const staged = readdirSync(stage).map((f) => readFileSync(join(stage, f), 'utf8')).join('\n');
     for (const s of all) expect(staged).not.toContain(s);
     expect(staged).toContain('08D7B4FB629D0885');
