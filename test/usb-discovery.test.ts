@@ -9,6 +9,7 @@ import {
   parseUsbTable,
   slotForUsbToken,
   usbFailure,
+  usbTableFromEntries,
   usbTableFromEnv,
   type UsbApi,
   type UsbDeviceLike,
@@ -44,6 +45,14 @@ test('USB table: parses entries, wildcards and comments; refuses malformed ones'
   expect(() => parseUsbTable('96e:0807')).toThrow(/"96e:0807" is not "vvvv:pppp \[name\]"/);
   expect(usbTableFromEnv({})).toEqual([...DEFAULT_USB_TABLE]);
   expect(usbTableFromEnv({ EVSM_UKEY_USB_IDS: '1234:*' })).toEqual([{ vendorId: 0x1234, name: 'UKEY 1234:*' }]);
+});
+
+test('USB table from the lab file form (vid/pid hex strings)', () => {
+  expect(usbTableFromEntries([{ vid: '0x096e', pid: '0x0807', name: 'ePass2003' }, { vid: '163C', pid: '*' }])).toEqual([
+    { vendorId: 0x096e, productId: 0x0807, name: 'ePass2003' },
+    { vendorId: 0x163c, name: 'UKEY 163C:*' },
+  ]);
+  expect(() => usbTableFromEntries([{ vid: '0x12345' }])).toThrow('USB vid "0x12345" is not a 16-bit id (hex like 0x096e)');
 });
 
 test('USB table: exact VID:PID beats vendor-wide; other devices do not match', () => {

@@ -39,6 +39,20 @@ export function parseUsbTable(text: string): UsbTokenModel[] {
   return out;
 }
 
+/** The lab file's form (`"tokens": {"usb": [{"vid": "0x096e", "pid": "0x0807", "name": "…"}]}`); pid may be omitted or "*". */
+export function usbTableFromEntries(entries: ReadonlyArray<{ vid: string | number; pid?: string | number; name?: string }>): UsbTokenModel[] {
+  const id = (v: string | number, what: string): number => {
+    const n = typeof v === 'number' ? v : /^(0x)?[0-9a-f]{1,4}$/i.test(v.trim()) ? parseInt(v.trim().replace(/^0x/i, ''), 16) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError(`USB ${what} "${v}" is not a 16-bit id (hex like 0x096e)`);
+    return n;
+  };
+  return entries.map((e) => {
+    const model: UsbTokenModel = { vendorId: id(e.vid, 'vid'), name: e.name ?? `UKEY ${String(e.vid)}:${String(e.pid ?? '*')}` };
+    if (e.pid !== undefined && e.pid !== '*') model.productId = id(e.pid, 'pid');
+    return model;
+  });
+}
+
 /** The table in force: EVSM_UKEY_USB_IDS when set, else the default. */
 export function usbTableFromEnv(env: NodeJS.ProcessEnv = process.env): UsbTokenModel[] {
   const spec = env.EVSM_UKEY_USB_IDS;
