@@ -12,7 +12,8 @@ import { connectDevice, type ConnectedDevice } from './devices/connect.ts';
 import { openBench, targetOf } from './targets/open.ts';
 import type { Bench } from './targets/bench.ts';
 import type { DeviceName } from './devices/types.ts';
-import { PoolTokenSource, softHsmStore, virtualStore, type TokenStore } from './tokens/pool-source.ts';
+import { benchStore, softHsmStore, virtualStore, type TokenStore } from './tokens/pool-source.ts';
+import type { Token, TokenSource } from '../drivers/ukey/index.ts';
 import { Procedures } from './procedures/perform.ts';
 import { StepRunner } from './procedures/runner.ts';
 import type { HardwareBench } from './targets/hardware.ts';
@@ -35,7 +36,7 @@ export interface TestFixtures {
   evsmB: ConnectedDevice;
   evsmC: ConnectedDevice;
   /** The token source: the pool answers token prompts (CI, rehearsal). */
-  tokens: PoolTokenSource;
+  tokens: TokenSource & { loginToken(token: Token): Promise<void> };
   /** The seed procedures, each step a test.step named by its id. */
   procedures: Procedures;
 }
@@ -81,7 +82,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
           store =
             lab && lab.operator.mode === 'pool'
               ? await softHsmStore(lab.rehearsal?.tokens ?? 24, lab.pkcs11Module)
-              : { unavailable: 'hardware: console token prompts need the UKEY layer\'s bench TokenSource, not wired in yet; use operator.mode "pool" (rehearsal)' };
+              : benchStore(lab!.pkcs11Module, lab!.operator.timeoutSeconds * 1000);
         }
       } catch (e) {
         store = { unavailable: `${bench.target}: UKEY tokens unavailable: ${(e as Error).message.split('\n')[0]}` };
@@ -92,16 +93,17 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker', timeout: 120_000 },
   ],
 
-  tokens: async ({ tokenStore, evidence }, use, testInfo) => {
+  tokens: async ({ tokenStore }, use, testInfo) => {
     if ('unavailable' in tokenStore) testInfo.skip(true, tokenStore.unavailable);
     const store = tokenStore as TokenStore;
-    const source = new PoolTokenSource(store, evidence);
+    const source = await store.source();
     try {
       await use(source);
     } finally {
-      await source.close();
-      // Blank again for the next test (a locked token is unblocked with the pool's SO PIN).
+      // Blank again for the next test (a locked token is unblocked with the pool's SO PIN),
+      // then the source closes what it still holds (close is idempotent).
       await store.reset();
+      await source.close();
     }
   },
 

@@ -1,79 +1,99 @@
 /**
- * The token pool as a TokenSource: how CI (and the bench rehearsal) answers "insert a blank
- * UKEY" / "insert KBK UKEY 2 of 3 and enter its PIN" without a person. Blank requests get a
- * token no one used in this test; role requests get the token handed out earlier in the test
- * whose role record matches (the same check a bench prompt makes on the inserted token).
- *
- * Two stores behind it: virtual tokens (embedded; a fresh directory per test) and a SoftHSM2
- * pool (containers and the rehearsal; one per worker, its tokens erased between tests).
+ * Token stores per target, and the UKEY layer's TokenSource over each (drivers/ukey/sources.ts):
+ *  - embedded: virtual UKEYs, a fresh directory of blank tokens per test;
+ *  - containers and the bench rehearsal: a SoftHSM2 pool per worker (one per process is all
+ *    SoftHSM2 allows), its used tokens unblocked and erased between tests;
+ *  - a real bench: the vendor's PKCS#11 module, the operator prompted (benchTokenSource).
+ * The source answers "insert a blank UKEY" / "insert KBK UKEY 2 of 3" the same way on every
+ * target; the harness only adds the between-test reset and a way to log a held token in again.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createVirtualToken } from '../../drivers/ukey/virtual.ts';
-import { SoftHsmPool } from '../../drivers/ukey/softhsm-pool.ts';
-import { FACTORY_USER_PIN, TokenError, type RoleExpectation, type Token, type TokenRequest, type TokenSource } from '../../drivers/ukey/token.ts';
-import type { Evidence } from '../evidence/evidence.ts';
+import {
+  benchTokenSource,
+  createVirtualToken,
+  poolTokenSource,
+  recordingOperator,
+  virtualTokenSource,
+  SoftHsmPool,
+  FACTORY_USER_PIN,
+  type Token,
+  type TokenSource,
+} from '../../drivers/ukey/index.ts';
 
-/** Where blank tokens come from; `reset` makes every token handed out blank again. */
 export interface TokenStore {
-  readonly kind: 'virtual' | 'softhsm2';
-  /** PINs of the tokens the harness created itself (factory user PIN; SO PIN random or fixed). */
-  readonly userPin: string;
-  readonly soPin: string;
-  next(): Promise<Token>;
+  readonly kind: 'virtual' | 'softhsm2' | 'bench';
+  /** A source for one test. */
+  source(): Promise<TokenSource & { loginToken(token: Token): Promise<void> }>;
+  /** End of test: every token back to blank. */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
 
-const VIRTUAL_SO_PIN = 'evsm-lab-so';
-
-/** Virtual UKEYs in a temporary directory; `reset` starts a new, empty directory. */
-export function virtualStore(): TokenStore {
-  let dir = mkdtempSync(join(tmpdir(), 'evsm-ukeys-'));
-  let n = 0;
-  const open: Token[] = [];
+/** Adds `loginToken` (log in a token the test already holds) and remembers what it handed out. */
+function tracked(source: TokenSource, userPin: string | undefined, opened: Token[]): TokenSource & { loginToken(token: Token): Promise<void> } {
   return {
-    kind: 'virtual',
-    userPin: FACTORY_USER_PIN,
-    soPin: VIRTUAL_SO_PIN,
-    async next() {
-      n++;
-      const t = await createVirtualToken(dir, { label: `VUKEY-${n}`, serial: `VUK${String(n).padStart(5, '0')}`, userPin: FACTORY_USER_PIN, soPin: VIRTUAL_SO_PIN });
-      open.push(t);
+    async acquire(request) {
+      const t = await source.acquire(request);
+      opened.push(t);
       return t;
     },
-    async reset() {
-      for (const t of open.splice(0)) await t.close();
-      rmSync(dir, { recursive: true, force: true });
-      dir = mkdtempSync(join(tmpdir(), 'evsm-ukeys-'));
-    },
-    async close() {
-      for (const t of open.splice(0)) await t.close();
-      rmSync(dir, { recursive: true, force: true });
+    release: (t) => source.release(t),
+    close: () => source.close(),
+    async loginToken(token) {
+      if (token.loggedIn) return;
+      if (userPin === undefined) throw new Error(`token ${token.identity.serial} needs its PIN again: re-insert it when prompted`);
+      await token.login(userPin);
     },
   };
 }
 
-/** A SoftHSM2 pool of `count` tokens (per worker); `reset` unblocks and erases the ones used. */
+const VIRTUAL_SO_PIN = 'evsm-lab-so';
+
+/** Virtual UKEYs: `perTest` blank tokens in a new directory for each test. */
+export function virtualStore(perTest = 14): TokenStore {
+  let dir: string | undefined;
+  const opened: Token[] = [];
+  return {
+    kind: 'virtual',
+    async source() {
+      dir = mkdtempSync(join(tmpdir(), 'evsm-ukeys-'));
+      for (let i = 1; i <= perTest; i++) {
+        const t = await createVirtualToken(dir, { label: `VUKEY-${i}`, serial: `VUK${String(i).padStart(5, '0')}`, userPin: FACTORY_USER_PIN, soPin: VIRTUAL_SO_PIN });
+        await t.close();
+      }
+      return tracked(poolLikeVirtual(dir), FACTORY_USER_PIN, opened);
+    },
+    async reset() {
+      for (const t of opened.splice(0)) await t.close().catch(() => undefined);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    },
+    async close() {
+      await this.reset();
+    },
+  };
+}
+
+/** The UKEY layer's virtual source; the operator's lines are kept (not printed), as in CI. */
+function poolLikeVirtual(dir: string): TokenSource {
+  return virtualTokenSource(dir, FACTORY_USER_PIN, recordingOperator());
+}
+
+/** A SoftHSM2 pool of `count` tokens for the worker. */
 export async function softHsmStore(count: number, modulePath?: string): Promise<TokenStore> {
   const pool = await SoftHsmPool.create({ count, modulePath, labelPrefix: 'evsm-lab' });
   const { userPin, soPin } = pool.credentials();
-  let used: Token[] = [];
-  let cursor = 0;
+  const opened: Token[] = [];
   return {
     kind: 'softhsm2',
-    userPin,
-    soPin,
-    async next() {
-      if (cursor >= pool.members.length) throw new TokenError('device', `the SoftHSM2 pool has only ${pool.members.length} tokens; raise rehearsal.tokens`);
-      const t = pool.open(pool.members[cursor++].index);
-      used.push(t);
-      return t;
+    async source() {
+      return tracked(poolTokenSource(pool, recordingOperator()), userPin, opened);
     },
     async reset() {
-      for (const t of used) {
-        // A scenario may have locked a token (KS-07) or left it logged in: bring it back to blank.
+      for (const t of opened.splice(0)) {
+        // A scenario may have locked a token (KS-07) or left data on it: back to blank.
         await t.logout().catch(() => undefined);
         const st = await t.pinStatus();
         if (st.locked || st.countLow) await t.unblockPin(soPin, userPin);
@@ -81,8 +101,6 @@ export async function softHsmStore(count: number, modulePath?: string): Promise<
         await t.erase();
         await t.close();
       }
-      used = [];
-      cursor = 0;
     },
     async close() {
       await pool.dispose();
@@ -90,57 +108,19 @@ export async function softHsmStore(count: number, modulePath?: string): Promise<
   };
 }
 
-function matches(role: Awaited<ReturnType<Token['readRole']>>, e: RoleExpectation): boolean {
-  return !!role && role.role === e.role && (e.deviceId === undefined || role.deviceId === e.deviceId) && (e.number === undefined || role.number === e.number) && (e.total === undefined || role.total === e.total) && (e.backupId === undefined || role.backupId === e.backupId);
-}
-
-/** The TokenSource a test uses; records every token it hands out as evidence. */
-export class PoolTokenSource implements TokenSource {
-  private readonly handedOut: Token[] = [];
-
-  constructor(
-    readonly store: TokenStore,
-    private readonly evidence: Evidence,
-  ) {}
-
-  async acquire(request: TokenRequest): Promise<Token> {
-    let token: Token | undefined;
-    if (request.expect) {
-      for (const t of this.handedOut) {
-        if (matches(await t.readRole(), request.expect)) {
-          token = t;
-          break;
-        }
-      }
-      if (!token) throw new TokenError('wrong-token', `no token in the pool is ${describe(request.expect)} (asked: ${request.instruction})`);
-    } else {
-      token = await this.store.next();
-      this.handedOut.push(token);
-    }
-    if (request.login !== false && !token.loggedIn) await token.login(this.store.userPin);
-    return token;
-  }
-
-  /** Logs a token in with the pool's PIN (the pool's answer to "enter its PIN"). */
-  async loginToken(token: Token): Promise<void> {
-    if (!token.loggedIn) await token.login(this.store.userPin);
-  }
-
-  async release(token: Token): Promise<void> {
-    await token.logout().catch(() => undefined);
-  }
-
-  async close(): Promise<void> {
-    for (const t of this.handedOut) await t.logout().catch(() => undefined);
-  }
-
-  /** Every token handed out in this test, in order. */
-  tokens(): readonly Token[] {
-    return this.handedOut;
-  }
-}
-
-export function describe(e: RoleExpectation): string {
-  const what = e.role === 'dmk-component' ? 'DMK component' : e.role === 'kbk-share' ? 'KBK share' : e.role === 'auth' ? 'authorization key' : 'backup';
-  return `${what}${e.number !== undefined ? ` ${e.number}` : ''}${e.total !== undefined ? ` of ${e.total}` : ''}${e.backupId ? ` of backup ${e.backupId}` : ''}`;
+/** A real bench: the vendor module; the operator inserts tokens and types PINs (or env vars hold them). */
+export function benchStore(modulePath: string, timeoutMs: number): TokenStore {
+  const opened: Token[] = [];
+  return {
+    kind: 'bench',
+    async source() {
+      return tracked(benchTokenSource({ modulePath, timeoutMs }), undefined, opened);
+    },
+    async reset() {
+      for (const t of opened.splice(0)) await t.close().catch(() => undefined);
+    },
+    async close() {
+      await this.reset();
+    },
+  };
 }
