@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { hex, wipe } from '../emulators/crypto/index.ts';
 import { generateAllure, JAVA_MISSING, javaVersion, stageResults, writeAllureMetadata } from './allure.ts';
-import type { Json } from './canonical.ts';
 import { buildCertification, type CertificationData } from './certification/model.ts';
 import { renderCertification } from './certification/render.ts';
 import { pdfSealFile, sealPdf } from './certification/pdf-seal.ts';
@@ -49,7 +48,7 @@ function environmentProps(data: CertificationData | undefined, targets: string[]
 
 async function buildCertificationPart(paths: ReportPaths, o: BuildOptions, redactor: Redactor, privateKey: Buffer | undefined, data: CertificationData): Promise<PartOutcome[]> {
   const env = o.env ?? process.env;
-  const seal = makeSeal(data as unknown as Json, privateKey);
+  const seal = makeSeal(data, privateKey);
   const html = renderCertification(data, seal);
   if (redactor.leaks(html)) {
     // Should not happen (every string went through the redactor); refuse rather than publish.

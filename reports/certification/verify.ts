@@ -6,7 +6,6 @@
  * A PDF is checked against its detached seal instead (pdf-seal.ts).
  */
 import { readFileSync } from 'node:fs';
-import type { Json } from '../canonical.ts';
 import { checkSeal, type Seal } from '../seal.ts';
 import type { CertificationData } from './model.ts';
 import { renderCertification, DATA_ELEMENT_ID, SEAL_ELEMENT_ID } from './render.ts';
@@ -44,7 +43,7 @@ export function verifyCertificationHtml(html: string, trusted?: Buffer): VerifyC
     return [{ name: 'format', ok: false, detail: `the embedded results or seal are not valid JSON: ${(e as Error).message}` }];
   }
   const checks: VerifyCheck[] = [];
-  const sealChecks = checkSeal(data as unknown as Json, seal, trusted);
+  const sealChecks = checkSeal(data, seal, trusted);
   checks.push(sealChecks[0]);
   let rendered: string;
   try {
