@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   EvsmClient,
+  EvsmClosedError,
+  EvsmCommandError,
   EvsmHostError,
   EvsmNotRetriedError,
   EvsmUnavailableError,
@@ -29,6 +31,8 @@ class FakeDevice {
   readonly server: Server;
   readonly sockets = new Set<Socket>();
   commands: string[] = [];
+  /** Error code for every command but B2 (which always answers 00, so probes pass). */
+  errorCode = '00';
   constructor(
     private behaviour: Behaviour = () => Buffer.alloc(0),
     tlsFiles?: { cert: string; key: string },
@@ -50,8 +54,9 @@ class FakeDevice {
             socket.destroy();
             return;
           }
-          const reply = code === 'B2' ? body.subarray(4) : out;
-          socket.write(encodeFrame(Buffer.concat([header, Buffer.from(responseCodeFor(code) + '00'), reply])));
+          const error = code === 'B2' ? '00' : this.errorCode;
+          const reply = error !== '00' ? Buffer.alloc(0) : code === 'B2' ? body.subarray(4) : out;
+          socket.write(encodeFrame(Buffer.concat([header, Buffer.from(responseCodeFor(code) + error), reply])));
         }
       });
     };
@@ -209,6 +214,47 @@ test.describe('retry rules', () => {
     expect(standby.commands).toEqual(['ZZ']);
     client.close();
     await standby.close();
+  });
+});
+
+test.describe('device answers', () => {
+  test('42 (busy) moves even a state-changing command to the next host; other errors do not move', async () => {
+    const primary = new FakeDevice();
+    const standby = new FakeDevice();
+    primary.errorCode = '42';
+    const client = await EvsmClient.open(hostsConfig([await primary.listen(), await standby.listen()]));
+    await client.execute(writeCommand());
+    expect(standby.commands).toContain('ZZ');
+    primary.errorCode = '15';
+    const err = await client.execute(writeCommand()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EvsmCommandError);
+    expect((err as EvsmCommandError).errorCode).toBe('15');
+    expect(standby.commands.filter((c) => c === 'ZZ')).toHaveLength(1);
+    expect(client.hosts()[0].state).toBe('up');
+    client.close();
+    await Promise.all([primary.close(), standby.close()]);
+  });
+
+  test('a single busy host: the caller gets the device\'s 42 answer', async () => {
+    const only = new FakeDevice();
+    only.errorCode = '42';
+    const client = await EvsmClient.open(hostsConfig([await only.listen()]), { connectOnOpen: false });
+    const err = await client.execute(readCommand()).catch((e: unknown) => e);
+    expect((err as EvsmCommandError).errorCode).toBe('42');
+    client.close();
+    await only.close();
+  });
+
+  test('closing the client while a command is in flight gives EvsmClosedError, not a retry', async () => {
+    const slow = new FakeDevice((code) => (code === 'ZZ' ? 'silent' : Buffer.alloc(0)));
+    const other = new FakeDevice();
+    const client = await EvsmClient.open(hostsConfig([await slow.listen(), await other.listen()]));
+    const pending = client.execute(writeCommand()).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    client.close();
+    expect(await pending).toBeInstanceOf(EvsmClosedError);
+    expect(other.commands).not.toContain('ZZ');
+    await Promise.all([slow.close(), other.close()]);
   });
 });
 

@@ -11,9 +11,13 @@
  * - the request never left (connect refused, queue handed back): try the next host, always;
  * - the request was sent and the command is safe to repeat: try the next host;
  * - the request was sent and the command changes device state: stop, EvsmNotRetriedError.
- * Device answers with an error code are answers: they are returned, never failed over.
+ * Device answers with an error code are answers: they are returned, never failed over — except
+ * `42` (busy), which says the device did not act: the next host is tried.
  */
-import { EvsmHostError, EvsmNotRetriedError, EvsmUnavailableError, EvsmClosedError } from './errors.ts';
+import { EvsmClosedError, EvsmCommandError, EvsmHostError, EvsmNotRetriedError, EvsmUnavailableError } from './errors.ts';
+
+/** Device error "busy" (host-protocol §3): a management operation holds the key store. */
+const DEVICE_BUSY = '42';
 import type { EvsmLogger } from './log/logger.ts';
 import type { HostPool, Lease } from './pool/host-pool.ts';
 import { HostConnection } from './wire/connection.ts';
@@ -73,6 +77,7 @@ export class Dispatcher {
   /** Runs the command per the policy; says which host answered and after how many tries. */
   async run<T>(cmd: WireCommand<T>, options: DispatchOptions = {}): Promise<Answered<T>> {
     const attempts: EvsmHostError[] = [];
+    let busy: EvsmCommandError | undefined;
     for (const pool of this.plan()) {
       if (this.closed) throw new EvsmClosedError();
       const wasDown = pool.state === 'down';
@@ -93,6 +98,7 @@ export class Dispatcher {
       } catch (err) {
         // Protocol errors (header mismatch) close the socket; the host itself may be fine.
         this.giveBack(pool, lease, wasDown);
+        if (this.closed) throw new EvsmClosedError();
         if (!(err instanceof EvsmHostError)) throw err;
         pool.reportFailure(err);
         if (err.requestSent && !cmd.idempotent) {
@@ -104,9 +110,23 @@ export class Dispatcher {
         continue;
       }
       this.giveBack(pool, lease, wasDown);
+      let value: T;
+      try {
+        value = cmd.parse(answer, pool.target.label);
+      } catch (err) {
+        // 42 = busy: the device refused the command without acting on it, so another host may
+        // take it (any command). If none can, the caller gets the device's own answer.
+        if (err instanceof EvsmCommandError && err.errorCode === DEVICE_BUSY) {
+          busy ??= err;
+          attempts.push(new EvsmHostError(pool.target.label, 'busy', false, 'device answered 42 (busy)'));
+          continue;
+        }
+        throw err;
+      }
       if (attempts.length) this.logger.info('command answered after failover', { command: cmd.name, host: pool.target.label, tries: attempts.length + 1 });
-      return { value: cmd.parse(answer, pool.target.label), host: pool.name, tries: attempts.length + 1 };
+      return { value, host: pool.name, tries: attempts.length + 1 };
     }
+    if (busy) throw busy;
     throw new EvsmUnavailableError(cmd.name, attempts);
   }
 
