@@ -52,7 +52,7 @@ function tracked(source: TokenSource, userPin: string | undefined, opened: Token
 const VIRTUAL_SO_PIN = 'evsm-lab-so';
 
 /** Virtual UKEYs: `perTest` blank tokens in a new directory for each test. */
-export function virtualStore(perTest = 14): TokenStore {
+export function virtualStore(perTest = 16): TokenStore {
   let dir: string | undefined;
   const opened: Token[] = [];
   return {
