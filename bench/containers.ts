@@ -5,12 +5,18 @@
  *   - container start → ready line (median and range over N starts)
  *   - SIGKILL → restart → ready line on the same volume (median over N)
  *
- *   node --import tsx bench/containers.ts [--runs N] [--stand-in] [--skip-cold]
+ *   - with --catalog: the scenario catalog's wall time on the `containers` target
+ *
+ *   node --import tsx bench/containers.ts [--runs N] [--stand-in] [--skip-cold] [--catalog]
  *
  * Uses the real emulator image when emulators/evsm/program.ts exists, else the stand-in.
  * Prints one line per number; removes every container and volume it made.
  */
-import { STAND_IN_ENTRY, buildEvsmImage, defaultEntry } from '../docker/build-image.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, STAND_IN_ENTRY, buildEvsmImage, defaultEntry } from '../docker/build-image.ts';
 import { runDocker } from '../docker/docker-cli.ts';
 import { EvsmEmulatorContainer, checkContainersReadiness, currentRunId, removeProjectContainers } from '../drivers/evsm/container/index.ts';
 
@@ -24,6 +30,28 @@ function summary(ms: number[]): string {
   const mid = sorted.length / 2;
   const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
   return `median ${median.toFixed(0)} ms (min ${sorted[0].toFixed(0)}, max ${sorted[sorted.length - 1].toFixed(0)}, n=${ms.length})`;
+}
+
+/** Runs `playwright test --project containers` into a temp output dir; wall time and counts. */
+function catalogRun(): string {
+  const out = mkdtempSync(join(tmpdir(), 'evsm-bench-catalog-'));
+  try {
+    const t0 = performance.now();
+    const r = spawnSync('npx', ['playwright', 'test', '--project', 'containers', '--reporter=json'], {
+      cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, EVSM_LAB_OUTPUT: out, PLAYWRIGHT_JSON_OUTPUT_NAME: join(out, 'bench.json') },
+    });
+    const ms = performance.now() - t0;
+    let counts = `exit code ${r.status}`;
+    try {
+      const { stats } = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
+      counts = `${stats.expected + stats.flaky} passed, ${stats.unexpected} failed, ${stats.skipped} skipped`;
+    } catch {
+      // no JSON: the run stopped before the reporter; the exit code is all there is
+    }
+    return `${(ms / 1000).toFixed(1)} s (${counts})`;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<number> {
@@ -74,6 +102,7 @@ async function main(): Promise<number> {
   } finally {
     await removeProjectContainers({ runId, volumes: 'all' });
   }
+  if (process.argv.includes('--catalog')) console.log(`scenario catalog on containers, wall time:      ${catalogRun()}`);
   return 0;
 }
 
