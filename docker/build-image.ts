@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleEmulator } from './bundle.ts';
 import { docker, firstLine, runDocker } from './docker-cli.ts';
@@ -114,7 +114,7 @@ export async function buildEvsmImage(options: ImageOptions = {}): Promise<ImageR
   const log = options.log ?? (() => {});
   const standIn = entry === STAND_IN_ENTRY;
   if (!existsSync(entry)) throw new Error(`emulator entry ${relative(REPO_ROOT, entry)} does not exist`);
-  if (standIn) log(`note: ${relative(REPO_ROOT, EMULATOR_ENTRY)} does not exist yet; building the stand-in`);
+  if (standIn && options.entry === undefined) log(`note: ${relative(REPO_ROOT, EMULATOR_ENTRY)} does not exist yet; building the stand-in`);
 
   const [bundle, runtime, dockerfile] = await Promise.all([
     bundleEmulator(entry),
@@ -173,7 +173,7 @@ async function main(args: string[]): Promise<number> {
   }
   try {
     const r = await ensureEvsmImage({
-      entry: entry ? join(process.cwd(), entry) : undefined,
+      entry: entry ? resolve(entry) : undefined,
       force: args.includes('--force') || args.includes('--no-cache'),
       noCache: args.includes('--no-cache'),
       log: (line) => console.error(`build-image: ${line}`),
