@@ -93,7 +93,14 @@ export class LocatingTokenSource implements TokenSource {
     const busy = new Set(this.inUse.values());
     for (const p of await this.opts.locator.present()) {
       if (busy.has(p.serial)) continue;
-      const token = await p.open();
+      let token: Token;
+      try {
+        token = await p.open();
+      } catch (e) {
+        // Pulled between listing and opening (or not usable): as if absent, say why once.
+        refused.push(`UKEY "${p.label}" (serial ${p.serial}) cannot be opened: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+        continue;
+      }
       let keep = false;
       try {
         if (request.expect) {
