@@ -212,6 +212,12 @@ test.describe('hosts', () => {
     expectConfigError(() => parseCacipherText(host('PORT=9\n')), 'line 5 [HOST1] PORT', 'duplicate key', 'line 4');
   });
 
+  test('headerLength (extension key): the device\'s message header length, 1-32', () => {
+    expect(parseCacipherText(host('headerLength=8\n')).config.hosts[0].headerLength).toBe(8);
+    expect(parseCacipherText(host()).config.hosts[0].headerLength).toBeUndefined();
+    expectConfigError(() => parseCacipherText(host('headerLength=0\n')), 'line 5 [HOST1] headerLength', '1-32');
+  });
+
   test('socketProtocol TCP or TLSv1.2 (any case), TLS extension keys only with both cert and key', () => {
     const tls = parseCacipherText(host('socketProtocol=tlsv1.2\ntlsCaFile=/ca.pem\ntlsServerName=evsm.test\n')).config.hosts[0];
     expect(tls.socketProtocol).toBe('TLSv1.2');

@@ -214,6 +214,18 @@ test('balance policy spreads a stream over the hosts and drops a dead one withou
   }
 });
 
+test('headerLength: a device set to an 8-character header is reached with [HOSTn] headerLength=8', async () => {
+  const d = await EmulatorProcess.start({ name: 'H', extraArgs: ['--header-length', '8'] });
+  try {
+    const client = await EvsmClient.open(`{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${d.port};headerLength=8}`);
+    expect(await client.echo('eight')).toBe('eight');
+    expect((await client.diagnostics()).firmware).toBe('EVSM01.00');
+    client.close();
+  } finally {
+    await d.stop();
+  }
+});
+
 test('TLSv1.2 to the emulator\'s TLS listener, checked against a CA made for the test', async () => {
   const tls = makeTlsMaterial();
   const a = await EmulatorProcess.start({ name: 'T', tls: { cert: tls.serverCert, key: tls.serverKey } });

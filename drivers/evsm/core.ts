@@ -18,7 +18,7 @@ export interface ClientOptions {
   healthIntervalMs?: number;
   /** Reconnect back-off for hosts marked down (default 200 ms doubling to 5 s, 20 % jitter). */
   backoff?: Partial<BackoffOptions>;
-  /** Message header length the devices expect (docs/host-protocol.md; default 4). */
+  /** Message header length the devices expect (docs/host-protocol.md; default 4); `[HOSTn] headerLength` overrides it per host. */
   headerLength?: number;
   /** Where a relative logPath is resolved, and checked (default: working directory). */
   baseDir?: string;

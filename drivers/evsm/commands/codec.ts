@@ -51,15 +51,6 @@ export class FieldReader {
     return this.rest().toString('latin1');
   }
 
-  /** Reads up to (not including) a delimiter byte, consuming the delimiter; or to the end. */
-  until(delimiter: string, _name: string): string {
-    const idx = this.body.indexOf(delimiter, this.pos, 'latin1');
-    const end = idx < 0 ? this.body.length : idx;
-    const out = this.body.subarray(this.pos, end).toString('latin1');
-    this.pos = idx < 0 ? end : end + delimiter.length;
-    return out;
-  }
-
   end(): void {
     if (this.remaining !== 0) {
       throw new EvsmProtocolError(`${this.what}: ${this.remaining} unexpected bytes at the end of the answer`);

@@ -51,6 +51,7 @@ const HOST_KEYS = new Map([
   ['tlscertfile', 'tlsCertFile'],
   ['tlskeyfile', 'tlsKeyFile'],
   ['tlsservername', 'tlsServerName'],
+  ['headerlength', 'headerLength'],
 ]);
 
 /** One section as scanned: its first line, its pairs by lower-case key with their lines. */
@@ -205,6 +206,10 @@ function parseHost(index: number, reader: SectionReader, warnings: ConfigWarning
     reader.fail(tlsFields.certFile === undefined ? 'tlskeyfile' : 'tlscertfile', 'tlsCertFile and tlsKeyFile go together');
   }
   const tls = socketProtocol === 'TLSv1.2' ? dropUndefined(tlsFields) : undefined;
+  const headerText = reader.get('headerlength');
+  if (headerText !== undefined && (!/^\d+$/.test(headerText) || Number(headerText) < 1 || Number(headerText) > 32)) {
+    reader.fail('headerlength', `"${headerText}" is not a header length (1-32)`);
+  }
   return {
     index,
     name: `HOST${index}`,
@@ -217,6 +222,7 @@ function parseHost(index: number, reader: SectionReader, warnings: ConfigWarning
     readTimeout: reader.seconds('readtimeout') ?? timeout,
     socketProtocol,
     tls,
+    ...(headerText === undefined ? {} : { headerLength: Number(headerText) }),
   };
 }
 

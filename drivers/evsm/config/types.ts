@@ -43,6 +43,8 @@ export interface HostConfig {
   readTimeout: number;
   socketProtocol: SocketProtocol;
   tls: TlsConfig | undefined;
+  /** Message header length the device is set to (extension key `headerLength`); undefined = client default (4). */
+  headerLength?: number;
 }
 
 export interface CacipherConfig {

@@ -66,7 +66,7 @@ export class HostPool {
       port: config.port,
       socketProtocol: config.socketProtocol,
       tls: config.tls,
-      headerLength: options.headerLength,
+      headerLength: config.headerLength ?? options.headerLength,
     };
     this.backoff = new Backoff(options.backoff);
     this.healthTimer = setInterval(() => void this.healthCheck(), options.healthIntervalMs);
@@ -148,6 +148,11 @@ export class HostPool {
       return;
     }
     if (!lease.conn.isOpen || this.closed) return;
+    if (this.stateValue === 'down') {
+      // A command that finished after its host was marked down: recovery opens fresh sockets.
+      lease.conn.close();
+      return;
+    }
     const waiter = this.waiters.shift();
     if (waiter) {
       clearTimeout(waiter.timer);
