@@ -7,7 +7,8 @@
  */
 import { test, expect } from '@playwright/test';
 import { createConnection, createServer, type Server } from 'node:net';
-import { STAND_IN_ENTRY } from '../docker/build-image.ts';
+import { spawnSync } from 'node:child_process';
+import { REPO_ROOT, STAND_IN_ENTRY } from '../docker/build-image.ts';
 import {
   EvsmEmulatorContainer, assertNoProjectContainers, checkContainersReadiness, listProjectVolumes, removeProjectContainers, stopAllEvsmContainers,
 } from '../drivers/evsm/container/index.ts';
@@ -151,4 +152,17 @@ test('the end-of-run clean-up removes a leaked container and fails naming it; a 
   expect(await listProjectVolumes({ runId: leakRun })).toEqual([]);
   await leaked.stop(); // already gone: stop() must not throw
   await expect(endRun(leakRun)).resolves.toBeUndefined();
+});
+
+test('a process that exits without stopping its containers still takes them with it', async () => {
+  const exitRun = `${runId}-exit`;
+  const script = `import { EvsmEmulatorContainer } from ${JSON.stringify(`${REPO_ROOT}/drivers/evsm/container/index.ts`)};
+    const c = await new EvsmEmulatorContainer(${JSON.stringify(image)}).withName('ORPHAN').withRunId(${JSON.stringify(exitRun)}).start();
+    console.log(c.containerName);
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout.trim()).toMatch(/^evsm-lab-ORPHAN-[0-9a-f]{6}$/);
+  await assertNoProjectContainers({ runId: exitRun });
+  expect(await listProjectVolumes({ runId: exitRun })).toEqual([]);
 });
