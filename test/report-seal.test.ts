@@ -99,6 +99,13 @@ test.describe('seal and verify', () => {
     expect(checks.signature).toBe(false);
   });
 
+  test('a page made with another layout version says so instead of calling it edited', () => {
+    const other = swapData(html, (d) => (d.layout = 'evsm-lab/certification-page/0'), true);
+    const content = verifyCertificationHtml(other).find((c) => c.name === 'content');
+    expect(content?.ok).toBe(false);
+    expect(content?.detail).toMatch(/made with layout evsm-lab\/certification-page\/0 .* verify it with the evsm-lab version that made it \(0\.1\.0\)/);
+  });
+
   test('a report signed by another key fails against the lab key', () => {
     const other = Buffer.from(readFileSync(otherPub, 'utf8').trim(), 'hex');
     const sig = verifyCertificationHtml(html, other).find((c) => c.name === 'signature');

@@ -9,6 +9,11 @@ import type { RunResults, RunStatus, TestRun } from '../playwright-results.ts';
 import type { Redactor } from '../redact.ts';
 
 export const CERT_FORMAT = 'evsm-lab/certification/1';
+/**
+ * Version of the page layout (render.ts). `verify` re-renders a page to compare it, which only
+ * works with the layout it was made with: bump this whenever render.ts changes its output.
+ */
+export const PAGE_LAYOUT = 'evsm-lab/certification-page/1';
 
 export type DeviceRow = { target: string; name: string; model: string; serial: string; address: string };
 export type TokenRow = { target: string; serial: string; label: string; role: string };
@@ -27,6 +32,8 @@ export type ScenarioRun = {
 
 export type CertificationData = {
   format: string;
+  /** Page layout the report was rendered with (PAGE_LAYOUT). */
+  layout: string;
   lab: string;
   /** When the report was made (ISO 8601, UTC). */
   issued: string;
@@ -159,6 +166,7 @@ export function buildCertification(results: RunResults, opts: BuildOptions): Cer
   }
   return {
     format: CERT_FORMAT,
+    layout: PAGE_LAYOUT,
     lab: opts.lab,
     issued: opts.issued.toISOString(),
     run: { startTime: results.startTime, durationMs: results.durationMs },

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { checkSeal, type Seal } from '../seal.ts';
-import type { CertificationData } from './model.ts';
+import { PAGE_LAYOUT, type CertificationData } from './model.ts';
 import { renderCertification, DATA_ELEMENT_ID, SEAL_ELEMENT_ID } from './render.ts';
 
 import type { VerifyCheck } from './verify-types.ts';
@@ -52,7 +52,13 @@ export function verifyCertificationHtml(html: string, trusted?: Buffer): VerifyC
     rendered = `render failed: ${(e as Error).message}`;
   }
   checks.push(
-    rendered === html
+    rendered !== html && data.layout !== PAGE_LAYOUT
+      ? {
+          name: 'content',
+          ok: false,
+          detail: `the page was made with layout ${data.layout ?? 'unknown'} and this evsm-lab renders ${PAGE_LAYOUT}, so its text cannot be compared; verify it with the evsm-lab version that made it (${data.versions?.['evsm-lab'] ?? 'unknown'})`,
+        }
+      : rendered === html
       ? { name: 'content', ok: true, detail: `the page text is what its ${data.runs?.length ?? 0} scenario runs render to` }
       : { name: 'content', ok: false, detail: `the page was edited after it was made (${firstDifference(html, rendered)})` },
   );
