@@ -3,11 +3,12 @@
  * framing and error handling, every implemented command, key-type separation, internal store.
  */
 import { test, expect } from '@playwright/test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   fromHex,
+  hmacSm3,
   hex,
   kcv,
   sm4CbcEncrypt,
@@ -305,4 +306,37 @@ test('internal key store: X0 X2 X4 X6, Kdddd references, X8', async () => {
   expect((await host.request('X2', '0000')).error).toBe('33');
   expect(await host.ok('X8')).toBe(emu.device.dmkKcv());
   expect((await host.ok('NO')).slice(0, 5)).toBe('K0001');
+});
+
+test('the worked example of docs/host-protocol.md section 7, byte for byte', async () => {
+  const dmk = '0123456789ABCDEFFEDCBA9876543210';
+  const M = hmacSm3(fromHex(dmk), Buffer.from('evsm-lab/lmk/v1/008/SM4'));
+  expect(hex(M)).toBe('3C1D64AF20B85CFF17B10D11C56D588C008F00A073A66CF1483692B0AA876F81');
+  const K = fromHex('01326754CDFEAB9876451023BA89DCEF');
+  expect(hex(sm4EcbEncrypt(M.subarray(0, 16), K))).toBe('257BE44ED7701C73537480C8EEF75E2C');
+  expect(kcv('SM4', K)).toBe('20BE261DC6D55095');
+  expect(hex(sm4EcbEncrypt(K, Buffer.from('3132333480000000000000000000000000', 'hex').subarray(0, 16))).slice(0, 8)).toBe('879D1B89');
+
+  // A device whose state file (docs/emulator.md) holds this DMK.
+  const data = join(dir, 'example');
+  const first = await start('example');
+  await first.close();
+  const state = JSON.parse(readFileSync(join(data, 'state.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(data, 'state.json'), JSON.stringify({ ...state, dmk }));
+  const e = await start('example');
+  const c = await HostClient.connect(e.port);
+  try {
+    expect(await c.ok('X8')).toBe('2677F46B09C122CC');
+    const xa = Buffer.from('004B303030315841303038503230313233343536373839414243444546464544434241393837363534333231303030313132323333343435353636373738383939414142424343444445454646', 'hex');
+    const [a] = await c.sendRaw(xa);
+    expect(Buffer.concat([Buffer.from([0, 0x41]), Buffer.from(a.header + a.code + a.error), a.body]).toString('latin1')).toBe(
+      '\u0000\u00410001XB00P257BE44ED7701C73537480C8EEF75E2CF37B3C0520BE261DC6D55095',
+    );
+    const [m] = await c.sendRaw(frameMessage(Buffer.from('0002M601012008P257BE44ED7701C73537480C8EEF75E2CF37B3C05000831323334')));
+    expect(m.header + m.code + m.error + m.text).toBe('0002M700879D1B89');
+    expect((await c.request('BU', '001', 'P257BE44ED7701C73537480C8EEF75E2CF37B3C05')).error).toBe('10');
+  } finally {
+    c.close();
+    await e.close();
+  }
 });
