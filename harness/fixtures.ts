@@ -19,6 +19,10 @@ import { StepRunner } from './procedures/runner.ts';
 import type { HardwareBench } from './targets/hardware.ts';
 
 export { expect } from './matchers.ts';
+/** Errors scenarios assert on, re-exported so scenarios import the harness only. */
+export { EvsmCommandError } from '../drivers/evsm/index.ts';
+export { ManagementError } from '../drivers/evsm/manager/index.ts';
+export { TokenError } from '../drivers/ukey/index.ts';
 
 export interface WorkerFixtures {
   /** Lab file for the hardware target (option; default: env EVSM_LAB_FILE, set by `evsm-lab run --lab`). */

@@ -3,7 +3,7 @@
  * with sm-crypto (not the device, not OpenSSL), and a digest of a component to show two
  * components differ without revealing either. Clear material is wiped before returning.
  */
-import { combineXor, hex, sm3, wipe } from '../emulators/crypto/index.ts';
+import { combineXor, hex, sm3, sm4EcbEncrypt, wipe, xorBytes } from '../emulators/crypto/index.ts';
 import type { Token } from '../drivers/ukey/token.ts';
 import { referenceKcv } from './matchers.ts';
 
@@ -26,4 +26,21 @@ export async function componentFingerprint(token: Token): Promise<string> {
   } finally {
     wipe(c);
   }
+}
+
+/**
+ * An ISO 9564 format-0 PIN block encrypted under a clear SM4 ZPK the scenario knows (formed from
+ * public test components), as a terminal would make it: 8-byte format-0 block, then 8 bytes FF
+ * (docs/host-protocol.md, CC). Upper-case hex. Test PINs only.
+ */
+export function sm4PinBlock(clearZpk: Uint8Array, pin: string, account12: string): string {
+  const pinField = Buffer.from(`0${pin.length.toString(16)}${pin}`.padEnd(16, 'F'), 'hex');
+  const panField = Buffer.from(`0000${account12}`, 'hex');
+  const block = Buffer.concat([xorBytes(pinField, panField), Buffer.alloc(8, 0xff)]);
+  return hex(sm4EcbEncrypt(clearZpk, block));
+}
+
+/** XOR of public test components: the clear key a scenario forms on a device with XA. */
+export function clearFromComponents(components: readonly string[]): Buffer {
+  return combineXor(components.map((c) => Buffer.from(c, 'hex')));
 }

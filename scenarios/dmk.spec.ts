@@ -2,9 +2,8 @@
  * DMK synchronization (external storage): original init, recovery init, DMK check values.
  * Seed: 外部存储 › 步骤1 原始初始化, 步骤2 恢复初始化.
  */
-import { test, expect } from '../harness/fixtures.ts';
+import { test, expect, ManagementError } from '../harness/fixtures.ts';
 import { referenceDmkKcv } from '../harness/reference.ts';
-import { ManagementError } from '../drivers/evsm/manager/index.ts';
 
 for (const components of [2, 3]) {
   test(`DMK-01 original init with ${components} components and 2-of-3 authorization`, async ({ evsmA, procedures }) => {
