@@ -60,6 +60,8 @@ export {
   type HostFailureReason,
 } from './errors.ts';
 export type { FailoverPolicy, WireCommand, DispatchOptions } from './failover.ts';
+// For commands this client has no typed call for: build a WireCommand and pass it to `execute`.
+export { encodeCommand, openAnswer, responseCodeFor, FieldReader } from './commands/codec.ts';
 export type { HostState } from './pool/host-pool.ts';
 export type { LogRecord, LogSink } from './log/logger.ts';
 export { redactText } from './log/redact.ts';
