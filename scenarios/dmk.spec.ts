@@ -3,7 +3,7 @@
  * Seed: 外部存储 › 步骤1 原始初始化, 步骤2 恢复初始化.
  */
 import { test, expect, ManagementError } from '../harness/fixtures.ts';
-import { referenceDmkKcv } from '../harness/reference.ts';
+import { componentFingerprint, referenceDmkKcv } from '../harness/reference.ts';
 
 for (const components of [2, 3]) {
   test(`DMK-01 original init with ${components} components and 2-of-3 authorization`, async ({ evsmA, procedures }) => {
@@ -83,3 +83,79 @@ test('DMK-04 recovery init wipes the existing internal keys of B, and says so', 
   expect(await evsmB.keyAt(1)).toBeUndefined();
   await expect([evsmA, evsmB]).toShareDmk();
 });
+
+test('DMK-05 sync auth info from A\'s auth token: any 2 of A\'s 3 tokens authorize B; an auth token of another DMK is refused', async ({ evsmA, evsmB, evsmC, procedures }) => {
+  const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
+  const c = await procedures.originalInit(evsmC, { components: 2, threshold: 2, authTokens: 3 });
+  await procedures.recoveryInit(evsmB, {
+    components: a.components,
+    auth: { sync: a.auth.tokens[2] },
+    beforeAuth: async () => {
+      const foreign = (await c.auth.tokens[0].readAuthInfo()).toString('hex');
+      await expect(evsmB.management!.syncAuth({ authInfo: foreign }), 'C\'s auth info (another DMK) is refused').rejects.toMatchObject({ code: 'AUTH_INFO_MAC' });
+      expect((await evsmB.management!.getInfo()).state, 'B still waits for its authorization').toBe('awaiting-auth');
+    },
+  });
+  const info = await evsmB.management!.getInfo();
+  expect(info.auth).toEqual({ m: 2, n: 3 });
+  const t = a.auth.tokens;
+  for (const pair of [[t[0], t[1]], [t[0], t[2]], [t[1], t[2]]]) {
+    const auth = await procedures.authorize(evsmB, 'exportDmkComponents', pair);
+    await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: auth.signatures[0].publicKey, authorization: auth })).resolves.toMatchObject({ dmkKcv: a.dmkKcv });
+  }
+  const one = await procedures.authorize(evsmB, 'exportDmkComponents', [t[1]]);
+  await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: one.signatures[0].publicKey, authorization: one }), 'one token is not 2 of 3').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+  const foreignPair = await procedures.authorize(evsmB, 'exportDmkComponents', c.auth.tokens.slice(0, 2));
+  await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: foreignPair.signatures[0].publicKey, authorization: foreignPair }), 'C\'s tokens do not authorize B').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+});
+
+test('DMK-06 new 1-of-1 auth token for B: A\'s auth tokens no longer authorize B', async ({ evsmA, evsmB, procedures }) => {
+  const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
+  const b = await procedures.recoveryInit(evsmB, { components: a.components, auth: 'new' });
+  expect(b.auth?.tokens).toHaveLength(1);
+  expect((await evsmB.management!.getInfo()).auth).toEqual({ m: 1, n: 1 });
+  await expect([evsmA, evsmB]).toShareDmk();
+  const own = await procedures.authorize(evsmB, 'exportDmkComponents', b.auth!.tokens);
+  await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: own.signatures[0].publicKey, authorization: own }), 'B\'s own token alone authorizes B').resolves.toMatchObject({ dmkKcv: a.dmkKcv });
+  const fromA = await procedures.authorize(evsmB, 'exportDmkComponents', a.auth.tokens);
+  await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: fromA.signatures[0].publicKey, authorization: fromA }), 'all 3 of A\'s tokens do not authorize B').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+  // And A is untouched: its own 2-of-3 still works there.
+  const onA = await procedures.authorize(evsmA, 'exportDmkComponents', a.auth.tokens.slice(0, 2));
+  await expect(evsmA.management!.exportDmkComponents({ components: 2, recipientPublicKey: onA.signatures[0].publicKey, authorization: onA })).resolves.toMatchObject({ dmkKcv: a.dmkKcv });
+});
+
+test('DMK-07 export DMK components to new tokens, recovery init of C from them: same DMK KCV, component contents differ', async ({ evsmA, evsmC, procedures }) => {
+  const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
+  const exported = await procedures.exportComponents(evsmA, { components: 2, auth: a.auth.tokens.slice(1) });
+  expect(exported.dmkKcv).toBe(a.dmkKcv);
+  expect(await referenceDmkKcv(exported.components), 'the new tokens recombine to A\'s DMK (sm-crypto)').toBe(a.dmkKcv);
+  const originals = await Promise.all(a.components.map(componentFingerprint));
+  const fresh = await Promise.all(exported.components.map(componentFingerprint));
+  for (const f of fresh) expect(originals, 'an exported component is not a copy of an original one').not.toContain(f);
+  await procedures.recoveryInit(evsmC, { components: exported.components, auth: { sync: a.auth.tokens[0] } });
+  await procedures.dmkKcvs([evsmA, evsmC]);
+  await expect([evsmA, evsmC]).toShareDmk();
+});
+
+for (const variant of ['missing', 'wrong'] as const) {
+  test(`DMK-08 recovery with a component ${variant}: DMK KCV differs from A's and the mismatch is reported`, async ({ evsmA, evsmB, evsmC, procedures, evidence }) => {
+    const a = await procedures.originalInit(evsmA, { components: 3, threshold: 2, authTokens: 3 });
+    let parts = a.components.slice(0, 2);
+    if (variant === 'wrong') {
+      const other = await procedures.originalInit(evsmC, { components: 3, threshold: 2, authTokens: 3 });
+      parts = [a.components[0], a.components[1], other.components[2]];
+    }
+    const b = await procedures.recoveryInit(evsmB, { components: parts, auth: 'new' });
+    expect(b.dmkKcv).not.toBe(a.dmkKcv);
+    const kcvs = await procedures.dmkKcvs([evsmA, evsmB]);
+    const failure = await expect([evsmA, evsmB]).toShareDmk().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(failure, 'the comparison must fail').toBeDefined();
+    // Clearly: both check values and the word MISMATCH, in the report's error text.
+    expect(failure!.message).toContain(`A=${kcvs.A} B=${kcvs.B}`);
+    expect(failure!.message).toContain('MISMATCH: the devices do not hold the same DMK');
+    evidence.fact('DMK-08 mismatch', { variant, A: kcvs.A, B: kcvs.B });
+  });
+}

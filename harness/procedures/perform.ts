@@ -188,7 +188,7 @@ export class Procedures {
    */
   async recoveryInit(
     device: ManagedDevice,
-    opts: { components: Token[]; auth: { sync: Token } | 'new'; count?: number; authorizeWith?: Token[]; onImportError?: (e: Error, token: Token) => Promise<'continue' | 'throw'> },
+    opts: { components: Token[]; auth: { sync: Token } | 'new'; count?: number; authorizeWith?: Token[]; beforeAuth?: () => Promise<void>; onImportError?: (e: Error, token: Token) => Promise<'continue' | 'throw'> },
   ): Promise<RecoveryResult> {
     const r = this.deps.runner;
     const p = recoveryInit;
@@ -227,6 +227,8 @@ export class Procedures {
     }
     const combined = await r.step(p, 'combine-dmk', device.name, () => mgmt(device).combine());
     this.ev.dmkKcvs.push({ device: device.name, kcv: combined.dmkKcv, when: 'recovery init combine' });
+    // Lets a scenario probe the awaiting-auth state (e.g. offer a foreign auth token first).
+    await opts.beforeAuth?.();
     let auth: AuthSet | undefined;
     if (opts.auth === 'new') {
       auth = await r.step(p, 'new-auth', device.name, async () => {
