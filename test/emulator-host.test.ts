@@ -340,3 +340,17 @@ test('the worked example of docs/host-protocol.md section 7, byte for byte', asy
     await e.close();
   }
 });
+
+test('header length is configurable (0 and 8) and echoed unchanged', async () => {
+  for (const headerLength of [0, 8]) {
+    const e = await startEmulator({ port: 0, dataDir: join(dir, `h${headerLength}`), name: 'H', host: '127.0.0.1', headerLength, debug: false });
+    const c = await HostClient.connect(e.port, headerLength);
+    try {
+      const [a] = await c.sendRaw(frameMessage(Buffer.from(`${'ABCDEFGH'.slice(0, headerLength)}B20002ok`)));
+      expect([a.header, a.code, a.error, a.text]).toEqual(['ABCDEFGH'.slice(0, headerLength), 'B3', '00', 'ok']);
+    } finally {
+      c.close();
+      await e.close();
+    }
+  }
+});

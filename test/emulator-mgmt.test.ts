@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { combineXor, hex, kcv, sm2Decrypt } from '../emulators/crypto/index.ts';
+import { connect } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
+import { Challenges, CHALLENGE_TTL_MS } from '../emulators/evsm/mgmt/auth.ts';
 import { HostClient } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient, ManagementError, type ProgressEvent } from '../drivers/evsm/manager/index.ts';
 import { reseal, softOriginalInit, softRecovery, softToken, type SoftCeremony, type SoftToken } from '../drivers/evsm/manager/testing.ts';
@@ -219,4 +221,57 @@ test.describe('two devices', () => {
     for (const i of [0, 1, 2]) await D.mgr.importComponent({ encrypted: reseal(c.componentTokens[i], c.init.components[i].encrypted, begin.devicePublicKey) });
     expect(await D.mgr.combine()).toMatchObject({ dmkKcv: c.init.dmkKcv, wipedKeys: 2 });
   });
+});
+
+test('management framing: not JSON, no op, unknown op get BAD_REQUEST/UNKNOWN_OP and the connection stays usable', async () => {
+  const d = await device('framing');
+  const s = connect(d.emu.mgmtPort, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  const frame = (text: string): Buffer => {
+    const body = Buffer.from(text, 'utf8');
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length, 0);
+    return Buffer.concat([head, body]);
+  };
+  const replies: Array<{ id: unknown; ok: boolean; error?: { code: string } }> = [];
+  let buf = Buffer.alloc(0);
+  const got = new Promise<void>((resolve) =>
+    s.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        replies.push(JSON.parse(buf.subarray(4, 4 + buf.readUInt32BE(0)).toString('utf8')) as (typeof replies)[number]);
+        buf = buf.subarray(4 + buf.readUInt32BE(0));
+      }
+      if (replies.length === 4) resolve();
+    }),
+  );
+  s.write(Buffer.concat([frame('{nope'), frame('{"id":2}'), frame('{"id":3,"op":"selfDestruct"}'), frame('{"id":4,"op":"getInfo"}')]));
+  await got;
+  s.end();
+  expect(replies.map((r) => [r.id, r.ok, r.error?.code])).toEqual([
+    [null, false, 'BAD_REQUEST'],
+    [2, false, 'BAD_REQUEST'],
+    [3, false, 'UNKNOWN_OP'],
+    [4, true, undefined],
+  ]);
+});
+
+test('challenges are single-use and expire', () => {
+  const ch = new Challenges();
+  const t0 = 1_000_000;
+  const a = ch.issue(t0).challenge;
+  ch.spend(a, t0 + 1);
+  expect(() => ch.spend(a, t0 + 2)).toThrow(/already used or expired/);
+  const b = ch.issue(t0).challenge;
+  expect(() => ch.spend(b, t0 + CHALLENGE_TTL_MS)).toThrow(/already used or expired/);
+});
+
+test('the client reports an unreachable management port as TRANSPORT', async () => {
+  const d = await device('gone');
+  const port = d.emu.mgmtPort;
+  d.mgr.close();
+  d.host.close();
+  await d.emu.close();
+  devices.splice(devices.indexOf(d), 1);
+  expect(await refusal(ManagerClient.connect({ port }))).toBe('TRANSPORT');
 });
