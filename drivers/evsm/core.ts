@@ -4,7 +4,7 @@
  * raw `execute` every typed call goes through. The typed calls are in client.ts (EvsmClient).
  */
 import type { CacipherConfig, HostConfig } from './config/types.ts';
-import { EvsmClosedError, EvsmHostError, EvsmUnavailableError } from './errors.ts';
+import { EvsmClosedError, EvsmHostError, EvsmProtocolError, EvsmUnavailableError } from './errors.ts';
 import { Dispatcher, type DispatchOptions, type FailoverPolicy, type WireCommand } from './failover.ts';
 import { EvsmLogger, type LogSink } from './log/logger.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './pool/backoff.ts';
@@ -53,6 +53,18 @@ export interface HostStatus {
   lastError: string | undefined;
 }
 
+function removeFrom<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}
+
+/** The health probe: a B2 echo that must come back unchanged (works on a factory device too). */
+const probeConnection: Probe = async (conn, timeoutMs) => {
+  const cmd = echoCommand('HEALTH');
+  const echoed = cmd.parse(await conn.request(cmd.message, timeoutMs), conn.target.label);
+  if (echoed !== 'HEALTH') throw new EvsmProtocolError(`${conn.target.label}: B2 probe answered "${echoed}"`);
+};
+
 export class EvsmClientCore {
   readonly config: CacipherConfig;
   /** Configuration warnings (unknown sections/keys, ignored hosts), as printed to the log. */
@@ -70,21 +82,17 @@ export class EvsmClientCore {
     this.warnings = warnings;
     this.logger = new EvsmLogger(config.logger, { baseDir: options.baseDir, sink: options.logSink });
     for (const w of warnings) this.logger.warn(w);
-    const probe: Probe = async (conn, timeoutMs) => {
-      const cmd = echoCommand('HEALTH');
-      cmd.parse(await conn.request(cmd.message, timeoutMs), conn.target.label);
-    };
     this.pools = config.hosts.map(
       (h: HostConfig) =>
         new HostPool(h, {
           backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
           healthIntervalMs: options.healthIntervalMs ?? 5_000,
           headerLength: options.headerLength ?? 4,
-          probe,
+          probe: probeConnection,
           logger: this.logger,
           onStateChange: (pool, state) => {
             this.logger.info('host state', { host: pool.target.label, state });
-            for (const l of this.stateListeners) l(pool.name, state);
+            for (const l of [...this.stateListeners]) l(pool.name, state); // a copy: listeners may unsubscribe
           },
         }),
     );
@@ -106,8 +114,7 @@ export class EvsmClientCore {
   private async probeHost(pool: HostPool): Promise<void> {
     const lease = await pool.acquire(pool.connTimeoutMs);
     try {
-      const cmd = echoCommand('OPEN');
-      cmd.parse(await lease.conn.request(cmd.message, pool.readTimeoutMs), pool.target.label);
+      await probeConnection(lease.conn, pool.readTimeoutMs);
     } catch (err) {
       if (err instanceof EvsmHostError) pool.reportFailure(err);
       throw err;
@@ -136,12 +143,13 @@ export class EvsmClientCore {
   }
 
   /** Called after every command: which host answered, or the error (evidence, benchmarks). */
-  onCommand(listener: (event: CommandEvent) => void): void {
+  onCommand(listener: (event: CommandEvent) => void): () => void {
     this.commandListeners.push(listener);
+    return () => removeFrom(this.commandListeners, listener);
   }
 
   private emitCommand(event: CommandEvent): void {
-    for (const l of this.commandListeners) l(event);
+    for (const l of [...this.commandListeners]) l(event);
   }
 
   /** Each host's state as the client sees it. */
@@ -160,8 +168,9 @@ export class EvsmClientCore {
   }
 
   /** Called whenever a host goes up or down (tests and the harness wait on it). */
-  onHostState(listener: (host: string, state: HostState) => void): void {
+  onHostState(listener: (host: string, state: HostState) => void): () => void {
     this.stateListeners.push(listener);
+    return () => removeFrom(this.stateListeners, listener);
   }
 
   /** Resolves when the named host reaches `state`, or rejects after `timeoutMs`. */
@@ -170,10 +179,14 @@ export class EvsmClientCore {
     if (!pool) return Promise.reject(new Error(`no host ${name}`));
     if (pool.state === state) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} not ${state} within ${timeoutMs} ms (is ${pool.state})`)), timeoutMs);
-      this.onHostState((host, s) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`${name} not ${state} within ${timeoutMs} ms (is ${pool.state})`));
+      }, timeoutMs);
+      const stop = this.onHostState((host, s) => {
         if (host === name && s === state) {
           clearTimeout(timer);
+          stop();
           resolve();
         }
       });
