@@ -17,6 +17,8 @@ interface Bench {
   soPin: string;
   /** Closes token i and opens it again (a new session / a new handle on the file). */
   reopen(i: number): Promise<Token>;
+  /** A second, independent Token object on token i (closed by the test). */
+  second(i: number): Promise<Token>;
   dispose(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ async function virtualBench(count: number): Promise<Bench> {
       tokens[i] = await openVirtualToken(files[i]);
       return tokens[i];
     },
+    second: (i) => openVirtualToken(files[i]),
     async dispose() {
       for (const t of tokens) await t.close();
       await rm(dir, { recursive: true, force: true });
@@ -56,6 +59,7 @@ async function softHsmBench(count: number): Promise<Bench> {
       tokens[i] = pool.open(i + 1);
       return tokens[i];
     },
+    second: async (i) => pool.open(i + 1),
     dispose: () => pool.dispose(),
   };
 }
@@ -242,6 +246,24 @@ for (const param of PARAMS) {
       expect((await t.readBackup()).toString()).toBe('unrelated');
       await t.erase();
       expect(await t.listObjects()).toEqual(param.name === 'virtual' ? [] : [expect.objectContaining({ kind: 'pin-state' })]);
+    });
+
+    test('two handles on one token: each login checks its own PIN; one logging out leaves the other', async () => {
+      const a = bench.tokens[0];
+      const b = await bench.second(0);
+      await a.login(FACTORY_USER_PIN);
+      await a.writeDmkComponent(randomBytes(16));
+      // PKCS#11 login state is per process and token: the driver still checks b's PIN.
+      const e = await tokenError(b.login('00000000'));
+      expect(e.code).toBe('pin-incorrect');
+      expect(b.loggedIn).toBe(false);
+      // Documented difference: on PKCS#11 the re-check logged every handle out; virtual handles are separate.
+      expect(a.loggedIn).toBe(param.name === 'virtual');
+      await a.login(FACTORY_USER_PIN);
+      await b.login(FACTORY_USER_PIN);
+      await b.close();
+      expect(a.loggedIn).toBe(true);
+      expect((await a.readDmkComponent()).length).toBe(16);
     });
 
     test('a closed token refuses every call', async () => {

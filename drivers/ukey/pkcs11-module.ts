@@ -45,6 +45,11 @@ export function isCkr(e: unknown, code: number): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
 }
 
+/** A Token backend that is logged in; told when a forced C_Logout logged it out. */
+export interface LoginHolder {
+  loggedOut(): void;
+}
+
 /** CKF_TOKEN_PRESENT (CK_SLOT_INFO flags); pkcs11js's typings lack it. */
 const CKF_TOKEN_PRESENT = 0x1;
 
@@ -64,6 +69,8 @@ function installExitHook(): void {
 export class Pkcs11Module {
   private refs = 1;
   private finalized = false;
+  /** Logged-in Token objects per slot: PKCS#11 login state is per process and token, not per session. */
+  private readonly logins = new Map<number, Set<LoginHolder>>();
 
   private constructor(
     readonly path: string,
@@ -135,6 +142,30 @@ export class Pkcs11Module {
 
   private check(): void {
     if (this.finalized) throw new TokenError('closed', `PKCS#11 module ${this.path} was finalized`);
+  }
+
+  loginsOn(slotId: number): number {
+    return this.logins.get(slotId)?.size ?? 0;
+  }
+
+  addLogin(slotId: number, holder: LoginHolder): void {
+    const set = this.logins.get(slotId) ?? new Set<LoginHolder>();
+    set.add(holder);
+    this.logins.set(slotId, set);
+  }
+
+  /** Returns how many Token objects on the slot are still logged in. */
+  dropLogin(slotId: number, holder: LoginHolder): number {
+    const set = this.logins.get(slotId);
+    set?.delete(holder);
+    return set?.size ?? 0;
+  }
+
+  /** After a C_Logout forced on the slot (a re-check of a PIN, an SO login): tells every holder. */
+  clearLogins(slotId: number): void {
+    const set = this.logins.get(slotId);
+    this.logins.delete(slotId);
+    for (const h of set ?? []) h.loggedOut();
   }
 
   /** Takes another reference (each Token holds one). */

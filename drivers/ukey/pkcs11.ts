@@ -16,7 +16,7 @@ import { sm2PairToStore, toPrivateKey32 } from '../../emulators/ukey/index.ts';
 import { LayoutToken, type TokenBackend } from './layout-token.ts';
 import { APPLICATION, AUTH_KEY_ID, LAYOUT } from './layout.ts';
 import { PinCounter, type PinCounterStore } from './pin-counter.ts';
-import { Pkcs11Module, ckrName, isCkr, trimField } from './pkcs11-module.ts';
+import { Pkcs11Module, ckrName, isCkr, trimField, type LoginHolder } from './pkcs11-module.ts';
 import { TokenError, type PinStatus, type Token, type TokenIdentity, type TokenObjectKind } from './token.ts';
 
 /** DER of the SM2 curve OID 1.2.156.10197.1.301 (CKA_EC_PARAMS). */
@@ -60,7 +60,7 @@ function failure(what: string, e: unknown): TokenError {
   return new TokenError('device', `${what}: ${ckrName(e)}`);
 }
 
-class Pkcs11Backend implements TokenBackend {
+class Pkcs11Backend implements TokenBackend, LoginHolder {
   readonly identity: TokenIdentity;
   private readonly lib: PKCS11;
   private session: Buffer | undefined;
@@ -70,7 +70,7 @@ class Pkcs11Backend implements TokenBackend {
   constructor(
     private readonly module: Pkcs11Module,
     private readonly slot: Buffer,
-    slotId: number,
+    private readonly slotId: number,
     opts: Pkcs11TokenOptions,
   ) {
     this.lib = module.lib;
@@ -149,28 +149,45 @@ class Pkcs11Backend implements TokenBackend {
     return new TokenError('pin-incorrect', `${what}: user PIN incorrect${st.finalTry ? '; one try left' : ''}`, st.retriesLeft);
   }
 
+  loggedOut(): void {
+    this.user = false;
+  }
+
+  /** C_Logout on the slot: logs out every Token object of this process (login state is shared). */
+  private rawLogout(): void {
+    try {
+      this.lib.C_Logout(this.s);
+    } catch (e) {
+      if (!isCkr(e, pkcs11js.CKR_USER_NOT_LOGGED_IN)) throw e;
+    }
+  }
+
   async login(pin: string): Promise<void> {
     const what = `login to "${this.identity.label}"`;
     if (this.user) return;
     await this.counter?.refuseIfLocked(what);
+    // Another Token object on this slot is logged in, so C_Login would answer
+    // CKR_USER_ALREADY_LOGGED_IN without looking at this PIN: log out first so it is checked.
+    // A good PIN logs the others back in with it; a wrong one leaves them logged out.
+    const others = this.module.loginsOn(this.slotId) > 0;
     try {
+      if (others) this.rawLogout();
       this.lib.C_Login(this.s, pkcs11js.CKU_USER, pin);
     } catch (e) {
-      if (isCkr(e, pkcs11js.CKR_USER_ALREADY_LOGGED_IN)) {
-        // Login state is per application and token: another Token on this slot logged in.
-        this.user = true;
-        return;
-      }
+      if (others) this.module.clearLogins(this.slotId);
       if (isCkr(e, pkcs11js.CKR_PIN_INCORRECT)) throw await this.wrongPin(what);
       throw failure(what, e);
     }
     this.user = true;
+    this.module.addLogin(this.slotId, this);
     await this.counter?.reset();
   }
 
   async logout(): Promise<void> {
     if (!this.user) return;
     this.user = false;
+    // The others on this slot stay logged in until the last one logs out.
+    if (this.module.dropLogin(this.slotId, this) > 0) return;
     try {
       this.lib.C_Logout(this.s);
     } catch (e) {
@@ -196,6 +213,11 @@ class Pkcs11Backend implements TokenBackend {
     const what = `unblocking the PIN of "${this.identity.label}"`;
     await this.logout();
     try {
+      // An SO login needs no user logged in anywhere in the process on this token.
+      if (this.module.loginsOn(this.slotId) > 0) {
+        this.rawLogout();
+        this.module.clearLogins(this.slotId);
+      }
       this.lib.C_Login(this.s, pkcs11js.CKU_SO, soPin);
     } catch (e) {
       if (isCkr(e, pkcs11js.CKR_PIN_INCORRECT)) throw new TokenError('pin-incorrect', `${what}: SO PIN incorrect`);
@@ -266,17 +288,20 @@ class Pkcs11Backend implements TokenBackend {
 
   async write(kind: TokenObjectKind, value: Uint8Array): Promise<void> {
     const spec = LAYOUT[kind];
+    const copy = Buffer.from(value);
     const t: Template = [
       ...this.template(kind),
       { type: pkcs11js.CKA_APPLICATION, value: APPLICATION },
       { type: pkcs11js.CKA_PRIVATE, value: spec.private },
       { type: pkcs11js.CKA_MODIFIABLE, value: true },
-      { type: pkcs11js.CKA_VALUE, value: Buffer.from(value) },
+      { type: pkcs11js.CKA_VALUE, value: copy },
     ];
     try {
       this.lib.C_CreateObject(this.s, t);
     } catch (e) {
       throw failure(`writing ${spec.label}`, e);
+    } finally {
+      wipe(copy);
     }
   }
 

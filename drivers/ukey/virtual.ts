@@ -73,6 +73,8 @@ class VirtualBackend implements TokenBackend {
   }
 
   login(pin: string): Promise<void> {
+    // Logged in already: nothing to check, as on the PKCS#11 side.
+    if (this.dev.loggedIn === 'user') return Promise.resolve();
     return mapped(() => this.dev.login('user', pin));
   }
 
