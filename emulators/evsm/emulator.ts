@@ -3,7 +3,7 @@
  * Used by the program (cli.ts) and, in-process, by fine-grained tests.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { EmulatorOptions } from './args.ts';
 import { Device } from './device/device.ts';
 import { createHostServer, createHostTlsServer, listen } from './host/server.ts';
@@ -19,16 +19,12 @@ export interface RunningEmulator {
 }
 
 function closeServer(s: Server): Promise<void> {
-  return new Promise((resolve) => {
-    s.close(() => resolve());
-    // Drop open connections so close() does not wait for idle clients.
-    (s as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-  });
+  return new Promise((resolve) => s.close(() => resolve()));
 }
 
-/** Tracks sockets so a stop can end them (net.Server has no closeAllConnections). */
+/** Tracks sockets so a stop can drop them: close() alone would wait for idle clients. */
 function trackSockets(s: Server): () => void {
-  const open = new Set<import('node:net').Socket>();
+  const open = new Set<Socket>();
   s.on('connection', (c) => {
     open.add(c);
     c.on('close', () => open.delete(c));

@@ -14,14 +14,10 @@ export function needDmk(ctx: MgmtContext): Buffer {
 }
 
 export function needPolicy(ctx: MgmtContext): AuthPolicy {
-  needDmkCheckOnly(ctx);
+  wipe(needDmk(ctx));
   const p = ctx.device.state.auth;
   if (!p) throw new MgmtError('WRONG_STATE', 'this device has no authorization policy yet: finish recovery init with syncAuth or newAuth');
   return p;
-}
-
-function needDmkCheckOnly(ctx: MgmtContext): void {
-  wipe(needDmk(ctx));
 }
 
 export function authorize(ctx: MgmtContext, params: Params, op: string): void {
