@@ -33,6 +33,8 @@ class FakeDevice {
   commands: string[] = [];
   /** Error code for every command but B2 (which always answers 00, so probes pass). */
   errorCode = '00';
+  /** When set, B2 (the health probe) gets no answer either. */
+  silenceEcho = false;
   constructor(
     private behaviour: Behaviour = () => Buffer.alloc(0),
     tlsFiles?: { cert: string; key: string },
@@ -48,6 +50,7 @@ class FakeDevice {
           const code = msg.subarray(4, 6).toString('latin1');
           const body = msg.subarray(6);
           this.commands.push(code);
+          if (code === 'B2' && this.silenceEcho) continue;
           const out = this.behaviour(code, body, socket);
           if (out === 'silent') continue;
           if (out === 'hangup') {
@@ -178,6 +181,30 @@ test.describe('timeouts and dead hosts', () => {
     expect(err).toBeInstanceOf(EvsmUnavailableError);
     expect((err as Error).message).toContain('HOST1');
     expect((err as Error).message).toContain('HOST2');
+  });
+});
+
+test.describe('health checks', () => {
+  test('an idle host that hangs is marked down by the periodic probe, with no command sent', async () => {
+    const device = new FakeDevice();
+    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'readTimeout=0.3'), {
+      healthIntervalMs: 100,
+      backoff: { initialMs: 60_000 },
+    });
+    device.silenceEcho = true;
+    await client.waitForHost('HOST1', 'down', 5_000);
+    expect(client.hosts()[0].lastError).toContain('read-timeout');
+    client.close();
+    await device.close();
+  });
+
+  test('an idle host that goes away is marked down at once (its sockets close), with no command sent', async () => {
+    const device = new FakeDevice();
+    const client = await EvsmClient.open(hostsConfig([await device.listen()]), { backoff: { initialMs: 60_000 } });
+    await device.close();
+    await client.waitForHost('HOST1', 'down', 5_000);
+    expect(client.hosts()[0].lastError).toMatch(/refused|closed|reset/);
+    client.close();
   });
 });
 
