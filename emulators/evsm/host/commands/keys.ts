@@ -129,7 +129,8 @@ export const XA: Handler = (ctx, f) => {
   if (n < 2) throw new HostError('15', 'number of components must be 2-9');
   const components: Buffer[] = [];
   try {
-    for (let i = 0; i < n; i++) components.push(Buffer.from(f.hex(keyLengthOf(scheme) * 2, `component ${i + 1}`)));
+    // f.hex returns fresh buffers (not views of the request), so wiping them below is enough.
+    for (let i = 0; i < n; i++) components.push(f.hex(keyLengthOf(scheme) * 2, `component ${i + 1}`));
     f.end();
     const lmks = ctx.device.lmks;
     const key = formKey(scheme, components);
