@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createVirtualToken } from '../drivers/ukey/virtual.ts';
 import { virtualLocator } from '../drivers/ukey/locators.ts';
 import { LocatingTokenSource } from '../drivers/ukey/token-source.ts';
-import { poolTokenSource, virtualTokenSource } from '../drivers/ukey/sources.ts';
+import { benchTokenSource, poolTokenSource, virtualTokenSource } from '../drivers/ukey/sources.ts';
 import { recordingOperator, operatorPins, type Operator } from '../drivers/ukey/operator.ts';
 import { chainPins, envPins, pinEnvName } from '../drivers/ukey/pins.ts';
 import { SoftHsmPool, softHsmAvailable } from '../drivers/ukey/softhsm-pool.ts';
@@ -157,6 +157,43 @@ test('CI: the SoftHSM2 pool answers the same request', async () => {
     expect(blank.identity.label).toBe('evsm-ukey-1');
     await src.close();
   } finally {
+    await pool.dispose();
+  }
+});
+
+test('bench path, rehearsed on SoftHSM2: PKCS#11 slots, PIN from the environment, else the operator', async () => {
+  const avail = softHsmAvailable();
+  test.skip(!avail.ok, avail.reason);
+  const pool = await SoftHsmPool.create({ count: 2 });
+  const serial = pool.members[1].serial;
+  const envName = pinEnvName('user', serial);
+  const saved = process.env.EVSM_UKEY_PIN;
+  try {
+    const writer = pool.open(2);
+    await writer.login(FACTORY_USER_PIN);
+    await writer.writeRole(COMPONENT_1);
+    await writer.close();
+    const lines: string[] = [];
+    const asked: string[] = [];
+    const op: Operator = { say: (l) => void lines.push(l), askSecret: async (q) => (asked.push(q), FACTORY_USER_PIN) };
+    delete process.env.EVSM_UKEY_PIN; // only the per-serial variable in this test
+    process.env[envName] = FACTORY_USER_PIN;
+    const src = benchTokenSource({ modulePath: pool.modulePath, operator: op, timeoutMs: 0 });
+    const t = await src.acquire({ instruction: 'insert DMK component UKEY 1 of 2 and enter its PIN', expect: { role: 'dmk-component', number: 1 } });
+    expect(t.identity.serial).toBe(serial);
+    expect(t.loggedIn).toBe(true);
+    expect(asked).toEqual([]);
+    await src.release(t);
+    delete process.env[envName];
+    // Without the variable the operator is asked (scripted here), with the token named.
+    const again = await src.acquire({ instruction: 'insert it again', expect: { role: 'dmk-component' } });
+    expect(again.loggedIn).toBe(true);
+    expect(asked).toEqual([`Enter the PIN of UKEY "evsm-ukey-2" (serial ${serial}):`]);
+    await src.close();
+    expect(lines).toContain(`UKEY "evsm-ukey-2" (serial ${serial}) may be removed`);
+  } finally {
+    delete process.env[envName];
+    if (saved !== undefined) process.env.EVSM_UKEY_PIN = saved;
     await pool.dispose();
   }
 });

@@ -99,13 +99,16 @@ class VirtualBackend implements TokenBackend {
   }
 
   async find(kind: TokenObjectKind): Promise<{ size: number | undefined } | undefined> {
+    // Another handle (or process) may have changed the token since this one last looked.
+    await this.dev.refreshInfo();
     const o = this.dev.findObjects(template(kind))[0];
     if (!o) return undefined;
     return { size: o.attributes.sensitive ? undefined : o.size };
   }
 
   read(kind: TokenObjectKind): Promise<Buffer | undefined> {
-    return mapped(() => {
+    return mapped(async () => {
+      await this.dev.refreshInfo();
       const o = this.dev.findObjects(template(kind))[0];
       return o === undefined ? undefined : this.dev.getValue(o.handle);
     });
