@@ -5,7 +5,8 @@
  *
  * Attachment naming the harness follows (docs/reports.md, "Evidence"): a name containing
  * `kcv` or `check-value` is a KCV table; `device` lists devices under test; `token`, `ukey`
- * or `serial` lists tokens. JSON bodies are shown; other bodies are referenced by SM3.
+ * or `serial` lists tokens; `fact` holds named findings; `procedure-steps` the step log (how
+ * each step was done). JSON bodies of these kinds are kept; other bodies only by SM3.
  */
 import { readFileSync } from 'node:fs';
 import { sm3, hex } from '../emulators/crypto/index.ts';
@@ -13,7 +14,7 @@ import type { Json } from './canonical.ts';
 import type { AttachmentRef } from './playwright-results.ts';
 import type { Redactor } from './redact.ts';
 
-export type EvidenceKind = 'kcv' | 'devices' | 'tokens' | 'other';
+export type EvidenceKind = 'kcv' | 'devices' | 'tokens' | 'facts' | 'steps' | 'other';
 
 export interface Evidence {
   name: string;
@@ -32,6 +33,8 @@ export function kindOf(name: string): EvidenceKind {
   if (/kcv|check[-_ ]?value/.test(n)) return 'kcv';
   if (/device/.test(n)) return 'devices';
   if (/token|ukey|serial/.test(n)) return 'tokens';
+  if (/fact/.test(n)) return 'facts';
+  if (/procedure-steps|step-log/.test(n)) return 'steps';
   return 'other';
 }
 

@@ -7,7 +7,7 @@
  *  1. PEM private-key blocks.
  *  2. `name=value` / `name: value` where the name is a secret's name (pin, password, secret,
  *     share, component, key, clear key, private key, …); for pin/password/passphrase/secret
- *     also `name value`.
+ *     also `name value` when the value holds a digit.
  *  3. Runs of 32 or more hex digits: clear double-length keys and longer, shares, private keys.
  *     KCVs (16 or 6 hex digits) stay readable.
  *  4. Known literals: the factory UKEY PIN, secrets from the environment (variables named
@@ -44,7 +44,9 @@ const LONG_HEX = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])/g;
 const PEM_PRIVATE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
 const NAMED_ASSIGN =
   /\b(pin|puk|so[-_]?pin|user[-_]?pin|password|passwd|passphrase|secret|shares?|components?|clear[-_]?key|plain[-_]?key|private[-_]?key|key)(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;}\]"']+)/gi;
-const NAMED_SPACED = /\b(pin|puk|password|passwd|passphrase|secret)(\s+)(?!is\b|was\b|for\b|of\b|on\b|to\b|and\b|or\b)([^\s,;}\])]+)/gi;
+// With only a space between, the value must hold a digit: "PIN 12345678" is a secret,
+// "PIN translation" or "password policy" is prose.
+const NAMED_SPACED = /\b(pin|puk|password|passwd|passphrase|secret)(\s+)(?=[^\s,;}\])]*\d)([^\s,;}\])]+)/gi;
 
 /** Looks like key material: 32+ hex digits (a KCV has 16), 24+ base64 characters, or an array of such. */
 function looksLikeMaterial(v: Json | undefined): boolean {

@@ -52,3 +52,18 @@ test('KCV rows print as one line per key with a column per device, equal or diff
   expect(table).toMatch(/<td>7<\/td><td>ZPK<\/td><td><code>0007AABBCCDDEEFF<\/code><\/td><td><code>FFFF000000000000<\/code><\/td><td><span class="st st-failed">differ/);
   expect(table).toContain('10 more rows not printed');
 });
+
+test('the page summarises steps per procedure, lists facts, and groups fresh emulator devices', () => {
+  const data = buildCertification(parseResults(syntheticReport() as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
+  const run = data.runs[0];
+  run.steps = ['original-init.open', 'original-init.write-component-ukeys', 'backup-export.open', 'verify: same KCVs on A and B'];
+  run.evidence.push(
+    { name: 'facts', contentType: 'application/json', kind: 'facts', sm3: 'F', value: { 'keys restored': 12, 'A auth policy': '2-of-3' } },
+    { name: 'procedure-steps', contentType: 'application/json', kind: 'steps', sm3: 'S', value: [{ id: 'a', how: 'performed' }, { id: 'b', how: 'performed' }, { id: 'c', how: 'prompted' }] },
+  );
+  data.devices = ['EMU-A-1', 'EMU-A-2', 'EMU-A-3', 'EMU-A-4', 'EMU-A-5'].map((serial, i) => ({ target: 'embedded', name: 'A', model: 'SJJ1310', serial, address: `127.0.0.1:${1000 + i}` }));
+  const html = renderCertification(data, makeSeal(data));
+  expect(html).toContain('<code>original-init</code> ×2 → <code>backup-export</code> → <code>verify: same KCVs on A and B</code> <span class="note">(2 performed, 1 prompted)</span>');
+  expect(html).toMatch(/<td><b class="id">KS-01<\/b><\/td><td>embedded<\/td><td>keys restored<\/td><td><code>12<\/code><\/td>/);
+  expect(html).toContain('<td>embedded</td><td>A</td><td>SJJ1310</td><td>5 devices: EMU-A-1, EMU-A-2, EMU-A-3 and 2 more</td>');
+});

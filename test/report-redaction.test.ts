@@ -16,6 +16,9 @@ test.describe('redaction rules', () => {
     expect(r.text('{"pin": "4321987"}')).toBe(`{"pin": ${REDACTED}}`);
     expect(r.text('enter pin 556677 then')).toBe(`enter pin ${REDACTED} then`);
     expect(r.text('password: hunter22')).toBe(`password: ${REDACTED}`);
+    expect(r.text('password hunter22 and pin 1234')).toBe(`password ${REDACTED} and pin ${REDACTED}`);
+    // Prose about PINs is not a PIN.
+    expect(r.text('verify: same PIN translation ZPK 1 → ZPK 2; PIN block format 01')).toBe('verify: same PIN translation ZPK 1 → ZPK 2; PIN block format 01');
   });
 
   test('the factory PIN and given literals everywhere, but not inside longer numbers', () => {

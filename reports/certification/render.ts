@@ -78,6 +78,27 @@ function valueTable(v: Json | undefined): string {
   return table(cols, c.rows, 'kcv') + c.note;
 }
 
+/**
+ * Devices by target, name and model. Emulator targets start fresh devices for each test, so a
+ * name can stand for many serials; they are listed together rather than one row each.
+ */
+function devices(data: CertificationData): string {
+  if (!data.devices.length) return '<p>No device evidence was attached to this run.</p>';
+  const groups = new Map<string, { target: string; name: string; model: string; serials: string[]; addresses: string[] }>();
+  for (const d of data.devices) {
+    const k = `${d.target}|${d.name}|${d.model}`;
+    if (!groups.has(k)) groups.set(k, { target: d.target, name: d.name, model: d.model, serials: [], addresses: [] });
+    const g = groups.get(k)!;
+    if (d.serial && !g.serials.includes(d.serial)) g.serials.push(d.serial);
+    if (d.address && !g.addresses.includes(d.address)) g.addresses.push(d.address);
+  }
+  const list = (xs: string[]) => (xs.length <= 4 ? xs.join(', ') : `${xs.slice(0, 3).join(', ')} and ${xs.length - 3} more`);
+  const rows = [...groups.values()].map((g) => [
+    esc(g.target), esc(g.name), esc(g.model), `${g.serials.length > 1 ? `${g.serials.length} devices: ` : ''}${esc(list(g.serials))}`, esc(list(g.addresses)),
+  ]);
+  return table(['Target', 'Device', 'Model', 'Serial', 'Address'], rows);
+}
+
 function matrix(data: CertificationData): string {
   const ids = [...new Set(data.runs.map((r) => r.id))];
   const rows = ids.map((id) => {
@@ -100,6 +121,29 @@ function titleRest(r: ScenarioRun): string {
   return r.title.slice(r.id.length).replace(/^[\s:—–-]+/, '');
 }
 
+/**
+ * The procedure steps of a run, short: consecutive step ids of one procedure (`backup-export.open`,
+ * `backup-export.choose-keys`, …) become `backup-export ×8`; plain ids are listed. Then how the
+ * steps were done, from the step log (performed by the harness, prompted, answered by the pool).
+ * The full list stays in the data and in Allure.
+ */
+function stepSummary(r: ScenarioRun): string {
+  const groups: { name: string; n: number }[] = [];
+  for (const s of r.steps) {
+    const name = /^([\w-]+)\.[\w.-]+$/.exec(s)?.[1] ?? s;
+    const last = groups[groups.length - 1];
+    if (last && last.name === name && name !== s) last.n++;
+    else groups.push({ name, n: 1 });
+  }
+  const shown = groups.slice(0, 12).map((g) => `<code>${esc(g.name)}</code>${g.n > 1 ? ` ×${g.n}` : ''}`);
+  if (groups.length > 12) shown.push(`+${groups.length - 12} more`);
+  const log = r.evidence.find((e) => e.kind === 'steps');
+  const hows = new Map<string, number>();
+  for (const row of objects(log?.value)) if (typeof row.how === 'string') hows.set(row.how, (hows.get(row.how) ?? 0) + 1);
+  const how = [...hows].map(([k, n]) => `${n} ${esc(k)}`).join(', ');
+  return shown.join(' → ') + (how ? ` <span class="note">(${how})</span>` : '');
+}
+
 function runRow(r: ScenarioRun): string[] {
   return [
     `<b class="id">${esc(r.id)}</b>`,
@@ -107,8 +151,23 @@ function runRow(r: ScenarioRun): string[] {
     esc(r.target),
     `<span data-run-status="${esc(r.status)}">${badge(r.status)}</span>`,
     esc(fmtDuration(r.durationMs)),
-    r.steps.map((s) => `<code>${esc(s)}</code>`).join(' · '),
+    stepSummary(r),
   ];
+}
+
+/** Named findings the scenarios recorded (counts, progress, refusals), one line each. */
+function facts(data: CertificationData): string {
+  const rows: string[][] = [];
+  for (const r of data.runs) {
+    for (const e of r.evidence.filter((x) => x.kind === 'facts')) {
+      const v = e.value;
+      const entries = v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : [[e.name, v] as const];
+      for (const [k, x] of entries) rows.push([`<b class="id">${esc(r.id)}</b>`, esc(r.target), esc(k), `<code>${esc(str(x))}</code>`]);
+    }
+  }
+  if (!rows.length) return '<p>No facts were recorded.</p>';
+  const c = capped(rows);
+  return table(['Scenario', 'Target', 'Fact', 'Value'], c.rows, 'facts') + c.note;
 }
 
 function kcvEvidence(data: CertificationData): string {
@@ -207,7 +266,7 @@ export function renderCertification(data: CertificationData, seal: Seal): string
 <div class="verdict ${ok ? 'ok' : 'bad'}" id="verdict">${esc(verdict)}</div>
 </header>
 <h2>Devices under test</h2>
-${data.devices.length ? table(['Target', 'Device', 'Model', 'Serial', 'Address'], data.devices.map((d) => [d.target, d.name, d.model, d.serial, d.address].map(esc))) : '<p>No device evidence was attached to this run.</p>'}
+${devices(data)}
 <h2>Tokens under test</h2>
 ${data.tokens.length ? table(['Target', 'Serial', 'Label', 'Role'], data.tokens.map((t) => [t.target, t.serial, t.label, t.role].map(esc))) : '<p>No token evidence was attached to this run.</p>'}
 <h2>Scenario × target</h2>
@@ -219,6 +278,8 @@ ${table(['Id', 'Scenario', 'Target', 'Status', 'Time', 'Procedure steps'], data.
 ${data.otherTests ? `<p class="note">${data.otherTests} tests outside the catalog (no scenario id, or not on a target project) were in the results and are not part of this certification.</p>` : ''}
 <h2>KCV evidence</h2>
 ${kcvEvidence(data)}
+<h2>Facts recorded by the scenarios</h2>
+${facts(data)}
 <h2>Evidence index</h2>
 ${evidenceIndex(data)}
 <h2>Seal</h2>
