@@ -37,8 +37,16 @@ export type PartOutcome = { part: 'allure' | 'certification' | 'pdf'; ok: boolea
 function environmentProps(data: CertificationData | undefined, targets: string[], lab: string, versions: { [k: string]: string }): [string, string][] {
   const props: [string, string][] = [['lab', lab], ['target', (data?.targets.length ? data.targets : targets).join(', ') || 'unknown']];
   const multi = new Set(data?.devices.map((d) => d.target)).size > 1;
+  // One line per device name (emulator targets start fresh devices per test: list their serials).
+  const byName = new Map<string, { model: string; serials: string[] }>();
   for (const d of data?.devices ?? []) {
-    props.push([`device.${multi ? `${d.target}.` : ''}${d.name || d.serial}`, [d.model, d.serial, d.address && `(${d.address})`].filter(Boolean).join(' ')]);
+    const key = `device.${multi ? `${d.target}.` : ''}${d.name || d.serial}`;
+    if (!byName.has(key)) byName.set(key, { model: d.model, serials: [] });
+    if (d.serial && !byName.get(key)!.serials.includes(d.serial)) byName.get(key)!.serials.push(d.serial);
+  }
+  for (const [key, g] of byName) {
+    const serials = g.serials.length <= 3 ? g.serials.join(', ') : `${g.serials.slice(0, 3).join(', ')} … (${g.serials.length} devices)`;
+    props.push([key, [g.model, serials].filter(Boolean).join(' ')]);
   }
   const tokens = [...new Set((data?.tokens ?? []).map((t) => (t.role ? `${t.serial} (${t.role})` : t.serial)))];
   if (tokens.length) props.push(['tokens', tokens.join(', ')]);
