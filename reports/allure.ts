@@ -93,6 +93,14 @@ export function stageResults(src: string, stage: string, r: Redactor, since?: nu
   return [...targets].sort();
 }
 
+/**
+ * Last check before Allure sees the staged results: any file (binary attachments included,
+ * which the text rules cannot redact) that still holds a known secret literal. Returns its name.
+ */
+export function stagedLeak(stage: string, r: Redactor): string | undefined {
+  return readdirSync(stage).find((f) => r.leaks(readFileSync(join(stage, f)).toString('latin1')));
+}
+
 /** Java .properties escaping for keys and values. */
 function propEscape(s: string, isKey: boolean): string {
   let out = s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/=/g, '\\=').replace(/:/g, '\\:');

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { hex, wipe } from '../emulators/crypto/index.ts';
-import { generateAllure, JAVA_MISSING, javaVersion, stageResults, writeAllureMetadata } from './allure.ts';
+import { generateAllure, JAVA_MISSING, javaVersion, stagedLeak, stageResults, writeAllureMetadata } from './allure.ts';
 import { buildCertification, type CertificationData } from './certification/model.ts';
 import { renderCertification } from './certification/render.ts';
 import { pdfSealFile, sealPdf } from './certification/pdf-seal.ts';
@@ -94,6 +94,8 @@ function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor
     // A second of slack: the runner stamps its start a moment before the first test starts.
     const since = data?.run.startTime ? Date.parse(data.run.startTime) - 1000 : undefined;
     targets = stageResults(paths.allureResults, stage, redactor, Number.isNaN(since) ? undefined : since);
+    const leak = stagedLeak(stage, redactor);
+    if (leak) return { part: 'allure', ok: false, message: `refused: the result file ${leak} holds a secret the redaction cannot remove (a binary attachment?); report not written` };
     writeAllureMetadata(stage, [...environmentProps(data, targets, lab, versions), ['java', java]], lab, issued);
     const failure = generateAllure(stage, paths.allureReport, `${lab}: EVSM key synchronisation`, env);
     if (failure) return { part: 'allure', ok: false, message: failure };

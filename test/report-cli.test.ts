@@ -77,3 +77,14 @@ test('keygen writes a private key (mode 600) and a public key that verify accept
   expect(v.code).toBe(0);
   expect(v.out).toMatch(/signature +OK +SM2, made with the given lab key/);
 });
+
+test('a secret in a binary attachment that redaction cannot reach stops the Allure report', async () => {
+  test.skip(!javaVersion(), 'Java is not installed: run npm run setup:system');
+  const dir = writeSynthetic(mkdtempSync(join(tmpdir(), 'evsm-report-binleak-')));
+  mkdirSync(join(dir, 'allure-results'));
+  writeFileSync(join(dir, 'allure-results', 'b1-attachment.bin'), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from('PIN 24681357'), Buffer.from([255])]));
+  const r = await report(['--results', dir, '--only', 'allure'], { EVSM_LAB_PIN_TEST: '24681357' });
+  expect(r.code).toBe(1);
+  expect(r.out).toMatch(/^report: allure +not built: refused: the result file b1-attachment\.bin holds a secret/m);
+  expect(existsSync(join(dir, 'allure-report'))).toBe(false);
+});
