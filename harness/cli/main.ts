@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -16,6 +16,8 @@ function usage(message?: string): never {
   if (message) console.error(`evsm-lab: ${message}`);
   console.error('usage: evsm-lab run [--target embedded|containers|hardware] [--grep TEXT] [--lab FILE]');
   console.error('       evsm-lab emulator --port P --data DIR [--name NAME] [--mgmt-port Q]');
+  console.error('       evsm-lab doctor [--target embedded|containers|hardware|reports]... [--lab FILE]');
+  console.error('       evsm-lab report ...   (docs/reports.md)');
   process.exit(2);
 }
 
@@ -35,8 +37,10 @@ function run(args: string[]): number {
   const lab = option(args, '--lab');
   const require = createRequire(import.meta.url);
   const cli = join(dirname(require.resolve('@playwright/test/package.json')), 'cli.js');
-  const pwArgs = ['test', '--project', target, ...(grep ? ['--grep', grep] : []), ...args];
-  const env = { ...process.env, ...(lab ? { EVSM_LAB_FILE: lab } : {}) };
+  // Extra arguments (file filters) go before --project: Playwright's --project takes several values.
+  const pwArgs = ['test', ...args, ...(grep ? ['--grep', grep] : []), '--project', target];
+  // Playwright runs from the repository root: make a relative lab path mean the caller's directory.
+  const env = { ...process.env, ...(lab ? { EVSM_LAB_FILE: resolve(lab) } : {}) };
   const r = spawnSync(process.execPath, [cli, ...pwArgs], { stdio: 'inherit', cwd: root, env });
   return r.status ?? 1;
 }
