@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { combineXor, hex, kcv, sm2Decrypt } from '../emulators/crypto/index.ts';
 import { connect } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
-import { Challenges, CHALLENGE_TTL_MS } from '../emulators/evsm/mgmt/auth.ts';
+import { Challenges, CHALLENGE_TTL_MS, authMessage as deviceAuthMessage } from '../emulators/evsm/mgmt/auth.ts';
 import { HostClient } from '../emulators/evsm/testing/host-client.ts';
-import { ManagerClient, ManagementError, type ProgressEvent } from '../drivers/evsm/manager/index.ts';
+import { ManagerClient, ManagementError, authMessage, type ProgressEvent } from '../drivers/evsm/manager/index.ts';
 import { reseal, softOriginalInit, softRecovery, softToken, type SoftCeremony, type SoftToken } from '../drivers/evsm/manager/testing.ts';
 
 interface Dev {
@@ -274,4 +274,12 @@ test('the client reports an unreachable management port as TRANSPORT', async () 
   await d.emu.close();
   devices.splice(devices.indexOf(d), 1);
   expect(await refusal(ManagerClient.connect({ port }))).toBe('TRANSPORT');
+});
+
+test('the auth message of docs/management-protocol.md, same on device and client side', () => {
+  const challenge = Buffer.from([...Array(32).keys()]);
+  const expected =
+    '6576736D2D6C61622F617574682F76317C6261636B75704578706F72747C4556534D3041314232433344344535467C' + '000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F';
+  expect(hex(deviceAuthMessage('backupExport', 'EVSM0A1B2C3D4E5F', challenge))).toBe(expected);
+  expect(hex(authMessage('backupExport', 'EVSM0A1B2C3D4E5F', hex(challenge)))).toBe(expected);
 });
