@@ -5,7 +5,7 @@
  */
 import { test, expect, chromium, type Browser, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,6 +31,7 @@ test.describe.serial('reports of a sample run', () => {
   const noChromium = !existsSync(chromiumPath());
   test.skip(noChromium, `Chromium is not installed at ${chromiumPath()}: run npm run setup:system`);
 
+  let tmp: string;
   let runDir: string;
   let outDir: string;
   let runs: TestRun[];
@@ -39,7 +40,7 @@ test.describe.serial('reports of a sample run', () => {
 
   test.beforeAll(async () => {
     test.setTimeout(120_000);
-    const tmp = mkdtempSync(join(tmpdir(), 'evsm-report-e2e-'));
+    tmp = mkdtempSync(join(tmpdir(), 'evsm-report-e2e-'));
     runDir = join(tmp, 'run');
     outDir = join(tmp, 'out');
     const cli = join(dirname(createRequire(import.meta.url).resolve('@playwright/test/package.json')), 'cli.js');
@@ -56,6 +57,7 @@ test.describe.serial('reports of a sample run', () => {
 
   test.afterAll(async () => {
     await browser?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   test('every part is built', () => {
