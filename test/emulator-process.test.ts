@@ -88,6 +88,20 @@ test('bad command line → exit 2 with a message', async () => {
   expect(err).toContain('--port is required');
 });
 
+test('a port already in use → exit 1 naming the problem; the first device keeps serving', async () => {
+  const p = await start('busy1', 'B1');
+  const child = spawn(process.execPath, ['--import', 'tsx', PROGRAM, '--port', String(p.port), '--data', join(dir, 'busy2')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  expect(await new Promise<number | null>((r) => child.once('exit', r))).toBe(1);
+  expect(err).toContain('EADDRINUSE');
+  const h = await HostClient.connect(p.port);
+  expect(await h.ok('B2', '0001', 'x')).toBe('x');
+  h.close();
+  p.child.kill('SIGTERM');
+  await p.exited;
+});
+
 test('kill -9 and restart: same DMK, same internal keys, same external cryptograms', async () => {
   const p = await start('restart', 'R2');
   const mgr = await ManagerClient.connect({ port: p.mgmtPort });
