@@ -7,6 +7,7 @@ import { EvsmClient, EvsmCommandError } from '../../drivers/evsm/index.ts';
 import { ManagerClient } from '../../drivers/evsm/manager/index.ts';
 import type { KeyTypeName } from '../../drivers/evsm/commands/types.ts';
 import type { Evidence } from '../evidence/evidence.ts';
+import { errorText } from '../evidence/transcript.ts';
 import type { DeviceSlot, TargetName } from '../targets/bench.ts';
 import type { Behaviour, KeyInfo, LabDevice } from './types.ts';
 
@@ -40,6 +41,8 @@ export async function connectDevice(slot: DeviceSlot, target: TargetName, eviden
   const name = slot.name;
   const management = slot.mgmtPort === undefined ? undefined : await ManagerClient.connect({ host: slot.host.host, port: slot.mgmtPort });
   const probeZmk = new Map<string, string>();
+  // Every host command, the scenario's own included: name, result, time, failover tries.
+  client.onCommand((ev) => device.evidence.transcript.record(name, ev.command, ev.ok ? 'ok' : errorText(ev.error), undefined, { ms: ev.ms, tries: ev.tries }));
 
   const device: ConnectedDevice = {
     name,

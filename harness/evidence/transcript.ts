@@ -53,16 +53,14 @@ export class Transcript {
     this.entries.push({ t: Date.now() - this.started, device, command, request: redactFacts(request), result: redact(result), answer: redactFacts(answer) });
   }
 
-  /** Runs `fn`, recording its outcome; rethrows errors after recording them. */
+  /**
+   * Runs `fn` and records the facts its answer proves (a KCV, a count). The command itself and
+   * any error are recorded by the client's command listener (harness/devices/connect.ts).
+   */
   async around<T>(device: string, command: string, request: TranscriptEntry['request'], fn: () => Promise<T>, answer?: (r: T) => TranscriptEntry['answer']): Promise<T> {
-    try {
-      const r = await fn();
-      this.record(device, command, 'ok', request, answer?.(r));
-      return r;
-    } catch (e) {
-      this.record(device, command, errorText(e), request);
-      throw e;
-    }
+    const r = await fn();
+    if (answer) this.record(device, `${command} (answer)`, 'ok', request, answer(r));
+    return r;
   }
 
   toJSON(): { entries: TranscriptEntry[]; dropped: number } {
