@@ -56,6 +56,7 @@ function failure(what: string, e: unknown): TokenError {
   if (isCkr(e, pkcs11js.CKR_USER_NOT_LOGGED_IN)) return new TokenError('not-logged-in', `${what}: needs a user login`);
   if (isCkr(e, pkcs11js.CKR_PIN_LEN_RANGE) || isCkr(e, pkcs11js.CKR_PIN_INVALID)) return new TokenError('pin-invalid', `${what}: the new PIN is refused (${ckrName(e)})`);
   if (isCkr(e, pkcs11js.CKR_PIN_LOCKED)) return new TokenError('pin-locked', `${what}: the PIN is locked`, 0);
+  if (isCkr(e, pkcs11js.CKR_DEVICE_MEMORY)) return new TokenError('device', `${what}: the token is full (CKR_DEVICE_MEMORY); a large backup belongs in a file`);
   if (isCkr(e, pkcs11js.CKR_TOKEN_NOT_PRESENT) || isCkr(e, pkcs11js.CKR_DEVICE_REMOVED)) return new TokenError('device', `${what}: the token was removed`);
   return new TokenError('device', `${what}: ${ckrName(e)}`);
 }
