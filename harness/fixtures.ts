@@ -6,6 +6,7 @@
  *  - `evsmA`, `evsmB`, `evsmC` (test): a device in factory state, connected; released after the test.
  *  - `evidence` (test, automatic): what the test proved, attached as JSON when it ends.
  */
+import { fileURLToPath } from 'node:url';
 import { test as base } from '@playwright/test';
 import { Evidence } from './evidence/evidence.ts';
 import { connectDevice, type ConnectedDevice } from './devices/connect.ts';
@@ -23,6 +24,9 @@ export { expect } from './matchers.ts';
 export { EvsmCommandError } from '../drivers/evsm/index.ts';
 export { ManagementError } from '../drivers/evsm/manager/index.ts';
 export { TokenError } from '../drivers/ukey/index.ts';
+
+/** The bench-rehearsal lab file (docs/lab-file.md). */
+export const REHEARSAL_LAB = fileURLToPath(new URL('../lab/rehearsal.json', import.meta.url));
 
 export interface WorkerFixtures {
   /** Lab file for the hardware target (option; default: env EVSM_LAB_FILE, set by `evsm-lab run --lab`). */
@@ -58,7 +62,10 @@ function deviceFixture(name: DeviceName) {
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
-  labFile: [process.env.EVSM_LAB_FILE, { option: true, scope: 'worker' }],
+  // In CI (CI=true, as .ci/run sets) the hardware target rehearses the bench on emulators unless
+  // a lab file is named; on a workstation it needs --lab / EVSM_LAB_FILE, so a bench run never
+  // lands on emulators by accident.
+  labFile: [process.env.EVSM_LAB_FILE ?? (process.env.CI ? REHEARSAL_LAB : undefined), { option: true, scope: 'worker' }],
 
   bench: [
     async ({ labFile }, use, workerInfo) => {
