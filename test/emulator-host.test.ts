@@ -19,7 +19,7 @@ import {
   xorBytes,
 } from '../emulators/crypto/index.ts';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
-import { HostClient, frameMessage } from '../emulators/evsm/testing/host-client.ts';
+import { HostClient, frameMessage, type HostAnswer } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient } from '../drivers/evsm/manager/index.ts';
 import { softOriginalInit } from '../drivers/evsm/manager/testing.ts';
 
@@ -147,15 +147,28 @@ test.describe('keys', () => {
   });
 
   test('key-type separation: a ZPK cryptogram is refused as ZAK, ZMK or ZEK, and an altered one too', async () => {
+    /**
+     * SM4 cryptograms carry a check: refusal (10) is certain. 3DES cryptograms keep the
+     * payShield length and are checked by parity only: a garbled block passes with odd parity
+     * 1 time in 256 per block, and then stands for a different key. So for 3DES the property
+     * is "refused, or (rarely) a key other than the ZPK", never the ZPK itself.
+     */
     for (const scheme of ['P', 'U'] as const) {
       const t = await host.ok('A0', '0', '001', scheme);
       const zpk = t.slice(0, scheme === 'P' ? 41 : 33);
-      for (const other of ['008', '000', '00A']) expect((await host.request('BU', other, zpk)).error).toBe('10');
-      expect((await host.request('M6', '0', '1', '0', '1', '2', '008', zpk, '0004', 'ABCD')).error).toBe('10');
+      const zpkKcv = await host.ok('BU', '001', zpk);
+      const refused = async (a: Promise<HostAnswer>): Promise<void> => {
+        const r = await a;
+        if (scheme === 'P' || r.error !== '00') expect(r.error).toBe('10');
+        else expect(r.text).not.toBe(zpkKcv);
+      };
+      for (const other of ['008', '000', '00A']) await refused(host.request('BU', other, zpk));
+      const mac = await host.request('M6', '0', '1', '0', '1', '2', '008', zpk, '0004', 'ABCD');
+      expect(scheme === 'P' ? ['10'] : ['10', '00']).toContain(mac.error);
       // Sent with its own type but to a command that needs another type: 04.
       expect((await host.request('M6', '0', '1', '0', '1', '2', '001', zpk, '0004', 'ABCD')).error).toBe('04');
       const altered = zpk.slice(0, 5) + (zpk[5] === '0' ? '1' : '0') + zpk.slice(6);
-      expect((await host.request('BU', '001', altered)).error).toBe('10');
+      await refused(host.request('BU', '001', altered));
     }
   });
 
