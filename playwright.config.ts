@@ -16,7 +16,12 @@ export default defineConfig({
   workers: process.env.CI ? 2 : undefined,
   forbidOnly: !!process.env.CI,
   outputDir: `${outputRoot}/test-results`,
-  reporter: [['list'], ['json', { outputFile: `${outputRoot}/results.json` }]],
+  reporter: [
+    ['list'],
+    ['json', { outputFile: `${outputRoot}/results.json` }],
+    // detail: false keeps Allure's step list to the procedure step ids and their attachments.
+    ['allure-playwright', { resultsDir: `${outputRoot}/allure-results`, detail: false }],
+  ],
   projects: [
     { name: 'unit', testDir: 'test', testMatch: /.*\.test\.ts$/ },
     { name: 'embedded', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'embedded' } },

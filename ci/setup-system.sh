@@ -9,6 +9,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -18,7 +19,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  echo "setup:system: docker.io, softhsm2, opensc and chromium are installed"
+  echo "setup:system: docker.io, softhsm2, opensc, chromium and java are installed"
 fi
 
 if docker info >/dev/null 2>&1; then
