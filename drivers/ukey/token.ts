@@ -106,7 +106,7 @@ export class TokenError extends Error {
 /**
  * One UKEY. Obtain one from:
  *  - a virtual token directory: `openVirtualTokens(dir)` / `createVirtualToken(dir, …)` in drivers/ukey/virtual.ts
- *  - a PKCS#11 module: `Pkcs11Module.load(path)` then `.tokens()` / `.openSlot(slotId)` in drivers/ukey/pkcs11.ts
+ *  - a PKCS#11 module: `openPkcs11Token(modulePath, slotId)` / `openPkcs11Tokens(modulePath)` in drivers/ukey/pkcs11.ts
  *  - the SoftHSM2 pool: `SoftHsmPool.create({ count })` in drivers/ukey/softhsm-pool.ts
  *  - a TokenSource (below): operator prompts on the bench, the pool in CI.
  */
