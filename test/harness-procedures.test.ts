@@ -31,3 +31,16 @@ test('docs/procedures.md is generated from the data and up to date', async () =>
   const { renderProcedures } = await import('../harness/procedures/render.ts');
   expect(readFileSync('docs/procedures.md', 'utf8'), 'run: node --import tsx harness/procedures/render.ts > docs/procedures.md').toBe(renderProcedures());
 });
+
+test('every step of the data is performed by harness/procedures/perform.ts (data and code stay in step)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const code = readFileSync('harness/procedures/perform.ts', 'utf8');
+  const names: Record<string, string> = { 'backup-export': 'backupExport', 'restore-import': 'restoreImport', 'original-init': 'originalInit', 'recovery-init': 'recoveryInit', 'dmk-kcv': 'getDmkKcv', 'export-components': 'exportDmkComponents' };
+  for (const p of PROCEDURES) {
+    for (const s of p.steps) {
+      const short = s.id.slice(p.id.length + 1);
+      // Either `r.step(p, 'short'` inside the procedure's method, or `step(<const>, 'short'`.
+      expect(code.includes(`'${short}'`) && (code.includes(`= ${names[p.id]};`) || code.includes(`(${names[p.id]}, '${short}'`)), s.id).toBe(true);
+    }
+  }
+});
