@@ -28,6 +28,15 @@ test('SM2: OpenSSL and sm-crypto derive the same public key from a private key',
   }
 });
 
+test('SM2 private keys are always 32 bytes and sign, even when the scalar has leading zero bytes', () => {
+  // About 1 key in 256 has a leading zero byte; 2,000 draws make missing that case very unlikely.
+  for (let i = 0; i < 2000; i++) expect(sm2GenerateKeyPair().privateKey.length).toBe(32);
+  const kp = sm2GenerateKeyPair();
+  const shortScalar = Buffer.concat([Buffer.alloc(1), kp.privateKey.subarray(1)]);
+  const pub = sm2PublicKeyOf(shortScalar);
+  expect(sm2Verify(pub, Buffer.from('m'), sm2Sign(shortScalar, Buffer.from('m')))).toBe(true);
+});
+
 test('SM2 sign/verify round trip with the standard user ID; altered message, signature or key fails', () => {
   const kp = sm2GenerateKeyPair();
   const other = sm2GenerateKeyPair();

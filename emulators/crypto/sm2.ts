@@ -18,7 +18,12 @@ export function sm2GenerateKeyPair(): Sm2KeyPair {
   // OpenSSL generates the key (its RNG and curve arithmetic); sm-crypto signs with it.
   const ecdh = createECDH('SM2');
   ecdh.generateKeys();
-  return { privateKey: ecdh.getPrivateKey(), publicKey: ecdh.getPublicKey() };
+  // OpenSSL drops leading zero bytes of the scalar (about 1 key in 256); keys are always 32 bytes here.
+  const raw = ecdh.getPrivateKey();
+  const privateKey = Buffer.alloc(32);
+  raw.copy(privateKey, 32 - raw.length);
+  raw.fill(0);
+  return { privateKey, publicKey: ecdh.getPublicKey() };
 }
 
 export function sm2PublicKeyOf(privateKey: Uint8Array): Buffer {
