@@ -102,6 +102,19 @@ test('a port already in use → exit 1 naming the problem; the first device keep
   await p.exited;
 });
 
+test('a second emulator on the same data directory → exit 1; the lock of a killed one is taken over', async () => {
+  const p = await start('shared', 'S1');
+  const child = spawn(process.execPath, ['--import', 'tsx', PROGRAM, '--port', '0', '--data', join(dir, 'shared')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  expect(await new Promise<number | null>((r) => child.once('exit', r))).toBe(1);
+  expect(err).toContain(`in use by process ${p.child.pid}`);
+  await kill9(p);
+  const q = await start('shared', 'S2');
+  q.child.kill('SIGTERM');
+  expect((await q.exited).code).toBe(0);
+});
+
 test('kill -9 and restart: same DMK, same internal keys, same external cryptograms', async () => {
   const p = await start('restart', 'R2');
   const mgr = await ManagerClient.connect({ port: p.mgmtPort });

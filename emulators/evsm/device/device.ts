@@ -2,9 +2,11 @@
  * One EVSM: its persisted state, the LMKs derived from its DMK, and the key store.
  * Every change goes through commit(): write the whole new state crash-safe, then swap it in.
  */
+import { mkdirSync } from 'node:fs';
 import { fromHex, kcv, sm2PublicKeyOf } from '../../crypto/index.ts';
 import { HostError } from '../errors.ts';
 import { LmkSet } from './lmk.ts';
+import { lockDataDir } from './lock.ts';
 import { type DeviceState, type StoredKey, loadOrCreateState, saveState } from './state.ts';
 
 export const MODEL = 'SJJ1310';
@@ -16,14 +18,20 @@ export type DeviceStatus = 'factory' | 'recovering' | 'awaiting-auth' | 'initial
 export class Device {
   private current: DeviceState;
   private lmkSet: LmkSet | null = null;
-  /** set while a recovery init is in progress (in memory only: a restart abandons it) */
-  recovering = false;
+  private readonly unlock: () => void;
 
   constructor(
     readonly dataDir: string,
     readonly name: string,
   ) {
-    this.current = loadOrCreateState(dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    this.unlock = lockDataDir(dataDir);
+    try {
+      this.current = loadOrCreateState(dataDir);
+    } catch (e) {
+      this.unlock();
+      throw e;
+    }
     this.refreshLmks();
   }
 
@@ -47,8 +55,8 @@ export class Device {
     return fromHex(this.current.deviceKey);
   }
 
+  /** From the persisted state; the management layer reports 'recovering' on top of it. */
   get status(): DeviceStatus {
-    if (this.recovering) return 'recovering';
     if (!this.current.dmk) return 'factory';
     return this.current.auth ? 'initialized' : 'awaiting-auth';
   }
@@ -107,5 +115,6 @@ export class Device {
   close(): void {
     this.lmkSet?.wipe();
     this.lmkSet = null;
+    this.unlock();
   }
 }
