@@ -12,6 +12,8 @@ const outputRoot = process.env.EVSM_LAB_OUTPUT ?? 'lab-output';
 
 export default defineConfig({
   timeout: 120_000,
+  // One run id for every worker's containers; removes and names any container a run left behind.
+  globalSetup: './drivers/evsm/container/playwright-global.ts',
   fullyParallel: false,
   workers: process.env.CI ? 2 : undefined,
   forbidOnly: !!process.env.CI,
