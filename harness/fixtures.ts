@@ -93,7 +93,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
           store =
             lab && lab.operator.mode === 'pool'
               ? await softHsmStore(lab.rehearsal?.tokens ?? 24, lab.pkcs11Module)
-              : benchStore(lab!.pkcs11Module, lab!.operator.timeoutSeconds * 1000);
+              : await benchStore(lab!.pkcs11Module, lab!.operator.timeoutSeconds * 1000, lab!.usb, (line) => console.log(line));
         }
       } catch (e) {
         store = { unavailable: `${bench.target}: UKEY tokens unavailable: ${(e as Error).message.split('\n')[0]}` };

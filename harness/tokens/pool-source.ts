@@ -17,6 +17,7 @@ import {
   recordingOperator,
   virtualTokenSource,
   SoftHsmPool,
+  UsbWatcher,
   FACTORY_USER_PIN,
   type Token,
   type TokenSource,
@@ -108,19 +109,36 @@ export async function softHsmStore(count: number, modulePath?: string): Promise<
   };
 }
 
-/** A real bench: the vendor module; the operator inserts tokens and types PINs (or env vars hold them). */
-export function benchStore(modulePath: string, timeoutMs: number): TokenStore {
+/**
+ * A real bench: the vendor module; the operator inserts tokens and types PINs (or env vars hold
+ * them). With the lab's VID/PID table a USB watcher wakes the source at once on an insert; on a
+ * machine without a USB bus the source still polls the PKCS#11 slots, and `log` says so once.
+ */
+export async function benchStore(modulePath: string, timeoutMs: number, usb: ReadonlyArray<{ vid: number; pid: number; name: string }>, log: (line: string) => void): Promise<TokenStore> {
   const opened: Token[] = [];
+  let watcher: UsbWatcher | undefined;
+  if (usb.length) {
+    const w = new UsbWatcher(usb.map((u) => ({ vendorId: u.vid, productId: u.pid, name: u.name })));
+    try {
+      const present = await w.start();
+      watcher = w;
+      log(`hardware: USB watcher on ${usb.length} token model(s), ${present.length} present`);
+    } catch (e) {
+      log(`hardware: no USB events (${(e as Error).message.split('\n')[0]}); polling PKCS#11 slots instead`);
+    }
+  }
+  const reset = async (): Promise<void> => {
+    for (const t of opened.splice(0)) await t.close().catch(() => undefined);
+  };
   return {
     kind: 'bench',
     async source() {
-      return tracked(benchTokenSource({ modulePath, timeoutMs }), undefined, opened);
+      return tracked(benchTokenSource({ modulePath, timeoutMs, ...(watcher ? { inserts: watcher } : {}) }), undefined, opened);
     },
-    async reset() {
-      for (const t of opened.splice(0)) await t.close().catch(() => undefined);
-    },
+    reset,
     async close() {
-      await this.reset();
+      await reset();
+      watcher?.stop();
     },
   };
 }
