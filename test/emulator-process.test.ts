@@ -21,6 +21,7 @@ interface Proc {
   mgmtPort: number;
   tlsPort?: number;
   readyLine: string;
+  stderr(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -45,7 +46,7 @@ function launch(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
       const line = out.split('\n').find((l) => READY.test(l));
       if (!line) return;
       const m = READY.exec(line) as RegExpExecArray;
-      resolve({ child, port: Number(m[2]), mgmtPort: Number(m[3]), tlsPort: m[4] === '-' ? undefined : Number(m[4]), readyLine: line, exited });
+      resolve({ child, port: Number(m[2]), mgmtPort: Number(m[3]), tlsPort: m[4] === '-' ? undefined : Number(m[4]), readyLine: line, stderr: () => err, exited });
     });
     void exited.then((e) => reject(new Error(`emulator exited (${e.code ?? e.signal}) before its ready line: ${err}`)));
   });
@@ -113,6 +114,26 @@ test('a second emulator on the same data directory → exit 1; the lock of a kil
   const q = await start('shared', 'S2');
   q.child.kill('SIGTERM');
   expect((await q.exited).code).toBe(0);
+});
+
+test('the device log (--debug) names refusals but never key material', async () => {
+  const p = await start('log', 'L', ['--debug']);
+  const mgr = await ManagerClient.connect({ port: p.mgmtPort });
+  await softOriginalInit(mgr);
+  mgr.close();
+  const h = await HostClient.connect(p.port);
+  const c1 = '0123456789ABCDEFFEDCBA9876543210';
+  const c2 = '00112233445566778899AABBCCDDEEFF';
+  await h.ok('XA', '008', 'P', '2', c1, c2);
+  expect((await h.request('XA', '008', 'P', '2', c1, c1)).error).toBe('16');
+  expect((await h.request('BU', '001', 'P' + '0'.repeat(40))).error).toBe('10');
+  h.close();
+  p.child.kill('SIGTERM');
+  await p.exited;
+  const log = p.stderr();
+  expect(log).toContain('XA → 16');
+  expect(log).toContain('BU → 10');
+  for (const secret of [c1, c2, '01326754CDFEAB9876451023BA89DCEF']) expect(log.toUpperCase()).not.toContain(secret);
 });
 
 test('kill -9 and restart: same DMK, same internal keys, same external cryptograms', async () => {
