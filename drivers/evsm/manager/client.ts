@@ -62,7 +62,7 @@ interface Reply {
 export interface ManagerConnectOptions {
   port: number;
   host?: string;
-  /** per-operation timeout, ms (default 120 000; long backups send progress, which does not extend it) */
+  /** ms without an answer or a progress event before an operation fails with TIMEOUT (default 120 000) */
   timeoutMs?: number;
 }
 
@@ -113,7 +113,16 @@ export class ManagerClient {
       if (this.buffered.length < 4 + n) break;
       const text = this.buffered.subarray(4, 4 + n).toString('utf8');
       this.buffered = this.buffered.subarray(4 + n);
-      this.onReply(JSON.parse(text) as Reply);
+      let reply: Reply;
+      try {
+        reply = JSON.parse(text) as Reply;
+      } catch {
+        // The stream can no longer be trusted: fail everything and drop the connection.
+        this.failAll('the device sent a frame that is not JSON');
+        this.socket.destroy();
+        return;
+      }
+      this.onReply(reply);
     }
   }
 
@@ -121,6 +130,7 @@ export class ManagerClient {
     const p = typeof r.id === 'number' ? this.pending.get(r.id) : undefined;
     if (!p) return;
     if (r.event === 'progress') {
+      this.arm(r.id as number, p); // a device that reports progress is alive: restart the clock
       p.onProgress?.({ phase: r.phase ?? '', done: r.done ?? 0, total: r.total ?? 0 });
       return;
     }
@@ -128,6 +138,15 @@ export class ManagerClient {
     clearTimeout(p.timer);
     if (r.ok) p.resolve(r.result);
     else p.reject(new ManagementError(r.error?.code ?? 'INTERNAL', p.op, r.error?.message ?? 'refused without a message'));
+  }
+
+  /** (Re)starts the no-answer timer of one pending operation. */
+  private arm(id: number, p: Pending): void {
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      this.pending.delete(id);
+      p.reject(new ManagementError('TIMEOUT', p.op, `no answer or progress within ${this.timeoutMs} ms`));
+    }, this.timeoutMs);
   }
 
   /** Sends one operation; resolves with its result or rejects with ManagementError. */
@@ -139,11 +158,8 @@ export class ManagerClient {
     head.writeUInt32BE(body.length, 0);
     return new Promise<T>((resolve, reject) => {
       const p: Pending = { op, resolve: resolve as (v: unknown) => void, reject, onProgress };
-      p.timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new ManagementError('TIMEOUT', op, `no answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
       this.pending.set(id, p);
+      this.arm(id, p);
       this.socket.write(Buffer.concat([head, body]));
     });
   }
