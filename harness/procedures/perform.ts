@@ -74,19 +74,6 @@ export interface ProcedureDeps {
   outputPath: (name: string) => string;
 }
 
-/**
- * An ephemeral SM2 key pair to receive sealed components and shares. The crypto core's
- * sm2GenerateKeyPair returns OpenSSL's private key as is, which is 31 bytes when its leading
- * byte is zero (1 in 256); sm2Decrypt needs 32, so pad it (same scalar). Reported to the lead.
- */
-function recipientKeyPair(): { privateKey: Buffer; publicKey: Buffer } {
-  const kp = sm2GenerateKeyPair();
-  if (kp.privateKey.length >= 32) return kp;
-  const padded = Buffer.concat([Buffer.alloc(32 - kp.privateKey.length), kp.privateKey]);
-  wipe(kp.privateKey);
-  return { privateKey: padded, publicKey: kp.publicKey };
-}
-
 /** "KBK 1/3", "component 2/3": how a token was used, for the evidence. */
 async function noteToken(evidence: Evidence, token: Token, as: string, step: string): Promise<void> {
   const role = await token.readRole();
@@ -150,7 +137,7 @@ export class Procedures {
       return ts;
     });
     const result = await r.step(p, 'done', device.name, async () => {
-      const recipient = recipientKeyPair();
+      const recipient = sm2GenerateKeyPair();
       try {
         const res = await mgmt(device).originalInit({
           components: opts.components,
@@ -268,7 +255,7 @@ export class Procedures {
     const info = await r.step(p, 'open', device.name, () => mgmt(device).getInfo());
     return r.step(p, 'write-component-ukeys', device.name, async () => {
       const ts = await this.blank(opts.components, 'insert a blank UKEY for an exported DMK component and enter its PIN', (i) => `exported component ${i}/${opts.components}`, `${p.id}.write-component-ukeys`);
-      const recipient = recipientKeyPair();
+      const recipient = sm2GenerateKeyPair();
       try {
         const authorization = await this.authorize(device, 'exportDmkComponents', opts.auth);
         const res = await mgmt(device).exportDmkComponents({ components: opts.components, recipientPublicKey: hex(recipient.publicKey), authorization });
@@ -305,7 +292,7 @@ export class Procedures {
     const progress: Progress[] = [];
     const id = `${info.deviceId}-${Date.now().toString(36)}`;
     const exported = await r.step(p, 'write-kbk-ukeys', device.name, async () => {
-      const recipient = recipientKeyPair();
+      const recipient = sm2GenerateKeyPair();
       try {
         const authorization = await this.authorize(device, 'backupExport', opts.auth);
         const res = await mgmt(device).backupExport({ ...(indices ? { indices } : {}), recipientPublicKey: hex(recipient.publicKey), authorization }, (ev) => progress.push(ev));
