@@ -97,7 +97,8 @@ test.describe('two devices', () => {
     const combined = await B.mgr.combine();
     expect(combined.dmkKcv).toBe(c.init.dmkKcv);
     expect(combined.state).toBe('awaiting-auth');
-    expect(await refusal(B.mgr.syncAuth({ authInfo: c.init.authInfo.slice(0, -2) + '00' }))).toBe('AUTH_INFO_MAC');
+    const tampered = c.init.authInfo.slice(0, -1) + (c.init.authInfo.endsWith('0') ? '1' : '0');
+    expect(await refusal(B.mgr.syncAuth({ authInfo: tampered }))).toBe('AUTH_INFO_MAC');
     const synced = await B.mgr.syncAuth({ authInfo: c.init.authInfo });
     expect(synced).toEqual({ m: 2, n: 3, state: 'initialized' });
     expect((await B.mgr.getAuthInfo()).authInfo).toBe(c.init.authInfo);
