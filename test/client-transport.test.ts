@@ -16,6 +16,7 @@ import {
   EvsmHostError,
   EvsmNotRetriedError,
   EvsmUnavailableError,
+  type DispatchOptions,
   type WireCommand,
 } from '../drivers/evsm/index.ts';
 import { FrameReader, encodeFrame } from '../drivers/evsm/wire/frame.ts';
@@ -161,6 +162,29 @@ test.describe('timeouts and dead hosts', () => {
     expect(Date.now() - started).toBeLessThan(500 + 1500);
     expect(client.hosts().map((h) => h.state)).toEqual(['down', 'up']);
     expect(client.hosts()[0].lastError).toContain('read-timeout');
+    client.close();
+    await Promise.all([primary.close(), standby.close()]);
+  });
+
+  test('when a host is marked down, commands waiting on its other connections move at once', async () => {
+    const primary = new FakeDevice((code) => (code === 'B2' ? Buffer.alloc(0) : 'silent'));
+    const standby = new FakeDevice((code) => (code === 'ZR' ? Buffer.from('standby') : Buffer.alloc(0)));
+    const client = await EvsmClient.open(hostsConfig([await primary.listen(), await standby.listen()], 'readTimeout=0.5;linkNum=-4'), {
+      backoff: { initialMs: 60_000 },
+    });
+    const first = client.execute(readCommand());
+    await new Promise((r) => setTimeout(r, 100));
+    // This one would wait a minute for its own timeout; it is answered because HOST1 went down.
+    const trace: DispatchOptions['trace'] = {};
+    const patient = client.execute(readCommand(), { timeoutMs: 60_000, trace });
+    const write = client.execute(writeCommand(), { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(await first).toBe('standby');
+    expect(await patient).toBe('standby');
+    expect(trace).toEqual({ host: 'HOST2', tries: 2 });
+    const err = await write;
+    expect(err).toBeInstanceOf(EvsmNotRetriedError);
+    expect((err as Error).message).toContain('down');
+    expect(standby.commands).not.toContain('ZZ');
     client.close();
     await Promise.all([primary.close(), standby.close()]);
   });

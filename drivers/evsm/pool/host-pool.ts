@@ -235,6 +235,9 @@ export class HostPool {
     this.options.logger.error('host marked down', { host: this.target.label, reason: err.reason, detail: err.message });
     for (const c of this.idle) c.close();
     this.idle = [];
+    // Commands still waiting on other connections of this host would each sit out their own
+    // read timeout; fail them now so the dispatcher moves (or, if state-changing, reports) them.
+    for (const c of [...this.members]) if (c.busy) c.abandon(`host marked down (${err.reason})`);
     this.rejectWaiters(new EvsmHostError(this.target.label, 'down', false, `marked down (${err.reason})`));
     this.backoff.reset();
     this.scheduleRecovery();

@@ -161,6 +161,11 @@ export class HostConnection {
     this.fail(new EvsmHostError(this.target.label, 'client-closed', this.pending?.sent ?? false, 'closed by the client'));
   }
 
+  /** Drops the connection because its host was marked down; a waiting request fails with `down`. */
+  abandon(detail: string): void {
+    this.fail(new EvsmHostError(this.target.label, 'down', this.pending?.sent ?? false, detail));
+  }
+
   /** Headers cycle through 0000…9999 (for length 4): unique among any answers still on the wire. */
   private makeHeader(): string {
     const width = this.target.headerLength;
