@@ -1,7 +1,9 @@
 /**
  * `embedded`: each test's devices are fresh emulator processes on 127.0.0.1 (port 0, a new data
  * directory), so no state leaks between tests; they are stopped and their directories removed
- * when the test ends.
+ * when the test ends. Starting one costs about half a second (tsx), so the worker keeps a warm
+ * spare per device name, started in the background while the previous test runs: the state is
+ * still per test (the spare has never been used), the start-up cost is the worker's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,19 +13,51 @@ import { EmulatorProcess } from './emulator-process.ts';
 import { DEVICE_INDEX, loopbackHost, unavailableBench, type Bench, type DeviceSlot } from './bench.ts';
 import type { DeviceName } from '../devices/types.ts';
 
+interface Running {
+  proc: EmulatorProcess;
+  dir: string;
+}
+
+function startFresh(name: DeviceName): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), `evsm-lab-${name}-`));
+  return EmulatorProcess.start({ name, dataDir: dir }).then(
+    (proc) => ({ proc, dir }),
+    (e: unknown) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    },
+  );
+}
+
 export function openEmbeddedBench(): Bench {
   const program = checkEmulatorProgram();
   if (!program.ok) return unavailableBench('embedded', `${program.detail} — ${program.fix}`);
-  const live: Array<{ proc: EmulatorProcess; dir: string }> = [];
+  const live: Running[] = [];
+  const spares = new Map<DeviceName, Promise<Running>>();
+
+  async function stopAll(list: Running[]): Promise<void> {
+    await Promise.all(list.map((l) => l.proc.stop()));
+    for (const l of list) rmSync(l.dir, { recursive: true, force: true });
+  }
+  async function releaseDevices(): Promise<void> {
+    await stopAll(live.splice(0));
+  }
+
   return {
     target: 'embedded',
     lab: 'embedded (emulator processes on 127.0.0.1, virtual UKEYs)',
     unavailable: undefined,
     operatorMode: 'automatic',
     async device(name: DeviceName): Promise<DeviceSlot> {
-      const dir = mkdtempSync(join(tmpdir(), `evsm-lab-${name}-`));
-      const proc = await EmulatorProcess.start({ name, dataDir: dir });
-      live.push({ proc, dir });
+      const spare = spares.get(name);
+      spares.delete(name);
+      // A spare that failed to start is not this test's problem: start one now instead.
+      const running = (spare ? await spare.catch(() => undefined) : undefined) ?? (await startFresh(name));
+      live.push(running);
+      const next = startFresh(name);
+      next.catch(() => undefined); // a failure surfaces when (if) the spare is taken
+      spares.set(name, next);
+      const { proc } = running;
       return {
         name,
         host: loopbackHost(DEVICE_INDEX[name], proc.ready.port),
@@ -34,11 +68,12 @@ export function openEmbeddedBench(): Bench {
       };
     },
     releaseDevices,
-    close: releaseDevices,
+    async close() {
+      await releaseDevices();
+      const pending = [...spares.values()];
+      spares.clear();
+      const started = (await Promise.allSettled(pending)).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      await stopAll(started);
+    },
   };
-  async function releaseDevices(): Promise<void> {
-    const all = live.splice(0);
-    await Promise.all(all.map((l) => l.proc.stop()));
-    for (const l of all) rmSync(l.dir, { recursive: true, force: true });
-  }
 }
