@@ -7,6 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { EvsmClient, type HostConfig } from '../drivers/evsm/index.ts';
+import type { Evidence } from './evidence/evidence.ts';
+import { errorText } from './evidence/transcript.ts';
 
 export interface HostEntry {
   host: string;
@@ -34,9 +36,15 @@ export function cacipherString(hosts: readonly HostEntry[], timeout = 3): string
   return `{${cacipherLines(hosts, timeout).filter((l) => l !== '').join(';')};}`;
 }
 
-/** Opens the application client on a path or string, with a quick health probe so a restarted host rejoins fast. */
-export function openApplicationClient(pathOrString: string): Promise<EvsmClient> {
-  return EvsmClient.open(pathOrString, { healthIntervalMs: 500, backoff: { initialMs: 100, maxMs: 1000 } });
+/**
+ * Opens the application client on a path or string, with a quick health probe so a restarted
+ * host rejoins fast. With `evidence`, every command (which host answered, how many tries) goes
+ * into the test's transcript under `label`.
+ */
+export async function openApplicationClient(pathOrString: string, evidence?: Evidence, label = 'app'): Promise<EvsmClient> {
+  const client = await EvsmClient.open(pathOrString, { healthIntervalMs: 500, backoff: { initialMs: 100, maxMs: 1000 } });
+  client.onCommand((ev) => evidence?.transcript.record(`${label}→${ev.host ?? 'none'}`, ev.command, ev.ok ? 'ok' : errorText(ev.error), undefined, { ms: ev.ms, tries: ev.tries }));
+  return client;
 }
 
 export function hostEntry(h: HostConfig): HostEntry {

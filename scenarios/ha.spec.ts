@@ -38,7 +38,7 @@ async function stream(client: Awaited<ReturnType<typeof openApplicationClient>>,
 test('HA-01 two synced devices in one cacipher configuration: the primary dies mid-stream, the stream goes on, results equal', async ({ evsmA, evsmB, procedures, evidence }) => {
   const zak = await syncedPair(evsmA, evsmB, procedures);
   const file = writeCacipherFile(test.info().outputPath('cacipher.ini'), [hostEntry(evsmA.slot.host), hostEntry(evsmB.slot.host)]);
-  const client = await openApplicationClient(file);
+  const client = await openApplicationClient(file, evidence);
   try {
     const N = 150;
     const run = await test.step('stream of MACs; device A killed (SIGKILL / container kill) after 50', () => stream(client, zak, N, evsmA, 50));
@@ -58,11 +58,11 @@ test('HA-01 two synced devices in one cacipher configuration: the primary dies m
   }
 });
 
-test('HA-02 the string form of the configuration behaves as the file form', async ({ evsmA, evsmB, procedures }) => {
+test('HA-02 the string form of the configuration behaves as the file form', async ({ evsmA, evsmB, procedures, evidence }) => {
   const zak = await syncedPair(evsmA, evsmB, procedures);
   const hosts = [hostEntry(evsmA.slot.host), hostEntry(evsmB.slot.host)];
-  const fileClient = await openApplicationClient(writeCacipherFile(test.info().outputPath('cacipher.ini'), hosts));
-  const stringClient = await openApplicationClient(cacipherString(hosts));
+  const fileClient = await openApplicationClient(writeCacipherFile(test.info().outputPath('cacipher.ini'), hosts), evidence, 'file-form');
+  const stringClient = await openApplicationClient(cacipherString(hosts), evidence, 'string-form');
   try {
     expect(stringClient.config, 'both forms parse to the same configuration').toEqual(fileClient.config);
     const before = await Promise.all([stream(fileClient, zak, 20), stream(stringClient, zak, 20)]);
@@ -85,7 +85,7 @@ test('HA-03 a host that accepts but never answers is passed over within its time
   const silent = await silentHost();
   const TIMEOUT_S = 2;
   try {
-    const client = await openApplicationClient(cacipherString([{ host: '127.0.0.1', port: silent.port }, hostEntry(evsmA.slot.host)], TIMEOUT_S));
+    const client = await openApplicationClient(cacipherString([{ host: '127.0.0.1', port: silent.port }, hostEntry(evsmA.slot.host)], TIMEOUT_S), evidence);
     try {
       const t0 = Date.now();
       expect(await client.generateMac(zak, message(1))).toBe(expected);
