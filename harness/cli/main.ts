@@ -5,6 +5,7 @@
  *   report | doctor                                                        see docs/cli.md
  */
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,7 @@ const TARGETS = ['embedded', 'containers', 'hardware'] as const;
 
 function usage(message?: string): never {
   if (message) console.error(`evsm-lab: ${message}`);
-  console.error('usage: evsm-lab run [--target embedded|containers|hardware] [--grep TEXT] [--lab FILE]');
+  console.error('usage: evsm-lab run [--target embedded|containers|hardware] [--grep TEXT] [--lab FILE] [--no-report]');
   console.error('       evsm-lab emulator --port P --data DIR [--name NAME] [--mgmt-port Q]');
   console.error('       evsm-lab doctor [--target embedded|containers|hardware|reports]... [--lab FILE]');
   console.error('       evsm-lab report ...   (docs/reports.md)');
@@ -30,7 +31,23 @@ function option(args: string[], name: string): string | undefined {
   return v;
 }
 
-function run(args: string[]): number {
+/** Runs the catalog, then builds the Allure and certification reports from that run. */
+async function run(args: string[]): Promise<number> {
+  const noReport = args.includes('--no-report');
+  if (noReport) args.splice(args.indexOf('--no-report'), 1);
+  // allure-playwright never empties its results directory: start each run clean.
+  const outputRoot = resolve(root, process.env.EVSM_LAB_OUTPUT ?? 'lab-output');
+  rmSync(join(outputRoot, 'allure-results'), { recursive: true, force: true });
+  const status = runPlaywright(args);
+  if (!noReport) {
+    const { main: reportMain } = await import('./report.ts');
+    const reportStatus = await reportMain([]);
+    if (reportStatus !== 0) console.error('evsm-lab run: the reports were not all built (see above); the test results stand');
+  }
+  return status;
+}
+
+function runPlaywright(args: string[]): number {
   const target = option(args, '--target') ?? 'embedded';
   if (!(TARGETS as readonly string[]).includes(target)) usage(`unknown target "${target}": choose one of ${TARGETS.join(', ')}`);
   const grep = option(args, '--grep');
@@ -49,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   switch (verb) {
     case 'run':
-      return run(rest);
+      return await run(rest);
     case 'emulator': {
       const { main: emulatorMain } = await import('../../emulators/evsm/cli.ts');
       return emulatorMain(rest);
