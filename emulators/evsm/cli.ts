@@ -26,12 +26,14 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   log.info(`device ${running.device.deviceId} state=${running.device.status} keys=${running.device.state.keys.length} data=${opts.dataDir}`);
-  process.stdout.write(readyLine(opts.name, running) + '\n');
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+  // Handlers go in before the ready line: a supervisor may signal the moment it reads that line.
+  // `on`, not `once`: a second signal while stopping must not kill the process mid-write.
+  const signal = new Promise<string>((resolve) => {
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+    process.on('SIGINT', () => resolve('SIGINT'));
   });
-  log.info(`${signal}: stopping`);
+  process.stdout.write(readyLine(opts.name, running) + '\n');
+  log.info(`${await signal}: stopping`);
   await running.close();
   return 0;
 }
