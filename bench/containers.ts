@@ -12,12 +12,9 @@
  * Uses the real emulator image when emulators/evsm/program.ts exists, else the stand-in.
  * Prints one line per number; removes every container and volume it made.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { REPO_ROOT, STAND_IN_ENTRY, buildEvsmImage, defaultEntry } from '../docker/build-image.ts';
+import { STAND_IN_ENTRY, buildEvsmImage, defaultEntry } from '../docker/build-image.ts';
 import { runDocker } from '../docker/docker-cli.ts';
+import { catalogRun } from './catalog.ts';
 import { EvsmEmulatorContainer, checkContainersReadiness, currentRunId, removeProjectContainers } from '../drivers/evsm/container/index.ts';
 
 function option(name: string, fallback: number): number {
@@ -30,28 +27,6 @@ function summary(ms: number[]): string {
   const mid = sorted.length / 2;
   const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
   return `median ${median.toFixed(0)} ms (min ${sorted[0].toFixed(0)}, max ${sorted[sorted.length - 1].toFixed(0)}, n=${ms.length})`;
-}
-
-/** Runs `playwright test --project containers` into a temp output dir; wall time and counts. */
-function catalogRun(): string {
-  const out = mkdtempSync(join(tmpdir(), 'evsm-bench-catalog-'));
-  try {
-    const t0 = performance.now();
-    const r = spawnSync('npx', ['playwright', 'test', '--project', 'containers', '--reporter=json'], {
-      cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, EVSM_LAB_OUTPUT: out, PLAYWRIGHT_JSON_OUTPUT_NAME: join(out, 'bench.json') },
-    });
-    const ms = performance.now() - t0;
-    let counts = `exit code ${r.status}`;
-    try {
-      const { stats } = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
-      counts = `${stats.expected + stats.flaky} passed, ${stats.unexpected} failed, ${stats.skipped} skipped`;
-    } catch {
-      // no JSON: the run stopped before the reporter; the exit code is all there is
-    }
-    return `${(ms / 1000).toFixed(1)} s (${counts})`;
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
 }
 
 async function main(): Promise<number> {
@@ -102,7 +77,10 @@ async function main(): Promise<number> {
   } finally {
     await removeProjectContainers({ runId, volumes: 'all' });
   }
-  if (process.argv.includes('--catalog')) console.log(`scenario catalog on containers, wall time:      ${catalogRun()}`);
+  if (process.argv.includes('--catalog')) {
+    const t = catalogRun('containers');
+    console.log(`scenario catalog on containers, wall time:      ${t.seconds.toFixed(1)} s (${t.counts})`);
+  }
   return 0;
 }
 
