@@ -24,6 +24,8 @@ export { expect } from './matchers.ts';
 export { EvsmCommandError } from '../drivers/evsm/index.ts';
 export { ManagementError } from '../drivers/evsm/manager/index.ts';
 export { TokenError } from '../drivers/ukey/index.ts';
+/** A device's management connection, or a one-line skip naming what needs it (operator-path benches). */
+export { mgmt as needsManagement } from './procedures/perform.ts';
 
 /** The bench-rehearsal lab file (docs/lab-file.md). */
 export const REHEARSAL_LAB = fileURLToPath(new URL('../lab/rehearsal.json', import.meta.url));
@@ -119,8 +121,11 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   },
 
   procedures: async ({ tokens, evidence, bench }, use, testInfo) => {
-    const runner = new StepRunner({ evidence, operatorMode: bench.operatorMode, log: (line) => console.log(line) });
-    await use(new Procedures({ evidence, tokens, runner, outputPath: (name) => testInfo.outputPath(name) }));
+    const log = (line: string) => console.log(line);
+    const runner = new StepRunner({ evidence, operatorMode: bench.operatorMode, log });
+    // A bench device without a management port: VsmManager steps go to the operator (docs/harness.md).
+    const vsmManager = bench.target === 'hardware' && !bench.unavailable ? (bench as HardwareBench).vsmManager(tokens, log) : undefined;
+    await use(new Procedures({ evidence, tokens, runner, outputPath: (name) => testInfo.outputPath(name), ...(vsmManager ? { vsmManager } : {}) }));
   },
 
   benchReady: [

@@ -2,7 +2,7 @@
  * DMK synchronization (external storage): original init, recovery init, DMK check values.
  * Seed: 外部存储 › 步骤1 原始初始化, 步骤2 恢复初始化.
  */
-import { test, expect, ManagementError } from '../harness/fixtures.ts';
+import { test, expect, ManagementError, needsManagement } from '../harness/fixtures.ts';
 import { componentFingerprint, referenceDmkKcv } from '../harness/reference.ts';
 
 for (const components of [2, 3]) {
@@ -18,14 +18,15 @@ for (const components of [2, 3]) {
     });
 
     await test.step('verify: 2-of-3 authorization policy', async () => {
-      const info = await evsmA.management!.getInfo();
+      const management = needsManagement(evsmA, 'the 2-of-3 policy check (policy read-back, a refused and an allowed DMK component export)');
+      const info = await management.getInfo();
       expect(info.auth).toEqual({ m: 2, n: 3 });
       expect(info.state).toBe('initialized');
       // One auth token is not enough; any two are (tokens 1+3 here).
       const one = await procedures.authorize(evsmA, 'exportDmkComponents', [a.auth.tokens[1]]);
-      await expect(evsmA.management!.exportDmkComponents({ components: 2, recipientPublicKey: one.signatures[0].publicKey, authorization: one })).rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+      await expect(management.exportDmkComponents({ components: 2, recipientPublicKey: one.signatures[0].publicKey, authorization: one })).rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
       const two = await procedures.authorize(evsmA, 'exportDmkComponents', [a.auth.tokens[0], a.auth.tokens[2]]);
-      const ok = await evsmA.management!.exportDmkComponents({ components: 2, recipientPublicKey: two.signatures[0].publicKey, authorization: two });
+      const ok = await management.exportDmkComponents({ components: 2, recipientPublicKey: two.signatures[0].publicKey, authorization: two });
       expect(ok.dmkKcv).toBe(a.dmkKcv);
     });
   });

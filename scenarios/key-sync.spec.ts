@@ -3,7 +3,7 @@
  * Seed: 密钥同步 › 步骤1 导出备份密钥, 步骤2 导入备份密钥 (any 2 of the 3 KBK UKEYs).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { test, expect, TokenError } from '../harness/fixtures.ts';
+import { test, expect, TokenError, needsManagement } from '../harness/fixtures.ts';
 import { KEY_MIX, storeKeys, twoDevices } from './setup.ts';
 
 test('KS-01 backup export of all internal keys to a file on A, restore import on B with KBK tokens 1+2', async ({ evsmA, evsmB, procedures }) => {
@@ -116,6 +116,7 @@ test('KS-07 wrong PINs on a KBK token count down and lock it; the restore still 
 
 test('KS-08 1,000 keys: export and restore with progress rising to 100 %, all KCVs equal', async ({ evsmA, evsmB, procedures, evidence }) => {
   test.setTimeout(300_000);
+  needsManagement(evsmA, 'the export progress events');
   const { a, b } = await twoDevices(evsmA, evsmB, procedures, []);
   const COUNT = 1000;
   await test.step('store 1,000 keys on A (all types, SM4 and 3DES)', async () => {

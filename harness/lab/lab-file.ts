@@ -40,7 +40,11 @@ export interface LabFile {
   usb: UsbId[];
   pinEnv: { user: string; so: string };
   operator: { mode: OperatorMode; timeoutSeconds: number };
-  rehearsal: { startEmulators: boolean; tokens: number; portStride: number } | undefined;
+  /**
+   * `operatorManagementPorts`: the rehearsal's scripted bench operator does the VsmManager steps
+   * itself through these emulator management ports; the harness never sees them.
+   */
+  rehearsal: { startEmulators: boolean; tokens: number; portStride: number; operatorManagementPorts: Partial<Record<DeviceName, number>> } | undefined;
 }
 
 export class LabFileError extends Error {
@@ -144,6 +148,7 @@ export function parseLabFile(text: string, path: string): LabFile {
       startEmulators: r.startEmulators !== false,
       tokens: typeof r.tokens === 'number' ? r.tokens : 24,
       portStride: typeof r.portStride === 'number' ? r.portStride : 10,
+      operatorManagementPorts: operatorPorts(path, r.operatorManagementPorts),
     };
   }
 
@@ -177,4 +182,17 @@ export function pinFromEnv(lab: LabFile, which: 'user' | 'so', env: NodeJS.Proce
   const v = env[name];
   if (!v) throw new Error(`hardware: set ${name} to the UKEY ${which === 'user' ? 'user' : 'SO'} PIN (PINs are never read from files)`);
   return v;
+}
+
+/** `rehearsal.operatorManagementPorts`: `{ "A": 28128, … }`, device name → port. */
+function operatorPorts(path: string, raw: unknown): Partial<Record<DeviceName, number>> {
+  if (raw === undefined) return {};
+  if (!isObj(raw)) throw new LabFileError(path, 'rehearsal.operatorManagementPorts', 'expected an object of device name → port');
+  const out: Partial<Record<DeviceName, number>> = {};
+  for (const [name, port] of Object.entries(raw)) {
+    if (!(DEVICE_NAMES as readonly string[]).includes(name)) throw new LabFileError(path, `rehearsal.operatorManagementPorts.${name}`, 'expected a device name A, B or C');
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw new LabFileError(path, `rehearsal.operatorManagementPorts.${name}`, 'expected a port number 1..65535');
+    out[name as DeviceName] = port;
+  }
+  return out;
 }

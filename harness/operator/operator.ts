@@ -18,10 +18,12 @@ export interface Operator {
   readonly mode: OperatorMode;
   /** Shows the instruction and resolves when it is done. Returns how it was answered. */
   confirm(what: Text, device: string): Promise<'performed' | 'answered' | 'prompted'>;
+  /** Asks the operator what the bench showed (e.g. a VsmManager error); '' when nothing to report. */
+  ask(question: Text, device: string): Promise<string>;
 }
 
 export function automaticOperator(): Operator {
-  return { mode: 'automatic', confirm: async () => 'performed' };
+  return { mode: 'automatic', confirm: async () => 'performed', ask: async () => '' };
 }
 
 /** Rehearsal: answered at once; the log shows the prompt a person would have seen. */
@@ -32,40 +34,53 @@ export function poolOperator(log: (line: string) => void = () => {}): Operator {
       log(`[operator prompt answered by rehearsal] ${device}: ${what.en}`);
       return 'answered';
     },
+    async ask(question, device) {
+      log(`[operator question answered by rehearsal: nothing to report] ${device}: ${question.en}`);
+      return '';
+    },
   };
 }
 
 export function consoleOperator(timeoutSeconds: number, tty = '/dev/tty'): Operator {
   return {
     mode: 'console',
-    confirm(what, device) {
-      return new Promise((resolve, reject) => {
-        let input: ReturnType<typeof createReadStream>;
-        let output: ReturnType<typeof createWriteStream>;
-        try {
-          input = createReadStream(tty);
-          output = createWriteStream(tty);
-        } catch (e) {
-          reject(new Error(`hardware: cannot reach the operator's terminal ${tty} (${(e as Error).message}); run from a terminal or use operator.mode "pool" for a rehearsal`));
-          return;
-        }
-        const rl = createInterface({ input, output });
-        const timer = setTimeout(() => {
-          rl.close();
-          input.destroy();
-          reject(new Error(`hardware: no operator confirmation within ${timeoutSeconds} s for "${what.en}" on device ${device}`));
-        }, timeoutSeconds * 1000);
-        rl.question(`\n[device ${device}] ${what.zh}\n[device ${device}] ${what.en}\nPress Enter when done. `, () => {
-          clearTimeout(timer);
-          rl.close();
-          input.destroy();
-          resolve('prompted');
-        });
-        input.once('error', (e) => {
-          clearTimeout(timer);
-          reject(new Error(`hardware: cannot read the operator's terminal ${tty}: ${e.message}`));
-        });
-      });
+    async confirm(what, device) {
+      await question(what, device, 'Press Enter when done. ', timeoutSeconds, tty);
+      return 'prompted';
+    },
+    ask(what, device) {
+      return question(what, device, '> ', timeoutSeconds, tty);
     },
   };
+}
+
+/** One line from the operator's terminal, after showing `what` in both languages. */
+function question(what: Text, device: string, cue: string, timeoutSeconds: number, tty: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let input: ReturnType<typeof createReadStream>;
+    let output: ReturnType<typeof createWriteStream>;
+    try {
+      input = createReadStream(tty);
+      output = createWriteStream(tty);
+    } catch (e) {
+      reject(new Error(`hardware: cannot reach the operator's terminal ${tty} (${(e as Error).message}); run from a terminal or use operator.mode "pool" for a rehearsal`));
+      return;
+    }
+    const rl = createInterface({ input, output });
+    const timer = setTimeout(() => {
+      rl.close();
+      input.destroy();
+      reject(new Error(`hardware: no operator confirmation within ${timeoutSeconds} s for "${what.en}" on device ${device}`));
+    }, timeoutSeconds * 1000);
+    rl.question(`\n[device ${device}] ${what.zh}\n[device ${device}] ${what.en}\n${cue}`, (answer) => {
+      clearTimeout(timer);
+      rl.close();
+      input.destroy();
+      resolve(answer.trim());
+    });
+    input.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`hardware: cannot read the operator's terminal ${tty}: ${e.message}`));
+    });
+  });
 }

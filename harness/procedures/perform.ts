@@ -11,23 +11,31 @@ import { fromHex, hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, wipe } from '
 import type { Token, TokenSource } from '../../drivers/ukey/token.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import type { Authorization, ManagerClient, ProgressEvent as Progress, RestoreImportResult } from '../../drivers/evsm/manager/index.ts';
-import { StepRunner } from './runner.ts';
+import type { StepRunner } from './runner.ts';
+import type { KeyInfo } from '../devices/types.ts';
+import type { VsmManagerOperator } from '../operator/vsm-manager.ts';
+import { OperatorPath } from './operator-path.ts';
 import { backupExport, exportDmkComponents, getDmkKcv, originalInit, recoveryInit, restoreImport } from './index.ts';
 
 /** A device as the procedures see it: a name and its management connection. */
 export interface ManagedDevice {
   readonly name: string;
   readonly management: ManagerClient | undefined;
+  /** Host protocol X8 (the operator path verifies with it); present on a connected device. */
+  dmkKcv?(): Promise<string | undefined>;
+  /** Host protocol X4 (the operator path verifies with it); present on a connected device. */
+  listKeys?(): Promise<KeyInfo[]>;
 }
 
 /**
  * The device's management connection. A bench device without one (no `managementPort` in the
- * lab file) can only be driven by the operator in VsmManager, whose results the harness cannot
- * read back: the scenario skips with that reason rather than pretend.
+ * lab file) is driven by the operator in VsmManager for the operations the operator path covers
+ * (harness/procedures/operator-path.ts); anything else needs the harness to read or drive the
+ * management protocol itself, and the scenario skips with that reason rather than pretend.
  */
-function mgmt(device: ManagedDevice): ManagerClient {
+export function mgmt(device: ManagedDevice, what = 'this management operation'): ManagerClient {
   if (!device.management) {
-    test.skip(true, `hardware: device ${device.name} has no managementPort in the lab file; prompt-only VsmManager steps are not automated (see docs/lab-file.md)`);
+    test.skip(true, `hardware: device ${device.name} has no managementPort in the lab file; needed for ${what} (not on the operator path; see docs/lab-file.md)`);
   }
   return device.management!;
 }
@@ -69,7 +77,9 @@ export interface RecoveryResult {
 export interface ProcedureDeps {
   evidence: Evidence;
   tokens: TokenSource;
-  runner: StepRunner;
+  runner: Pick<StepRunner, 'step'>;
+  /** A bench device without a management port: VsmManager steps go to the operator. */
+  vsmManager?: VsmManagerOperator;
   /** Where a test may write files (Playwright's outputPath). */
   outputPath: (name: string) => string;
 }
@@ -98,7 +108,16 @@ async function ensureLogin(token: Token, tokens: TokenSource, instruction: strin
 }
 
 export class Procedures {
-  constructor(private readonly deps: ProcedureDeps) {}
+  private readonly operatorPath: OperatorPath;
+
+  constructor(private readonly deps: ProcedureDeps) {
+    this.operatorPath = new OperatorPath(deps, (n, instruction, as, step) => this.blank(n, instruction, as, step));
+  }
+
+  /** The operator path for `device`, when it has no management port and the bench has an operator. */
+  private manual(device: ManagedDevice): OperatorPath | undefined {
+    return device.management || !this.deps.vsmManager ? undefined : this.operatorPath;
+  }
 
   private get ev(): Evidence {
     return this.deps.evidence;
@@ -126,6 +145,8 @@ export class Procedures {
 
   /** 原始初始化: n component UKEYs, an m-of-N authorization set. */
   async originalInit(device: ManagedDevice, opts: { components: number; threshold: number; authTokens: number }): Promise<InitResult> {
+    const manual = this.manual(device);
+    if (manual) return manual.originalInit(device, opts);
     const r = this.deps.runner;
     const p = originalInit;
     const info = await r.step(p, 'open', device.name, () => mgmt(device).getInfo());
@@ -177,6 +198,8 @@ export class Procedures {
     device: ManagedDevice,
     opts: { components: Token[]; auth: { sync: Token } | 'new'; count?: number; authorizeWith?: Token[]; beforeAuth?: () => Promise<void>; onImportError?: (e: Error, token: Token) => Promise<'continue' | 'throw'> },
   ): Promise<RecoveryResult> {
+    const manual = this.manual(device);
+    if (manual) return manual.recoveryInit(device, opts);
     const r = this.deps.runner;
     const p = recoveryInit;
     const n = opts.count ?? opts.components.length;
@@ -240,7 +263,7 @@ export class Procedures {
   async dmkKcvs(devices: ManagedDevice[]): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     await this.deps.runner.step(getDmkKcv, 'read', devices.map((d) => d.name).join(','), async () => {
-      for (const d of devices) out[d.name] = (await mgmt(d).getDmkKcv()).dmkKcv;
+      for (const d of devices) out[d.name] = this.manual(d) ? await this.operatorPath.hostDmkKcv(d) : (await mgmt(d).getDmkKcv()).dmkKcv;
     });
     await this.deps.runner.step(getDmkKcv, 'compare', devices.map((d) => d.name).join(','), async () => {
       for (const [name, kcv] of Object.entries(out)) this.ev.dmkKcvs.push({ device: name, kcv, when: 'get DMK check value' });
@@ -278,6 +301,8 @@ export class Procedures {
 
   /** 导出备份密钥: 3 KBK tokens and a backup file (or token). */
   async backupExport(device: ManagedDevice, opts: { indices: number[] | 'all'; auth: Token[]; to: 'file' | 'token'; fileName?: string }): Promise<BackupResult> {
+    const manual = this.manual(device);
+    if (manual) return manual.backupExport(device, opts);
     const r = this.deps.runner;
     const p = backupExport;
     const info = await r.step(p, 'open', device.name, () => mgmt(device).getInfo());
@@ -336,6 +361,8 @@ export class Procedures {
     device: ManagedDevice,
     opts: { kbk: Token[]; backup: { file?: string; token?: Token } | Buffer; auth: Token[] },
   ): Promise<RestoreImportResult & { progress: Progress[] }> {
+    const manual = this.manual(device);
+    if (manual) return manual.restoreImport(device, opts);
     const r = this.deps.runner;
     const p = restoreImport;
     const info = await r.step(p, 'open', device.name, () => mgmt(device).getInfo());

@@ -4,9 +4,9 @@
  *  - steps the harness can do (management protocol, host protocol) it performs;
  *  - token steps go through the token source: the pool answers in CI and in the rehearsal,
  *    a person inserts the UKEY at the bench (`how` says which);
- *  - on a bench device without management access, device and operator steps can only be
- *    prompted; the harness cannot then read their results, so such a scenario skips with a
- *    one-line reason instead of pretending.
+ *  - on a bench device without management access, device and operator steps are prompted to
+ *    the VsmManager operator (operator-path.ts) and verified over the host protocol; what that
+ *    cannot verify skips with a one-line reason instead of pretending.
  */
 import { test } from '@playwright/test';
 import type { Evidence, StepRecord } from '../evidence/evidence.ts';

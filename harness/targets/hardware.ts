@@ -12,6 +12,9 @@ import { EvsmClient } from '../../drivers/evsm/index.ts';
 import { loadLabFile, type LabFile } from '../lab/lab-file.ts';
 import { consoleOperator, poolOperator, type Operator } from '../operator/operator.ts';
 import { checkEmulatorProgram } from '../system/checks.ts';
+import { promptingVsmManager, type VsmManagerOperator } from '../operator/vsm-manager.ts';
+import { scriptedVsmManager } from '../operator/scripted-bench.ts';
+import type { Token, TokenSource } from '../../drivers/ukey/token.ts';
 import { EmulatorProcess } from './emulator-process.ts';
 import { unavailableBench, type Bench, type DeviceSlot } from './bench.ts';
 import type { DeviceName } from '../devices/types.ts';
@@ -25,6 +28,12 @@ export interface HardwareOptions {
 export interface HardwareBench extends Bench {
   readonly labFile: LabFile | undefined;
   readonly operator: Operator;
+  /**
+   * Who does VsmManager's steps on a device without a management port: the person at the bench
+   * (console), or in the operator rehearsal a scripted operator on the emulators' management
+   * ports; undefined in a pool rehearsal that names no such ports (those scenarios skip).
+   */
+  vsmManager(tokens: TokenSource & { loginToken(token: Token): Promise<void> }, log: (line: string) => void): VsmManagerOperator | undefined;
 }
 
 /** Waits until the device answers an echo on its host port (after the operator switched it on). */
@@ -94,7 +103,9 @@ export async function openHardwareBench(options: HardwareOptions): Promise<Bench
       const mgmtPort = entry.managementPort === undefined ? undefined : entry.managementPort + offset;
       const reset = { en: `Reset device ${name} to its factory state (no DMK, no keys), then confirm.`, zh: `将设备 ${name} 恢复出厂状态（无 DMK、无密钥），然后确认。` };
       await operator.confirm(reset, name);
-      if (rehearsal) await rehearsalDevice(name, host.port, mgmtPort ?? 0);
+      // The operator rehearsal starts the emulator with a management port the harness is not given.
+      const operatorPort = rehearsal?.operatorManagementPorts[name];
+      if (rehearsal) await rehearsalDevice(name, host.port, mgmtPort ?? (operatorPort === undefined ? 0 : operatorPort + offset));
       handedOut.add(name);
       const slot: DeviceSlot = {
         name,
@@ -115,6 +126,20 @@ export async function openHardwareBench(options: HardwareOptions): Promise<Bench
         },
       };
       return slot;
+    },
+    vsmManager(tokens, log) {
+      if (lab.operator.mode === 'console') return promptingVsmManager(operator);
+      const ports = rehearsal?.operatorManagementPorts ?? {};
+      if (Object.keys(ports).length === 0) return undefined;
+      return scriptedVsmManager({
+        tokens,
+        log,
+        endpoint(device) {
+          const entry = lab.devices.find((d) => d.name === device);
+          const port = ports[device as DeviceName];
+          return entry && port !== undefined ? { host: entry.host.host, port: port + offset } : undefined;
+        },
+      });
     },
     async releaseDevices() {
       handedOut.clear();

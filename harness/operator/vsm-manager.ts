@@ -1,0 +1,81 @@
+/**
+ * The operator-driven path for a bench device without a management port: the harness cannot
+ * drive VsmManager, so each management step of a procedure is shown to the operator (step id,
+ * zh/en instruction, the concrete parameters: token serials, key indices, file) and the harness
+ * waits for the confirmation. What the step did is then verified over the host protocol
+ * (docs/harness.md, "Operator-driven VsmManager steps").
+ *
+ *  - `promptingVsmManager` (a real bench): each step goes to the bench `Operator` (the terminal).
+ *  - `scriptedVsmManager` (harness/operator/scripted-bench.ts, the operator rehearsal): a scripted
+ *    operator does the VsmManager part itself through the emulator's management port.
+ */
+import type { Token } from '../../drivers/ukey/token.ts';
+import type { ProcedureStep, Text } from '../procedures/types.ts';
+import type { Operator } from './operator.ts';
+
+/** What VsmManager carries out on the step that finishes a procedure, with its parameters. */
+export type ManagerAction =
+  | { kind: 'original-init'; components: Token[]; threshold: number; authTokens: Token[] }
+  | { kind: 'recovery-init'; components: Token[]; syncAuthFrom: Token }
+  | { kind: 'backup-export'; indices: number[] | 'all'; kbk: Token[]; auth: Token[]; file: string }
+  | { kind: 'restore-import'; kbk: Token[]; file: string; auth: Token[] };
+
+export interface ManagerStepRequest {
+  readonly step: ProcedureStep;
+  readonly device: string;
+  /** Concrete parameters shown with the instruction, e.g. `component UKEYs: SN1, SN2`. */
+  readonly params: readonly string[];
+  /** Present on the step where VsmManager performs the operation. */
+  readonly action?: ManagerAction;
+}
+
+/** What the operator reports after a step: done, or refused with the error VsmManager showed. */
+export interface ManagerOutcome {
+  how: 'prompted' | 'answered';
+  refused?: { code: string; message: string };
+}
+
+export interface VsmManagerOperator {
+  /** Shows the step and resolves once the operator confirms it is done (and, on an action step, how it ended). */
+  perform(request: ManagerStepRequest): Promise<ManagerOutcome>;
+}
+
+/** The question asked after an action step. */
+export const OUTCOME_QUESTION: Text = {
+  zh: 'VsmManager 是否拒绝了该操作？已完成请直接回车；否则输入显示的错误码和信息（如 KBK_SHARES not enough shares）。',
+  en: 'Did VsmManager refuse the operation? Press Enter if it completed; otherwise type the error code and message it showed (e.g. KBK_SHARES not enough shares).',
+};
+
+/** "CODE message" typed by the operator → a refusal; '' → completed. */
+export function parseOutcome(answer: string): ManagerOutcome['refused'] {
+  const a = answer.trim();
+  if (!a) return undefined;
+  const [code, ...rest] = a.split(/\s+/);
+  return { code: code.toUpperCase(), message: rest.join(' ') || 'refused (reported by the operator)' };
+}
+
+/** The text an operator sees for one step: id, instruction, parameters (no secrets: serials, indices, paths). */
+export function managerPrompt(request: ManagerStepRequest): Text {
+  const params = request.params.length ? `\n  ${request.params.join('\n  ')}` : '';
+  return {
+    zh: `[${request.step.id}] VsmManager: ${request.step.text.zh}${params}`,
+    en: `[${request.step.id}] VsmManager: ${request.step.text.en}${params}`,
+  };
+}
+
+/** The token serials of a list, for the prompt. */
+export function serials(tokens: readonly Token[]): string {
+  return tokens.map((t) => t.identity.serial).join(', ');
+}
+
+/** A real bench: every VsmManager step is prompted to the person and confirmed. */
+export function promptingVsmManager(operator: Operator): VsmManagerOperator {
+  return {
+    async perform(request) {
+      const how = (await operator.confirm(managerPrompt(request), request.device)) === 'prompted' ? 'prompted' : 'answered';
+      if (!request.action) return { how };
+      const refused = parseOutcome(await operator.ask(OUTCOME_QUESTION, request.device));
+      return refused ? { how, refused } : { how };
+    },
+  };
+}
