@@ -12,7 +12,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { EvsmClient, type DispatchOptions } from '../drivers/evsm/index.ts';
-import { EmulatorProcess } from '../test/support/emulator-process.ts';
+import { EmulatorProcess } from '../harness/targets/emulator-process.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,12 +36,6 @@ interface Sample {
   /** Slowest single command around the kill, ms. */
   worstMs: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function oneRun(client: EvsmClient, kill: () => void): Promise<Sample> {
   let running = true;

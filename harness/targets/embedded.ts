@@ -64,7 +64,7 @@ export function openEmbeddedBench(): Bench {
         mgmtPort: proc.ready.mgmtPort,
         model: 'SJJ1310 (emulator)',
         serial: `EMU-${name}-${proc.ready.pid}`,
-        control: { kill: () => proc.kill(), restart: () => proc.restart() },
+        control: { kill: () => proc.kill(), restart: async () => { await proc.restart(); } },
       };
     },
     releaseDevices,

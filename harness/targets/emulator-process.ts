@@ -5,7 +5,9 @@
  * stops on SIGTERM. Only 127.0.0.1 is ever used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseReadyLine, type ReadyLine } from '../../drivers/evsm/container/ready-line.ts';
@@ -17,10 +19,13 @@ export { parseReadyLine, type ReadyLine };
 
 export interface EmulatorOptions {
   name: string;
-  dataDir: string;
+  /** Data directory; default: a fresh temporary one. */
+  dataDir?: string;
   /** 0 = any free port (the default); a restart passes the old ports so clients find it again. */
   port?: number;
   mgmtPort?: number;
+  /** A TLS listener beside the TCP one (PEM files; port 0 or absent = any free port). */
+  tls?: { cert: string; key: string; port?: number };
   extraArgs?: string[];
   /** Milliseconds to wait for the ready line. */
   readyTimeout?: number;
@@ -31,22 +36,36 @@ export class EmulatorProcess {
   private exited: Promise<void> = Promise.resolve();
   ready!: ReadyLine;
 
-  private constructor(readonly options: EmulatorOptions) {}
+  private constructor(readonly options: EmulatorOptions & { dataDir: string }) {}
 
   static async start(options: EmulatorOptions): Promise<EmulatorProcess> {
-    const p = new EmulatorProcess(options);
-    await p.launch(options.port ?? 0, options.mgmtPort ?? 0);
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `evsm-${options.name}-`));
+    const p = new EmulatorProcess({ ...options, dataDir });
+    await p.launch(options.port ?? 0, options.mgmtPort ?? 0, options.tls?.port ?? 0);
     return p;
   }
 
   get name(): string {
     return this.options.name;
   }
+  get port(): number {
+    return this.ready.port;
+  }
+  get mgmtPort(): number {
+    return this.ready.mgmtPort;
+  }
+  get tlsPort(): number | undefined {
+    return this.ready.tlsPort;
+  }
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  private launch(port: number, mgmtPort: number): Promise<void> {
+  private launch(port: number, mgmtPort: number, tlsPort: number): Promise<void> {
+    const { tls } = this.options;
     const require = createRequire(import.meta.url);
     const args = [
       '--import',
@@ -60,6 +79,7 @@ export class EmulatorProcess {
       this.options.dataDir,
       '--name',
       this.options.name,
+      ...(tls ? ['--tls-port', String(tlsPort), '--tls-cert', tls.cert, '--tls-key', tls.key] : []),
       ...(this.options.extraArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -109,6 +129,16 @@ export class EmulatorProcess {
     await this.exited;
   }
 
+  /** SIGSTOP: the process hangs — its sockets stay open and accept, nothing answers. */
+  pause(): void {
+    if (this.running) this.child!.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    if (this.running) this.child!.kill('SIGCONT');
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.running) return this.exited;
@@ -118,17 +148,18 @@ export class EmulatorProcess {
     clearTimeout(t);
   }
 
-  /** Starts again on the same ports and data directory (the device "rebooted"). */
-  async restart(): Promise<void> {
+  /** Starts again on the same ports and data directory (the device "rebooted"); stops it first if it runs. */
+  async restart(): Promise<this> {
     await this.stop();
-    await this.launch(this.ready.port, this.ready.mgmtPort);
+    await this.launch(this.ready.port, this.ready.mgmtPort, this.ready.tlsPort ?? 0);
+    return this;
   }
 
   /** Starts again on the same ports with an empty data directory: a factory-fresh device. */
   async restartFresh(dataDir: string): Promise<void> {
     await this.stop();
     this.options.dataDir = dataDir;
-    await this.launch(this.ready.port, this.ready.mgmtPort);
+    await this.launch(this.ready.port, this.ready.mgmtPort, this.ready.tlsPort ?? 0);
   }
 }
 
