@@ -16,6 +16,7 @@ import { STAND_IN_ENTRY, buildEvsmImage, defaultEntry } from '../docker/build-im
 import { runDocker } from '../docker/docker-cli.ts';
 import { catalogRun } from './catalog.ts';
 import { EvsmEmulatorContainer, checkContainersReadiness, currentRunId, removeProjectContainers } from '../drivers/evsm/container/index.ts';
+import { median } from './stats.ts';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -24,9 +25,7 @@ function option(name: string, fallback: number): number {
 
 function summary(ms: number[]): string {
   const sorted = [...ms].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return `median ${median.toFixed(0)} ms (min ${sorted[0].toFixed(0)}, max ${sorted[sorted.length - 1].toFixed(0)}, n=${ms.length})`;
+  return `median ${median(ms).toFixed(0)} ms (min ${sorted[0].toFixed(0)}, max ${sorted[sorted.length - 1].toFixed(0)}, n=${ms.length})`;
 }
 
 async function main(): Promise<number> {

@@ -16,15 +16,11 @@ import { randomBytes } from '../emulators/crypto/index.ts';
 import { SoftHsmPool, softHsmAvailable } from '../drivers/ukey/softhsm-pool.ts';
 import { createVirtualToken } from '../drivers/ukey/virtual.ts';
 import { FACTORY_USER_PIN, type Token } from '../drivers/ukey/token.ts';
+import { median } from './stats.ts';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function timed(runs: number, f: () => Promise<void>): Promise<string> {
