@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hex, sm4EcbEncrypt, xorBytes, fromHex } from '../emulators/crypto/index.ts';
+import { hex, sm4EcbEncrypt, xorBytes, fromHex } from '../crypto/index.ts';
 import { HostClient } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient } from '../drivers/evsm/manager/index.ts';
 import { softOriginalInit } from '../drivers/evsm/manager/testing.ts';

@@ -12,7 +12,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from '../emulators/crypto/index.ts';
+import { randomBytes } from '../crypto/index.ts';
 import { SoftHsmPool, softHsmAvailable } from '../drivers/ukey/softhsm-pool.ts';
 import { createVirtualToken } from '../drivers/ukey/virtual.ts';
 import { FACTORY_USER_PIN, type Token } from '../drivers/ukey/token.ts';

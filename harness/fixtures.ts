@@ -1,5 +1,5 @@
 /**
- * The Playwright fixtures every scenario uses: `import { test, expect } from '../harness/fixtures.ts'`.
+ * The Playwright fixtures every scenario uses: `import { test, expect } from './fixtures.ts'`.
  *
  *  - `bench` (worker): the project's target — embedded, containers or hardware (lab file).
  *    A target whose system part is missing makes every test skip with one line saying why.

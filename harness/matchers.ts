@@ -6,8 +6,8 @@
  * as evidence on the first device's evidence collector.
  */
 import { expect as base } from '@playwright/test';
-import { refSm4EcbEncrypt } from '../emulators/crypto/reference.ts';
-import { kcv as kcvOf, type KeyAlgorithm } from '../emulators/crypto/index.ts';
+import { refSm4EcbEncrypt } from '../crypto/reference.ts';
+import { kcv as kcvOf, type KeyAlgorithm } from '../crypto/index.ts';
 import type { LabDevice, KeyInfo } from './devices/types.ts';
 
 /** The independent reference KCV of a clear key: sm-crypto for SM4, the crypto core for 3DES. */

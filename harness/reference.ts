@@ -3,7 +3,7 @@
  * with sm-crypto (not the device, not OpenSSL), and a digest of a component to show two
  * components differ without revealing either. Clear material is wiped before returning.
  */
-import { combineXor, hex, sm3, sm4EcbEncrypt, wipe, xorBytes } from '../emulators/crypto/index.ts';
+import { combineXor, hex, sm3, sm4EcbEncrypt, wipe, xorBytes } from '../crypto/index.ts';
 import type { Token } from '../drivers/ukey/token.ts';
 import { referenceKcv } from './matchers.ts';
 

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { hex, wipe } from '../emulators/crypto/index.ts';
+import { hex, wipe } from '../crypto/index.ts';
 import { generateAllure, JAVA_MISSING, javaVersion, stagedLeak, stageResults, writeAllureMetadata } from './allure.ts';
 import { buildCertification, type CertificationData } from './certification/model.ts';
 import { renderCertification } from './certification/render.ts';

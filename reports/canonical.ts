@@ -9,7 +9,7 @@
  *  - numbers must be safe integers (durations are rounded to ms before they get here),
  *    because float formatting is where canonical JSON schemes usually disagree.
  */
-import { sm3, hex } from '../emulators/crypto/index.ts';
+import { sm3, hex } from '../crypto/index.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
 

@@ -9,7 +9,7 @@
  * each step was done). JSON bodies of these kinds are kept; other bodies only by SM3.
  */
 import { readFileSync } from 'node:fs';
-import { sm3, hex } from '../emulators/crypto/index.ts';
+import { sm3, hex } from '../crypto/index.ts';
 import type { Json } from './canonical.ts';
 import type { AttachmentRef } from './playwright-results.ts';
 import type { Redactor } from './redact.ts';

@@ -6,7 +6,7 @@
  * reaches an output.
  */
 import { readFileSync } from 'node:fs';
-import { sm2Sign, sm2Verify, sm2PublicKeyOf, sm3, hex, fromHex, constantTimeEqual, SM2_DEFAULT_USER_ID } from '../emulators/crypto/index.ts';
+import { sm2Sign, sm2Verify, sm2PublicKeyOf, sm3, hex, fromHex, constantTimeEqual, SM2_DEFAULT_USER_ID } from '../crypto/index.ts';
 import { canonicalBytes, type Json } from './canonical.ts';
 
 export type Seal = {

@@ -9,7 +9,7 @@ import { test, expect } from '@playwright/test';
 import { EvsmClient, EvsmCommandError, keyAt, type DispatchOptions } from '../drivers/evsm/index.ts';
 import { ManagerClient } from '../drivers/evsm/manager/index.ts';
 import { softOriginalInit, softRecovery } from '../drivers/evsm/manager/testing.ts';
-import { fromHex, hex, kcv, sm4CbcEncrypt, sm4EcbDecrypt, sm4EcbEncrypt, xorBytes } from '../emulators/crypto/index.ts';
+import { fromHex, hex, kcv, sm4CbcEncrypt, sm4EcbDecrypt, sm4EcbEncrypt, xorBytes } from '../crypto/index.ts';
 import { EmulatorProcess, emulatorAvailable } from './support/emulator-process.ts';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,7 +13,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { sm2GenerateKeyPair } from '../emulators/crypto/index.ts';
+import { sm2GenerateKeyPair } from '../crypto/index.ts';
 import { EvsmClient } from '../drivers/evsm/index.ts';
 import {
   EvsmEmulatorContainer, assertNoProjectContainers, checkContainersReadiness, removeProjectContainers, stopAllEvsmContainers,

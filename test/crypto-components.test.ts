@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import {
   splitXor, combineXor, DuplicateComponentError, splitSecret, combineShares, inspectShare, ShareError, randomBytes,
-} from '../emulators/crypto/index.ts';
+} from '../crypto/index.ts';
 
 function permutations<T>(items: T[]): T[][] {
   if (items.length <= 1) return [items];

@@ -3,7 +3,7 @@ import { createCipheriv } from 'node:crypto';
 import {
   sm4EcbEncrypt, sm4EcbDecrypt, sm4CbcEncrypt, sm4CbcDecrypt, sm3, hmacSm3, kcv, shortKcv,
   tdesEcbEncrypt, fromHex, hex, padIso9797M2, unpadIso9797M2,
-} from '../emulators/crypto/index.ts';
+} from '../crypto/index.ts';
 
 // GB/T 32907-2016 Appendix A, example 1.
 const SM4_KEY = '0123456789abcdeffedcba9876543210';

@@ -17,7 +17,7 @@ import {
   tdesEcbDecrypt,
   tdesEcbEncrypt,
   xorBytes,
-} from '../emulators/crypto/index.ts';
+} from '../crypto/index.ts';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
 import { HostClient, frameMessage, type HostAnswer } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient } from '../drivers/evsm/manager/index.ts';

@@ -7,7 +7,7 @@ import { test, expect } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { combineXor, hex, kcv, sm2Decrypt } from '../emulators/crypto/index.ts';
+import { combineXor, hex, kcv, sm2Decrypt } from '../crypto/index.ts';
 import { connect } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
 import { Challenges, CHALLENGE_TTL_MS, authMessage as deviceAuthMessage } from '../emulators/evsm/mgmt/auth.ts';

@@ -3,7 +3,7 @@ import { expect, referenceKcv } from '../harness/matchers.ts';
 import { Evidence } from '../harness/evidence/evidence.ts';
 import { redact, Transcript } from '../harness/evidence/transcript.ts';
 import type { Behaviour, KeyInfo, LabDevice } from '../harness/devices/types.ts';
-import { kcv, fromHex } from '../emulators/crypto/index.ts';
+import { kcv, fromHex } from '../crypto/index.ts';
 
 /** A device double: keys by index, a behaviour derived from the key so a wrong key behaves differently. */
 function fake(name: 'A' | 'B' | 'C', keys: Record<number, { kcv: string; out?: string }>, dmk?: string): LabDevice {

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sm2GenerateKeyPair, hex, sm3 } from '../emulators/crypto/index.ts';
+import { sm2GenerateKeyPair, hex, sm3 } from '../crypto/index.ts';
 import { canonicalJson, digestOf } from '../reports/canonical.ts';
 import { buildReports } from '../reports/build.ts';
 import { verifyCertificationHtml } from '../reports/certification/verify.ts';

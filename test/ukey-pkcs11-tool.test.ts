@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes, splitSecret } from '../emulators/crypto/index.ts';
+import { randomBytes, splitSecret } from '../crypto/index.ts';
 import { SoftHsmPool, softHsmAvailable } from '../drivers/ukey/softhsm-pool.ts';
 import { FACTORY_USER_PIN } from '../drivers/ukey/token.ts';
 

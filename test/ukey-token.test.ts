@@ -6,9 +6,9 @@ import { test, expect } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, sm2Verify, splitSecret, inspectShare, wipe } from '../emulators/crypto/index.ts';
+import { randomBytes, sm2Verify, splitSecret, inspectShare, wipe } from '../crypto/index.ts';
 import { createVirtualToken, openVirtualToken } from '../drivers/ukey/virtual.ts';
-import { generateSm2KeyPair32 } from '../emulators/ukey/index.ts';
+import { sm2GenerateKeyPair as generateSm2KeyPair32 } from '../crypto/index.ts';
 import { SoftHsmPool, softHsmAvailable } from '../drivers/ukey/softhsm-pool.ts';
 import { FACTORY_USER_PIN, TokenError, type Token } from '../drivers/ukey/token.ts';
 

@@ -11,8 +11,8 @@
  */
 import pkcs11js from 'pkcs11js';
 import type { Attribute, PKCS11, Template } from 'pkcs11js';
-import { sm2Sign, wipe } from '../../emulators/crypto/index.ts';
-import { sm2PairToStore, toPrivateKey32 } from '../../emulators/ukey/index.ts';
+import { sm2Sign, wipe } from '../../crypto/index.ts';
+import { sm2PairToStore, toPrivateKey32 } from '../../crypto/index.ts';
 import { LayoutToken, type TokenBackend } from './layout-token.ts';
 import { APPLICATION, AUTH_KEY_ID, LAYOUT } from './layout.ts';
 import { PinCounter, type PinCounterStore } from './pin-counter.ts';

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from '../../emulators/crypto/index.ts';
+import { randomBytes } from '../../crypto/index.ts';
 import { openPkcs11Token, type Pkcs11TokenOptions } from './pkcs11.ts';
 import { Pkcs11Module } from './pkcs11-module.ts';
 import { FACTORY_USER_PIN, TokenError, type Token } from './token.ts';

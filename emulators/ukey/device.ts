@@ -11,8 +11,7 @@
  * Pure TypeScript over the crypto core; knows nothing of drivers/ or harness/.
  */
 import { readFile } from 'node:fs/promises';
-import { constantTimeEqual, hmacSm3, randomBytes, sm2Sign, wipe } from '../crypto/index.ts';
-import { sm2PairToStore } from './sm2-key.ts';
+import { constantTimeEqual, hmacSm3, randomBytes, sm2PairToStore, sm2Sign, wipe } from '../../crypto/index.ts';
 import { writeFileAtomic } from './persist.ts';
 
 export type ObjectClass = 'data' | 'secret-key' | 'private-key' | 'public-key';

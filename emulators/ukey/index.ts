@@ -1,12 +1,11 @@
 /** Virtual UKEY devices: one JSON file per token in a directory (`<serial>.ukey.json`). */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from '../crypto/index.ts';
+import { randomBytes } from '../../crypto/index.ts';
 import { VirtualUkeyDevice, type CreateOptions } from './device.ts';
 
 export * from './device.ts';
 export { writeFileAtomic } from './persist.ts';
-export { generateSm2KeyPair32, sm2PairToStore, toPrivateKey32 } from './sm2-key.ts';
 
 export const TOKEN_FILE_SUFFIX = '.ukey.json';
 

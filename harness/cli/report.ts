@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { hex, sm2GenerateKeyPair, wipe } from '../../emulators/crypto/index.ts';
+import { hex, sm2GenerateKeyPair, wipe } from '../../crypto/index.ts';
 import { buildReports } from '../../reports/build.ts';
 import { verifyCertificationFile } from '../../reports/certification/verify.ts';
 import { keyFingerprint, readPublicKey } from '../../reports/seal.ts';

@@ -7,7 +7,7 @@
  */
 import { writeFileSync, readFileSync } from 'node:fs';
 import { test } from '@playwright/test';
-import { fromHex, hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, wipe } from '../../emulators/crypto/index.ts';
+import { fromHex, hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, wipe } from '../../crypto/index.ts';
 import type { Token, TokenSource } from '../../drivers/ukey/token.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import type { Authorization, ManagerClient, ProgressEvent as Progress, RestoreImportResult } from '../../drivers/evsm/manager/index.ts';

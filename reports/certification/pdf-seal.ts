@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { sm3, hex } from '../../emulators/crypto/index.ts';
+import { sm3, hex } from '../../crypto/index.ts';
 import { checkSeal, makeSeal, type Seal } from '../seal.ts';
 import type { VerifyCheck } from './verify-types.ts';
 

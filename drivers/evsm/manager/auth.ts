@@ -2,7 +2,7 @@
  * Building an m-of-n authorization: what each auth token signs (docs/management-protocol.md 3).
  * A Signer is whatever holds an auth key: a virtual UKEY, a PKCS#11 token, or a raw key in tests.
  */
-import { sm2PublicKeyOf, sm2Sign, hex } from '../../../emulators/crypto/index.ts';
+import { sm2PublicKeyOf, sm2Sign, hex } from '../../../crypto/index.ts';
 import type { Authorization, Hex } from './types.ts';
 
 export interface Signer {

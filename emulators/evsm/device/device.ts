@@ -3,7 +3,7 @@
  * Every change goes through commit(): write the whole new state crash-safe, then swap it in.
  */
 import { mkdirSync } from 'node:fs';
-import { fromHex, kcv, sm2PublicKeyOf } from '../../crypto/index.ts';
+import { fromHex, kcv, sm2PublicKeyOf } from '../../../crypto/index.ts';
 import { HostError } from '../errors.ts';
 import { LmkSet } from './lmk.ts';
 import { lockDataDir } from './lock.ts';

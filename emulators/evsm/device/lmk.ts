@@ -13,7 +13,7 @@ import {
   wipe,
   fromHex,
   hex,
-} from '../../crypto/index.ts';
+} from '../../../crypto/index.ts';
 import { HostError } from '../errors.ts';
 import { KEY_TYPES, type KeyScheme, type KeyTypeCode, algorithmOf, keyLengthOf } from './keytypes.ts';
 import { hasOddParity } from './parity.ts';

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hex, randomBytes, sm2GenerateKeyPair } from '../../crypto/index.ts';
+import { hex, randomBytes, sm2GenerateKeyPair } from '../../../crypto/index.ts';
 import { writeFileAtomicSync } from './persist.ts';
 import type { KeyScheme, KeyTypeCode } from './keytypes.ts';
 

@@ -1,5 +1,5 @@
 /** Block cipher by key scheme, so commands treat SM4 and 3DES keys alike. */
-import { sm4CbcDecrypt, sm4CbcEncrypt, sm4EcbDecrypt, sm4EcbEncrypt, tdesCbcDecrypt, tdesCbcEncrypt, tdesEcbDecrypt, tdesEcbEncrypt } from '../../crypto/index.ts';
+import { sm4CbcDecrypt, sm4CbcEncrypt, sm4EcbDecrypt, sm4EcbEncrypt, tdesCbcDecrypt, tdesCbcEncrypt, tdesEcbDecrypt, tdesEcbEncrypt } from '../../../crypto/index.ts';
 import { algorithmOf, type KeyScheme } from '../device/keytypes.ts';
 
 export function blockSize(scheme: KeyScheme): number {

@@ -2,7 +2,7 @@
  * m-of-n authorization: single-use challenges, signature checks, and the auth-info blob
  * (docs/management-protocol.md 3).
  */
-import { constantTimeEqual, fromHex, hex, hmacSm3, kcv, randomBytes, sm2Verify, wipe } from '../../crypto/index.ts';
+import { constantTimeEqual, fromHex, hex, hmacSm3, kcv, randomBytes, sm2Verify, wipe } from '../../../crypto/index.ts';
 import { MgmtError } from '../errors.ts';
 import type { AuthPolicy } from '../device/state.ts';
 import type { Params } from './params.ts';

@@ -11,7 +11,7 @@ import {
   sm4CbcEncrypt,
   unpadIso9797M2,
   wipe,
-} from '../../crypto/index.ts';
+} from '../../../crypto/index.ts';
 import { MgmtError } from '../errors.ts';
 import { isKeyType, isLmkScheme, keyLengthOf, type KeyScheme, type KeyTypeCode } from '../device/keytypes.ts';
 

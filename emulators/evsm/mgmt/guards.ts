@@ -1,5 +1,5 @@
 /** State checks shared by operations; each refusal says what to do instead. */
-import { wipe } from '../../crypto/index.ts';
+import { wipe } from '../../../crypto/index.ts';
 import { MgmtError } from '../errors.ts';
 import type { AuthPolicy } from '../device/state.ts';
 import { checkAuthorization } from './auth.ts';

@@ -1,5 +1,5 @@
 /** SM2 encryption of secrets to and from the device (docs/management-protocol.md 4). */
-import { sm2Decrypt, sm2Encrypt, wipe, hex } from '../../crypto/index.ts';
+import { sm2Decrypt, sm2Encrypt, wipe, hex } from '../../../crypto/index.ts';
 import { MgmtError } from '../errors.ts';
 import type { Device } from '../device/device.ts';
 

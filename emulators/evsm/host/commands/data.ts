@@ -1,5 +1,5 @@
 /** M0 encrypt, M2 decrypt data under a ZEK (ECB or CBC, no padding). */
-import { hex, wipe } from '../../../crypto/index.ts';
+import { hex, wipe } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import { blockSize, cbc, ecb } from '../cipher.ts';
 import type { Fields } from '../fields.ts';

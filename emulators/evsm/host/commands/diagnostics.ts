@@ -1,5 +1,5 @@
 /** NC diagnostics, B2 echo, N0 random, NO status. */
-import { kcv, hex, randomBytes } from '../../../crypto/index.ts';
+import { kcv, hex, randomBytes } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import { FIRMWARE } from '../../device/device.ts';
 import type { Handler } from '../handler.ts';

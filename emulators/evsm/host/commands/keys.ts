@@ -1,5 +1,5 @@
 /** A0 generate, BU check value, A6 import under ZMK, A8 export under ZMK, XA form from clear components. */
-import { combineXor, DuplicateComponentError, kcv, hex, randomBytes, wipe } from '../../../crypto/index.ts';
+import { combineXor, DuplicateComponentError, kcv, hex, randomBytes, wipe } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import { algorithmOf, keyLengthOf, type KeyScheme } from '../../device/keytypes.ts';
 import { hasOddParity, setOddParity } from '../../device/parity.ts';

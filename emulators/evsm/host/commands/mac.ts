@@ -1,5 +1,5 @@
 /** M6 generate MAC, M8 verify MAC (ISO 9797-1 algorithms 1 and 3, paddings 0/1/2). */
-import { constantTimeEqual, hex, padIso9797M2, tdesEcbEncrypt, wipe, xorBytes } from '../../../crypto/index.ts';
+import { constantTimeEqual, hex, padIso9797M2, tdesEcbEncrypt, wipe, xorBytes } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import { algorithmOf } from '../../device/keytypes.ts';
 import { blockSize, cbc } from '../cipher.ts';

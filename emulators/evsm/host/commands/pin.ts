@@ -1,5 +1,5 @@
 /** CC: translate a PIN block (ISO 9564 format 0) from one ZPK to another. */
-import { hex, wipe, xorBytes } from '../../../crypto/index.ts';
+import { hex, wipe, xorBytes } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import { algorithmOf, type KeyScheme } from '../../device/keytypes.ts';
 import { ecb } from '../cipher.ts';

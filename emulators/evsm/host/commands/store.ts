@@ -1,5 +1,5 @@
 /** Extension commands: internal key store (X0 X2 X4 X6) and DMK check value (X8). */
-import { wipe } from '../../../crypto/index.ts';
+import { wipe } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import type { Handler } from '../handler.ts';
 import { readIndex, readKeyType, readLmkScheme } from '../keyref.ts';

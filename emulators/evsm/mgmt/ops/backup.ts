@@ -1,5 +1,5 @@
 /** backupExport and restoreImport (docs/management-protocol.md 5, 6). */
-import { combineShares, hex, kcv, randomBytes, ShareError, splitSecret, wipe } from '../../../crypto/index.ts';
+import { combineShares, hex, kcv, randomBytes, ShareError, splitSecret, wipe } from '../../../../crypto/index.ts';
 import { MgmtError } from '../../errors.ts';
 import { algorithmOf } from '../../device/keytypes.ts';
 import type { StoredKey } from '../../device/state.ts';

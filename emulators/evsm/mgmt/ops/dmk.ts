@@ -2,7 +2,7 @@
  * DMK life cycle: originalInit, recovery init (recoveryBegin → importComponent → combine →
  * syncAuth | newAuth) and exportDmkComponents.
  */
-import { combineXor, findDuplicate, hex, kcv, randomBytes, splitXor, wipe } from '../../../crypto/index.ts';
+import { combineXor, findDuplicate, hex, kcv, randomBytes, splitXor, wipe } from '../../../../crypto/index.ts';
 import { MgmtError } from '../../errors.ts';
 import type { AuthPolicy } from '../../device/state.ts';
 import { decodeAuthInfo, encodeAuthInfo } from '../auth.ts';

@@ -1,5 +1,5 @@
 /** getInfo, getChallenge, getDmkKcv, getAuthInfo. */
-import { hex, wipe } from '../../../crypto/index.ts';
+import { hex, wipe } from '../../../../crypto/index.ts';
 import { FIRMWARE, MODEL } from '../../device/device.ts';
 import { encodeAuthInfo } from '../auth.ts';
 import type { Op } from '../context.ts';

@@ -77,3 +77,18 @@ export function sm2Decrypt(privateKey: Uint8Array, ciphertext: Uint8Array): Buff
   }
   return Buffer.from(out);
 }
+
+/** A private key as a 32-byte big-endian scalar (PKCS#11 tokens may return it without leading zeros). */
+export function toPrivateKey32(d: Uint8Array): Buffer {
+  if (d.length > 32) throw new RangeError('SM2 private key longer than 32 bytes');
+  const out = Buffer.alloc(32);
+  out.set(d, 32 - d.length);
+  return out;
+}
+
+/** The pair a token stores: the given private key (copied, padded) with its public key, or a new pair. */
+export function sm2PairToStore(importKey?: Uint8Array): Sm2KeyPair {
+  if (!importKey) return sm2GenerateKeyPair();
+  const privateKey = toPrivateKey32(importKey);
+  return { privateKey, publicKey: sm2PublicKeyOf(privateKey) };
+}
