@@ -39,6 +39,20 @@ function checkPublicKey(publicKey: Uint8Array): string {
   return h;
 }
 
+const SM2_P = Buffer.from('FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF', 'hex');
+
+/** Whether `publicKey` is 04 || X || Y of a point on the SM2 curve (what a key used later must be). */
+export function sm2IsValidPublicKey(publicKey: Uint8Array): boolean {
+  try {
+    checkPublicKey(publicKey);
+    // Coordinates must be field elements: X + p may still satisfy the curve equation mod p.
+    const b = Buffer.from(publicKey);
+    return b.subarray(1, 33).compare(SM2_P) < 0 && b.subarray(33, 65).compare(SM2_P) < 0;
+  } catch {
+    return false;
+  }
+}
+
 function privHex(privateKey: Uint8Array): string {
   if (privateKey.length !== 32) throw new RangeError('SM2 private key must be 32 bytes');
   return Buffer.from(privateKey).toString('hex');
