@@ -12,7 +12,7 @@ import { ManagementError, type ManagementErrorCode, type ProgressEvent as Progre
 import type { KeyInfo } from '../devices/types.ts';
 import type { ManagerAction } from '../operator/vsm-manager.ts';
 import { serials } from '../operator/vsm-manager.ts';
-import type { BackupResult, InitResult, ManagedDevice, ProcedureDeps, RecoveryResult } from './perform.ts';
+import type { BackupResult, InitResult, ManagedDevice, ProcedureDeps, RecoveryResult } from './results.ts';
 import { backupExport, originalInit, recoveryInit, restoreImport } from './index.ts';
 import { stepOf, type Procedure } from './types.ts';
 

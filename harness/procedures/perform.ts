@@ -11,21 +11,12 @@ import { fromHex, hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, wipe } from '
 import type { Token, TokenSource } from '../../drivers/ukey/token.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import type { Authorization, ManagerClient, ProgressEvent as Progress, RestoreImportResult } from '../../drivers/evsm/manager/index.ts';
-import type { StepRunner } from './runner.ts';
-import type { KeyInfo } from '../devices/types.ts';
-import type { VsmManagerOperator } from '../operator/vsm-manager.ts';
 import { OperatorPath } from './operator-path.ts';
 import { backupExport, exportDmkComponents, getDmkKcv, originalInit, recoveryInit, restoreImport } from './index.ts';
+import type { AuthSet, BackupResult, InitResult, ManagedDevice, ProcedureDeps, RecoveryResult } from './results.ts';
 
-/** A device as the procedures see it: a name and its management connection. */
-export interface ManagedDevice {
-  readonly name: string;
-  readonly management: ManagerClient | undefined;
-  /** Host protocol X8 (the operator path verifies with it); present on a connected device. */
-  dmkKcv?(): Promise<string | undefined>;
-  /** Host protocol X4 (the operator path verifies with it); present on a connected device. */
-  listKeys?(): Promise<KeyInfo[]>;
-}
+// Importers of these types predate results.ts (scenarios, fixtures): they keep working.
+export type { AuthSet, BackupResult, InitResult, ManagedDevice, ProcedureDeps, RecoveryResult } from './results.ts';
 
 /**
  * The device's management connection. A bench device without one (no `managementPort` in the
@@ -38,50 +29,6 @@ export function mgmt(device: ManagedDevice, what = 'this management operation'):
     test.skip(true, `hardware: device ${device.name} has no managementPort in the lab file; needed for ${what} (not on the operator path; see docs/lab-file.md)`);
   }
   return device.management!;
-}
-
-/** The auth tokens of a policy: any `m` of them authorize. */
-export interface AuthSet {
-  m: number;
-  n: number;
-  tokens: Token[];
-}
-
-export interface InitResult {
-  deviceId: string;
-  dmkKcv: string;
-  components: Token[];
-  auth: AuthSet;
-}
-
-export interface BackupResult {
-  /** Backup id written into the KBK tokens' role records. */
-  id: string;
-  kbk: Token[];
-  /** Where the backup is: a file path, or a token. */
-  file?: string;
-  token?: Token;
-  keyCount: number;
-  indices: number[];
-  kbkKcv: string;
-  progress: Progress[];
-}
-
-export interface RecoveryResult {
-  wipedKeys: number;
-  dmkKcv: string;
-  /** Present with `auth: 'new'`: B's own 1-of-1 auth token. */
-  auth?: AuthSet;
-}
-
-export interface ProcedureDeps {
-  evidence: Evidence;
-  tokens: TokenSource;
-  runner: Pick<StepRunner, 'step'>;
-  /** A bench device without a management port: VsmManager steps go to the operator. */
-  vsmManager?: VsmManagerOperator;
-  /** Where a test may write files (Playwright's outputPath). */
-  outputPath: (name: string) => string;
 }
 
 /** "KBK 1/3", "component 2/3": how a token was used, for the evidence. */
