@@ -1,9 +1,13 @@
 import { test, expect } from '@playwright/test';
 import {
   sm4EcbEncrypt, sm4CbcEncrypt, sm3, hmacSm3, randomBytes,
-  sm2GenerateKeyPair, sm2PublicKeyOf, sm2Sign, sm2Verify, sm2Encrypt, sm2Decrypt,
+  sm2GenerateKeyPair, sm2PublicKeyOf, sm2Sign, sm2Verify, sm2Encrypt, sm2Decrypt, sm2IsValidPublicKey,
+  SM2_DEFAULT_USER_ID,
 } from '../crypto/index.ts';
-import { refSm3, refHmacSm3, refSm4EcbEncrypt, refSm4CbcEncrypt, refSm2 } from '../crypto/reference.ts';
+import {
+  refSm3, refHmacSm3, refSm4EcbEncrypt, refSm4CbcEncrypt, refSm2,
+  refSm2Sign, refSm2Verify, refSm2Encrypt, refSm2Decrypt,
+} from '../crypto/reference.ts';
 
 test('OpenSSL and sm-crypto agree on SM4 ECB/CBC, SM3 and HMAC-SM3 for random inputs', () => {
   for (let i = 0; i < 200; i++) {
@@ -64,4 +68,78 @@ test('SM2 encrypt/decrypt round trip; a flipped byte or the wrong key is refused
   tampered[ct.length - 1] ^= 0x01;
   expect(() => sm2Decrypt(kp.privateKey, tampered)).toThrow(/altered|another key/);
   expect(() => sm2Decrypt(sm2GenerateKeyPair().privateKey, ct)).toThrow();
+});
+
+test('SM2: the core (sm-crypto-v2) and the reference (sm-crypto) verify and decrypt each other, random inputs', () => {
+  for (let i = 0; i < 12; i++) {
+    const kp = sm2GenerateKeyPair();
+    const msg = randomBytes(i * 7);
+    const userId = i % 3 === 0 ? 'ALICE123@YAHOO.COM' : SM2_DEFAULT_USER_ID;
+    // signed by one, verified by the other, both ways
+    expect(refSm2Verify(kp.publicKey, msg, sm2Sign(kp.privateKey, msg, userId), userId), `core signature ${i}`).toBe(true);
+    expect(sm2Verify(kp.publicKey, msg, refSm2Sign(kp.privateKey, msg, userId), userId), `reference signature ${i}`).toBe(true);
+    // encrypted by one, decrypted by the other, both ways (1..80 bytes: several KDF blocks)
+    const secret = randomBytes(1 + ((i * 13) % 80));
+    expect(refSm2Decrypt(kp.privateKey, sm2Encrypt(kp.publicKey, secret))?.equals(secret), `core ciphertext ${i}`).toBe(true);
+    expect(sm2Decrypt(kp.privateKey, refSm2Encrypt(kp.publicKey, secret)).equals(secret), `reference ciphertext ${i}`).toBe(true);
+  }
+});
+
+test('SM2: signatures with r or s outside 1..n-1 are refused, not passed to the engine', () => {
+  const kp = sm2GenerateKeyPair();
+  const msg = Buffer.from('m');
+  const sig = sm2Sign(kp.privateKey, msg);
+  const n = Buffer.from('FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123', 'hex');
+  expect(sm2Verify(kp.publicKey, msg, Buffer.concat([Buffer.alloc(32), sig.subarray(32)]))).toBe(false);
+  expect(sm2Verify(kp.publicKey, msg, Buffer.concat([sig.subarray(0, 32), Buffer.alloc(32)]))).toBe(false);
+  expect(sm2Verify(kp.publicKey, msg, Buffer.concat([sig.subarray(0, 32), n]))).toBe(false);
+  // s + n is the same residue: an engine without the range check would accept it.
+  const sPlusN = (BigInt(`0x${sig.subarray(32).toString('hex')}`) + BigInt(`0x${n.toString('hex')}`)).toString(16);
+  if (sPlusN.length <= 64) expect(sm2Verify(kp.publicKey, msg, Buffer.concat([sig.subarray(0, 32), Buffer.from(sPlusN.padStart(64, '0'), 'hex')]))).toBe(false);
+  expect(sm2Verify(kp.publicKey, msg, sig.subarray(1))).toBe(false);
+});
+
+test('sm2IsValidPublicKey: curve points only (the check a device applies to auth keys)', () => {
+  const { publicKey } = sm2GenerateKeyPair();
+  expect(sm2IsValidPublicKey(publicKey)).toBe(true);
+  expect(refSm2.verifyPublicKey(publicKey.toString('hex'))).toBe(true);
+  const offCurve = Buffer.from(publicKey);
+  offCurve[64] ^= 1;
+  expect(sm2IsValidPublicKey(offCurve)).toBe(false);
+  expect(refSm2.verifyPublicKey(offCurve.toString('hex'))).toBe(false);
+  expect(sm2IsValidPublicKey(Buffer.concat([Buffer.from([4]), Buffer.alloc(64)]))).toBe(false); // (0, 0)
+  expect(sm2IsValidPublicKey(Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 0xff)]))).toBe(false); // outside the field
+  expect(sm2IsValidPublicKey(publicKey.subarray(0, 33))).toBe(false);
+  const compressed = Buffer.concat([Buffer.from([2 + (publicKey[64] & 1)]), publicKey.subarray(1, 33)]);
+  expect(sm2IsValidPublicKey(compressed)).toBe(false); // a point, but not the 65-byte form the protocol carries
+  expect(sm2IsValidPublicKey(Buffer.alloc(65))).toBe(false);
+  expect(() => sm2Encrypt(offCurve, Buffer.from('x'))).toThrow(/not a point on the curve/);
+  expect(sm2Verify(offCurve, Buffer.from('m'), Buffer.alloc(64, 1))).toBe(false);
+});
+
+test('SM2 decryption refuses a C1 that is not a curve point, and private keys outside 1..n-2', () => {
+  const kp = sm2GenerateKeyPair();
+  const ct = sm2Encrypt(kp.publicKey, Buffer.from('secret'));
+  const badC1 = Buffer.from(ct);
+  badC1[10] ^= 1;
+  expect(() => sm2Decrypt(kp.privateKey, badC1)).toThrow(/altered|another key/);
+  expect(() => sm2Sign(Buffer.alloc(32), Buffer.from('m'))).toThrow(/outside 1\.\.n-2/);
+  expect(() => sm2Decrypt(Buffer.alloc(32, 0xff), ct)).toThrow(/outside 1\.\.n-2/);
+});
+
+test('SM2 to a repeated key (cached point table) agrees with the reference, before and after cache eviction', () => {
+  const kp = sm2GenerateKeyPair();
+  const others = Array.from({ length: 70 }, () => sm2GenerateKeyPair()); // more than the 64-entry cache
+  const check = (label: string) => {
+    // first sighting: plain point; second: table built; third: table reused
+    for (let use = 0; use < 3; use++) {
+      const m = Buffer.from(`${label} use ${use}`);
+      expect(refSm2Decrypt(kp.privateKey, sm2Encrypt(kp.publicKey, m))?.equals(m), `${label} encrypt ${use}`).toBe(true);
+      expect(sm2Verify(kp.publicKey, m, refSm2Sign(kp.privateKey, m, SM2_DEFAULT_USER_ID)), `${label} verify ${use}`).toBe(true);
+      expect(sm2Verify(kp.publicKey, m, refSm2Sign(kp.privateKey, Buffer.from('other'), SM2_DEFAULT_USER_ID)), `${label} wrong message ${use}`).toBe(false);
+    }
+  };
+  check('fresh');
+  for (const o of others) sm2Encrypt(o.publicKey, Buffer.from('fill'));
+  check('after eviction');
 });

@@ -3,7 +3,10 @@ import { createCipheriv } from 'node:crypto';
 import {
   sm4EcbEncrypt, sm4EcbDecrypt, sm4CbcEncrypt, sm4CbcDecrypt, sm3, hmacSm3, kcv, shortKcv,
   tdesEcbEncrypt, fromHex, hex, padIso9797M2, unpadIso9797M2,
+  sm2PublicKeyOf, sm2IsValidPublicKey, sm2Verify, sm2Decrypt, SM2_DEFAULT_USER_ID,
 } from '../crypto/index.ts';
+import { refSm2Verify, refSm2Decrypt } from '../crypto/reference.ts';
+import { sm2 as v2 } from 'sm-crypto-v2';
 
 // GB/T 32907-2016 Appendix A, example 1.
 const SM4_KEY = '0123456789abcdeffedcba9876543210';
@@ -70,4 +73,35 @@ test('ISO 9797-1 method 2 padding round-trips and rejects bad padding', () => {
   expect(padIso9797M2(Buffer.alloc(16), 16).length).toBe(32);
   expect(unpadIso9797M2(padIso9797M2(Buffer.from('abc'), 8)).toString()).toBe('abc');
   expect(() => unpadIso9797M2(Buffer.alloc(8))).toThrow(/padding/);
+});
+
+// GM/T 0003.5-2012 (= GB/T 32918.5-2017) Annex A, on the recommended curve, user ID 1234567812345678.
+const GM_D = '3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8';
+const GM_PUB = '04' + '09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020' + 'CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13';
+const GM_K = '59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21';
+const GM_Z = 'B2E14C5C79C6DF5B85F4FE7ED8DB7A262B9DA7E07CCB0EA9F4747B8CCDA8A4F3';
+const GM_SIG = 'F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3' + 'B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA';
+// The encryption example of the same annex: "encryption standard" with the same k, C1 || C3 || C2.
+const GM_CT =
+  '04' + '04EBFC718E8D1798620432268E77FEB6415E2EDE0E073C0F4F640ECD2E149A73' + 'E858F9D81E5430A57B36DAAB8F950A3C64E6EE6A63094D99283AFF767E124DF0' +
+  '59983C18F809E262923C53AEC295D30383B54E39D609D160AFCB1908D0BD8766' + '21886CA989CA9C7D58087307CA93092D651EFA';
+
+test('SM2: the GM/T 0003.5 example key pair, Z_A and signature (both libraries)', () => {
+  const d = fromHex(GM_D);
+  expect(hex(sm2PublicKeyOf(d))).toBe(GM_PUB);
+  expect(sm2IsValidPublicKey(fromHex(GM_PUB))).toBe(true);
+  expect(hex(v2.getZ(GM_PUB.toLowerCase(), SM2_DEFAULT_USER_ID))).toBe(GM_Z);
+  const msg = Buffer.from('message digest');
+  // The engine with the example's k reproduces the published r || s exactly.
+  const k = BigInt(`0x${GM_K}`);
+  const x1 = BigInt(`0x${sm2PublicKeyOf(fromHex(GM_K)).subarray(1, 33).toString('hex')}`);
+  expect(v2.doSignature(msg, GM_D.toLowerCase(), { hash: true, publicKey: GM_PUB.toLowerCase(), pointPool: [{ k, x1 }] }).toUpperCase()).toBe(GM_SIG);
+  expect(sm2Verify(fromHex(GM_PUB), msg, fromHex(GM_SIG))).toBe(true);
+  expect(refSm2Verify(fromHex(GM_PUB), msg, fromHex(GM_SIG), SM2_DEFAULT_USER_ID)).toBe(true);
+  expect(sm2Verify(fromHex(GM_PUB), Buffer.from('message digesT'), fromHex(GM_SIG))).toBe(false);
+});
+
+test('SM2: the GM/T 0003.5 example ciphertext decrypts to "encryption standard" (both libraries)', () => {
+  expect(sm2Decrypt(fromHex(GM_D), fromHex(GM_CT)).toString()).toBe('encryption standard');
+  expect(refSm2Decrypt(fromHex(GM_D), fromHex(GM_CT))?.toString()).toBe('encryption standard');
 });
