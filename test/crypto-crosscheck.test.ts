@@ -113,6 +113,27 @@ test('sm2IsValidPublicKey: curve points only (the check a device applies to auth
   const compressed = Buffer.concat([Buffer.from([2 + (publicKey[64] & 1)]), publicKey.subarray(1, 33)]);
   expect(sm2IsValidPublicKey(compressed)).toBe(false); // a point, but not the 65-byte form the protocol carries
   expect(sm2IsValidPublicKey(Buffer.alloc(65))).toBe(false);
+  // A point with a small X, written as X + p: the curve equation holds mod p, but X + p is not a
+  // field element, so the bytes are no key.
+  const p = BigInt('0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF');
+  const a = p - 3n;
+  const b = BigInt('0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93');
+  const pow = (x: bigint, e: bigint): bigint => {
+    let r = 1n;
+    for (x %= p; e > 0n; e >>= 1n, x = (x * x) % p) if (e & 1n) r = (r * x) % p;
+    return r;
+  };
+  const be32 = (v: bigint) => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
+  let x = 1n;
+  let y = 0n;
+  for (; ; x++) {
+    const rhs = (x * x * x + a * x + b) % p;
+    y = pow(rhs, (p + 1n) / 4n); // p ≡ 3 (mod 4)
+    if ((y * y) % p === rhs) break;
+  }
+  const small = Buffer.concat([Buffer.from([4]), be32(x), be32(y)]);
+  expect(sm2IsValidPublicKey(small)).toBe(true);
+  expect(sm2IsValidPublicKey(Buffer.concat([Buffer.from([4]), be32(x + p), be32(y)]))).toBe(false);
   expect(() => sm2Encrypt(offCurve, Buffer.from('x'))).toThrow(/not a point on the curve/);
   expect(sm2Verify(offCurve, Buffer.from('m'), Buffer.alloc(64, 1))).toBe(false);
 });
