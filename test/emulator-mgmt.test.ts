@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { combineXor, hex, kcv, sm2Decrypt } from '../crypto/index.ts';
 import { connect } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
-import { Challenges, CHALLENGE_TTL_MS, authMessage as deviceAuthMessage } from '../emulators/evsm/mgmt/auth.ts';
+import { Challenges, CHALLENGE_TTL_MS, CHALLENGES_PER_CONNECTION, authMessage as deviceAuthMessage } from '../emulators/evsm/mgmt/auth.ts';
 import { HostClient } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient, ManagementError, authMessage, type ProgressEvent } from '../drivers/evsm/manager/index.ts';
 import { reseal, softOriginalInit, softRecovery, softToken, type SoftCeremony, type SoftToken } from '../drivers/evsm/manager/testing.ts';
@@ -259,12 +259,28 @@ test('management framing: not JSON, no op, unknown op get BAD_REQUEST/UNKNOWN_OP
 
 test('challenges are single-use and expire', () => {
   const ch = new Challenges();
+  const me = {};
   const t0 = 1_000_000;
-  const a = ch.issue(t0).challenge;
+  const a = ch.issue(me, t0).challenge;
   ch.spend(a, t0 + 1);
   expect(() => ch.spend(a, t0 + 2)).toThrow(/already used or expired/);
-  const b = ch.issue(t0).challenge;
+  const b = ch.issue(me, t0).challenge;
   expect(() => ch.spend(b, t0 + CHALLENGE_TTL_MS)).toThrow(/already used or expired/);
+});
+
+test('challenges live in per-connection slots: asking for many evicts only your own; a closed connection takes its own along', () => {
+  const ch = new Challenges();
+  const operator = {};
+  const flood = {};
+  const mine = ch.issue(operator).challenge;
+  const floods = Array.from({ length: 10 * CHALLENGES_PER_CONNECTION }, () => ch.issue(flood).challenge);
+  expect(ch.size).toBe(1 + CHALLENGES_PER_CONNECTION);
+  expect(() => ch.spend(floods[0])).toThrow(/already used or expired/);
+  ch.spend(floods[floods.length - 1]);
+  ch.spend(mine);
+  const again = ch.issue(operator).challenge;
+  ch.release(operator);
+  expect(() => ch.spend(again)).toThrow(/already used or expired/);
 });
 
 test('the client reports an unreachable management port as TRANSPORT', async () => {

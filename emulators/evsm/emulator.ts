@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import type { EmulatorOptions } from './args.ts';
+import { ConnectionGate, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MGMT_CONNECTIONS } from './connections.ts';
 import { Device } from './device/device.ts';
+import { applyInit, type InitRequest } from './dmk-init.ts';
 import { createHostServer, createHostTlsServer, listen } from './host/server.ts';
 import { createMgmtServer } from './mgmt/server.ts';
 import { type Logger, silentLogger } from './log.ts';
@@ -15,6 +17,8 @@ export interface RunningEmulator {
   port: number;
   mgmtPort: number;
   tlsPort?: number;
+  /** open connections per port group, for tests and the soak bench */
+  connections(): { host: number; mgmt: number };
   close(): Promise<void>;
 }
 
@@ -29,38 +33,42 @@ function trackSockets(s: Server): () => void {
     open.add(c);
     c.on('close', () => open.delete(c));
   });
-  s.on('secureConnection', (c) => {
-    open.add(c);
-    c.on('close', () => open.delete(c));
-  });
   return () => {
     for (const c of open) c.destroy();
   };
 }
 
-export async function startEmulator(opts: EmulatorOptions, log: Logger = silentLogger): Promise<RunningEmulator> {
+export async function startEmulator(opts: EmulatorOptions & { init?: InitRequest }, log: Logger = silentLogger): Promise<RunningEmulator> {
   const device = new Device(opts.dataDir, opts.name);
   const servers: Array<{ server: Server; drop: () => void }> = [];
   try {
-    const hostOpts = { device, headerLength: opts.headerLength, log };
+    // Before any listener: a device that must be initialized never answers as a factory one.
+    if (opts.init && applyInit(device, opts.init).changed) {
+      log.info(`initialized at start (${opts.init.kind === 'random' ? 'random DMK' : `DMK from ${opts.init.components.length} components`}): DMK check value ${device.dmkKcv()}`);
+    }
+    const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_S * 1000;
+    const hostGate = new ConnectionGate(opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'host', log);
+    const mgmtGate = new ConnectionGate(opts.maxMgmtConnections ?? DEFAULT_MAX_MGMT_CONNECTIONS, 'management', log);
+    const hostOpts = { device, headerLength: opts.headerLength, log, idleTimeoutMs, gate: hostGate };
     const host = createHostServer(hostOpts);
     servers.push({ server: host, drop: trackSockets(host) });
-    const port = await listen(host, opts.port, opts.host);
-    const mgmt = createMgmtServer({ device, log });
+    const port = await listen(host, opts.port, opts.host, 'host');
+    const mgmt = createMgmtServer({ device, log, idleTimeoutMs, gate: mgmtGate });
     servers.push({ server: mgmt, drop: trackSockets(mgmt) });
     const wantedMgmt = opts.mgmtPort ?? (opts.port === 0 ? 0 : opts.port + 1);
-    const mgmtPort = await listen(mgmt, wantedMgmt, opts.host);
+    const mgmtPort = await listen(mgmt, wantedMgmt, opts.host, 'management');
     let tlsPort: number | undefined;
     if (opts.tlsPort !== undefined) {
       const tls = createHostTlsServer(hostOpts, { cert: readFileSync(opts.tlsCert as string), key: readFileSync(opts.tlsKey as string) });
       servers.push({ server: tls, drop: trackSockets(tls) });
-      tlsPort = await listen(tls, opts.tlsPort, opts.host);
+      tlsPort = await listen(tls, opts.tlsPort, opts.host, 'TLS host');
     }
     return {
       device,
       port,
       mgmtPort,
       tlsPort,
+      connections: () => ({ host: hostGate.count, mgmt: mgmtGate.count }),
       close: async () => {
         for (const s of servers) s.drop();
         await Promise.all(servers.map((s) => closeServer(s.server)));
@@ -74,6 +82,7 @@ export async function startEmulator(opts: EmulatorOptions, log: Logger = silentL
   }
 }
 
+/** The one stdout line; `dmk-kcv` is the DMK check value (`-` on a factory device), never the DMK. */
 export function readyLine(name: string, e: RunningEmulator): string {
-  return `evsm-emulator ready name=${name} port=${e.port} mgmt-port=${e.mgmtPort} tls-port=${e.tlsPort ?? '-'} pid=${process.pid}`;
+  return `evsm-emulator ready name=${name} port=${e.port} mgmt-port=${e.mgmtPort} tls-port=${e.tlsPort ?? '-'} pid=${process.pid} dmk-kcv=${e.device.dmkKcv() ?? '-'}`;
 }

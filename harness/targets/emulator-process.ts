@@ -1,8 +1,8 @@
 /**
  * Runs one EVSM emulator as a child process (the `embedded` target, and the bench rehearsal's
  * "hardware" devices). The program's contract (issue 3): it prints exactly one stdout line
- * `evsm-emulator ready name=<NAME> port=<P> mgmt-port=<Q> tls-port=<T or -> pid=<PID>` and
- * stops on SIGTERM. Only 127.0.0.1 is ever used.
+ * `evsm-emulator ready name=<NAME> port=<P> mgmt-port=<Q> tls-port=<T or -> pid=<PID> dmk-kcv=<16H or ->`
+ * and stops on SIGTERM. Only 127.0.0.1 is ever used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -26,6 +26,8 @@ export interface EmulatorOptions {
   mgmtPort?: number;
   /** A TLS listener beside the TCP one (PEM files; port 0 or absent = any free port). */
   tls?: { cert: string; key: string; port?: number };
+  /** Host message header length (`msgheadlength`); absent = the emulator's default, 0. */
+  headerLength?: number;
   extraArgs?: string[];
   /** Milliseconds to wait for the ready line. */
   readyTimeout?: number;
@@ -80,6 +82,7 @@ export class EmulatorProcess {
       '--name',
       this.options.name,
       ...(tls ? ['--tls-port', String(tlsPort), '--tls-cert', tls.cert, '--tls-key', tls.key] : []),
+      ...(this.options.headerLength !== undefined ? ['--header-length', String(this.options.headerLength)] : []),
       ...(this.options.extraArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

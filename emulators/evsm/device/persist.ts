@@ -4,11 +4,18 @@
  * old file or the new one, never a mix. Synchronous on purpose: a state change and its write
  * happen in one turn of the event loop, so no request ever sees a state that is not on disk.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/** `.state.json.<pid>.tmp`: the temporary file of a write in progress. */
+const TEMP = /^\..+\.\d+\.tmp$/;
+
+function tempOf(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+}
+
 export function writeFileAtomicSync(path: string, data: Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = tempOf(path);
   const fd = openSync(tmp, 'w', 0o600);
   try {
     let off = 0;
@@ -40,4 +47,24 @@ function syncDirectory(dir: string): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Removes the temporary files of writes a crash interrupted (kill -9 between open and rename).
+ * They may hold a whole state, DMK included, and the next run has another pid so would never
+ * overwrite them. Call it only while holding the directory's lock: then no write is in progress.
+ * Returns the names removed.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!TEMP.test(name)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch {
+      /* gone already, or not ours to remove: the next start tries again */
+    }
+  }
+  return removed;
 }

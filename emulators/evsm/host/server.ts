@@ -1,58 +1,147 @@
 /**
- * The host-protocol listeners (TCP, and TLS with the same protocol inside). Answers go out in
- * request order; each request is handled synchronously, so one connection cannot starve others
- * for longer than one command.
+ * The host-protocol listeners (TCP, and TLS with the same protocol inside).
+ *
+ * Per connection, answers go out in request order. Across connections the device is fair: a
+ * connection is served in turns of at most TURN_FRAMES requests or TURN_MS of work, and after a
+ * turn it yields (setImmediate), so the event loop reads the other sockets before this one's next
+ * turn. A pipelined burst therefore delays another client by about one turn per busy connection,
+ * not by the whole burst. A client that sends without reading stops being read: while its unsent
+ * answers exceed MAX_UNSENT_BYTES, or its unprocessed input exceeds MAX_BUFFERED_INPUT, the socket
+ * is paused (TCP flow control then pushes back on the client), and it resumes on drain.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Device } from '../device/device.ts';
-import type { Logger } from '../log.ts';
+import { type Logger, quoteForLog } from '../log.ts';
+import { ConnectionGate, closeWhenIdle, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, MAX_UNSENT_BYTES } from '../connections.ts';
 import { dispatch, oversizedAnswer } from './dispatch.ts';
-import { FrameSplitter, frame } from './frame.ts';
+import { FrameSplitter, frame, type FrameEvent } from './frame.ts';
+
+/** Requests one connection may have handled in one turn before the others get theirs. */
+export const TURN_FRAMES = 32;
+/** Work time (ms) after which a turn ends even below TURN_FRAMES (one request is always done). */
+export const TURN_MS = 2;
+/** Received, unprocessed bytes above which a connection is no longer read. */
+export const MAX_BUFFERED_INPUT = 64 * 1024;
 
 export interface HostServerOptions {
   device: Device;
   headerLength: number;
   log: Logger;
+  /** ms without traffic before an idle connection is closed; 0 = never (default 300 s) */
+  idleTimeoutMs?: number;
+  /** the cap on open host connections; share one gate between the TCP and TLS listeners */
+  gate?: ConnectionGate;
+}
+
+function answerOf(ev: FrameEvent, opts: HostServerOptions): Buffer {
+  if (ev.kind === 'oversized') {
+    opts.log.debug(`host: frame of ${ev.length} bytes over the limit, answered 80`);
+    return frame(oversizedAnswer(ev.head, opts.headerLength));
+  }
+  const r = dispatch({ device: opts.device }, ev.body, opts.headerLength);
+  // The request may have carried clear components: do not leave them in memory.
+  ev.body.fill(0);
+  if (r.error !== '00') opts.log.debug(`host: ${quoteForLog(r.command)} → ${r.error} (${r.reason ?? ''})`);
+  return frame(r.answer);
 }
 
 function serveConnection(socket: Socket, opts: HostServerOptions): void {
   const splitter = new FrameSplitter(opts.headerLength + 2);
-  socket.setNoDelay(true);
-  socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk: Buffer) => {
+  /** a turn is queued with setImmediate */
+  let scheduled = false;
+  /** waiting for 'drain': the client is not reading its answers */
+  let blocked = false;
+  let closed = false;
+
+  const schedule = (): void => {
+    if (scheduled || blocked || closed) return;
+    scheduled = true;
+    setImmediate(turn);
+  };
+
+  const turn = (): void => {
+    scheduled = false;
+    if (closed || blocked) return;
     const out: Buffer[] = [];
-    for (const ev of splitter.push(chunk)) {
-      if (ev.kind === 'oversized') {
-        opts.log.debug(`host: frame of ${ev.length} bytes over the limit, answered 80`);
-        out.push(frame(oversizedAnswer(ev.head, opts.headerLength)));
-        continue;
+    const t0 = performance.now();
+    let more = false;
+    for (;;) {
+      if (out.length >= TURN_FRAMES || (out.length > 0 && performance.now() - t0 >= TURN_MS)) {
+        more = true;
+        break;
       }
-      const r = dispatch({ device: opts.device }, ev.body, opts.headerLength);
-      // The request may have carried clear components: do not leave them in memory.
-      ev.body.fill(0);
-      if (r.error !== '00') opts.log.debug(`host: ${r.command} → ${r.error} (${r.reason ?? ''})`);
-      out.push(frame(r.answer));
+      const ev = splitter.next();
+      if (!ev) break;
+      out.push(answerOf(ev, opts));
     }
     if (out.length) socket.write(out.length === 1 ? out[0] : Buffer.concat(out));
+    if (socket.writableLength > MAX_UNSENT_BYTES) {
+      blocked = true;
+      socket.pause();
+      return;
+    }
+    if (more) schedule();
+    else if (splitter.buffered <= MAX_BUFFERED_INPUT && socket.isPaused()) socket.resume();
+  };
+
+  socket.setNoDelay(true);
+  socket.on('error', () => socket.destroy());
+  socket.on('close', () => {
+    closed = true;
+    splitter.clear();
   });
+  socket.on('drain', () => {
+    if (!blocked) return;
+    blocked = false;
+    if (splitter.buffered <= MAX_BUFFERED_INPUT) socket.resume();
+    schedule();
+  });
+  socket.on('data', (chunk: Buffer) => {
+    splitter.push(chunk);
+    if (splitter.buffered > MAX_BUFFERED_INPUT) socket.pause();
+    // The first turn runs at once (no extra loop pass for a lone request); later turns yield.
+    if (!scheduled && !blocked) turn();
+  });
+  // "In progress" = complete requests waiting for their turn; a client that neither sends nor
+  // reads for the whole timeout is closed even with unread answers.
+  closeWhenIdle(socket, opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_S * 1000, () => scheduled);
 }
 
-export function listen(server: Server, port: number, host: string): Promise<number> {
+export type ListenerRole = 'host' | 'management' | 'TLS host';
+
+/** Listens; a refusal names the listener and the address (EADDRINUSE and the like). */
+export function listen(server: Server, port: number, host: string, role: ListenerRole = 'host'): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (e: NodeJS.ErrnoException): void => {
+      const why = e.code === 'EADDRINUSE' ? 'is already in use (EADDRINUSE): stop what listens there or choose another port' : `cannot be opened (${e.code ?? e.message})`;
+      reject(new Error(`${role} port ${host}:${port} ${why}`));
+    };
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });
   });
 }
 
+function gateOf(opts: HostServerOptions): ConnectionGate {
+  return opts.gate ?? new ConnectionGate(DEFAULT_MAX_CONNECTIONS, 'host', opts.log);
+}
+
 export function createHostServer(opts: HostServerOptions): Server {
-  return createServer((s) => serveConnection(s, opts));
+  const gate = gateOf(opts);
+  return createServer((s) => {
+    if (gate.admit(s)) serveConnection(s, opts);
+  });
 }
 
 export function createHostTlsServer(opts: HostServerOptions, tls: Pick<TlsOptions, 'cert' | 'key'>): Server {
-  return createTlsServer({ ...tls, minVersion: 'TLSv1.2' }, (s) => serveConnection(s, opts));
+  const gate = gateOf(opts);
+  const server = createTlsServer({ ...tls, minVersion: 'TLSv1.2' }, (s) => serveConnection(s, opts));
+  // Counted at TCP accept, before the handshake: a connection that never completes one holds a
+  // descriptor too. (tls.Server's own 'connection' listener runs first and wraps the socket.)
+  server.on('connection', (raw: Socket) => void gate.admit(raw));
+  return server;
 }

@@ -2,37 +2,73 @@
  * m-of-n authorization: single-use challenges, signature checks, and the auth-info blob
  * (docs/management-protocol.md 3).
  */
-import { constantTimeEqual, fromHex, hex, hmacSm3, kcv, randomBytes, sm2Verify, wipe } from '../../../crypto/index.ts';
+import { constantTimeEqual, fromHex, hex, hmacSm3, kcv, randomBytes, sm2IsValidPublicKey, sm2Verify, wipe } from '../../../crypto/index.ts';
 import { MgmtError } from '../errors.ts';
 import type { AuthPolicy } from '../device/state.ts';
 import type { Params } from './params.ts';
 
 export const CHALLENGE_TTL_MS = 120_000;
-const MAX_OUTSTANDING = 32;
+/** Open challenges one connection may hold; its oldest goes when it asks for one more. */
+export const CHALLENGES_PER_CONNECTION = 8;
 
 export function authMessage(op: string, deviceId: string, challenge: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(`evsm-lab/auth/v1|${op}|${deviceId}|`, 'ascii'), challenge]);
 }
 
-export class Challenges {
-  private readonly open = new Map<string, number>();
+/** Who asked for a challenge: one per management connection. */
+export type ChallengeOwner = object;
 
-  issue(now = Date.now()): { challenge: string; expiresInMs: number } {
-    for (const [c, exp] of this.open) if (exp <= now) this.open.delete(c);
-    while (this.open.size >= MAX_OUTSTANDING) this.open.delete(this.open.keys().next().value as string);
+/**
+ * Single-use challenges in per-connection slots. A connection that asks for many challenges only
+ * ever replaces its own oldest one, so it cannot evict the challenge an operator on another
+ * connection is having signed. A challenge may be spent on any connection (it is 32 random
+ * bytes); it lives until it is spent, expires, or its connection closes (release()).
+ */
+export class Challenges {
+  /** challenge → owner and expiry; a Map keeps issue order, oldest first */
+  private readonly open = new Map<string, { owner: ChallengeOwner; exp: number }>();
+  private readonly perOwner = new Map<ChallengeOwner, Set<string>>();
+
+  issue(owner: ChallengeOwner, now = Date.now()): { challenge: string; expiresInMs: number } {
+    const mine = this.perOwner.get(owner) ?? new Set<string>();
+    for (const c of [...mine]) if ((this.open.get(c)?.exp ?? 0) <= now) this.drop(c);
+    while (mine.size >= CHALLENGES_PER_CONNECTION) this.drop(mine.values().next().value as string);
     const challenge = hex(randomBytes(32));
-    this.open.set(challenge, now + CHALLENGE_TTL_MS);
+    this.open.set(challenge, { owner, exp: now + CHALLENGE_TTL_MS });
+    mine.add(challenge);
+    // drop() forgets an owner whose set ran empty: (re)register it.
+    this.perOwner.set(owner, mine);
     return { challenge, expiresInMs: CHALLENGE_TTL_MS };
   }
 
   /** Spends the challenge (whatever happens next); refuses unknown, used or expired ones. */
   spend(challenge: string, now = Date.now()): void {
     const key = challenge.toUpperCase();
-    const exp = this.open.get(key);
-    this.open.delete(key);
-    if (exp === undefined || exp <= now) {
+    const entry = this.open.get(key);
+    this.drop(key);
+    if (entry === undefined || entry.exp <= now) {
       throw new MgmtError('AUTH_CHALLENGE', 'challenge unknown, already used or expired: call getChallenge and sign the new one');
     }
+  }
+
+  /** Forgets every challenge of `owner` (its connection closed). */
+  release(owner: ChallengeOwner): void {
+    for (const c of this.perOwner.get(owner) ?? []) this.open.delete(c);
+    this.perOwner.delete(owner);
+  }
+
+  /** Open challenges in all (tests). */
+  get size(): number {
+    return this.open.size;
+  }
+
+  private drop(challenge: string): void {
+    const entry = this.open.get(challenge);
+    if (!entry) return;
+    this.open.delete(challenge);
+    const mine = this.perOwner.get(entry.owner);
+    mine?.delete(challenge);
+    if (mine && mine.size === 0) this.perOwner.delete(entry.owner);
   }
 }
 
@@ -95,6 +131,10 @@ export function decodeAuthInfo(blob: Buffer, dmk: Uint8Array): AuthPolicy {
   }
   if (m < 1 || m > n) throw new MgmtError('AUTH_INFO_INVALID', `auth info has threshold ${m} of ${n}`);
   const publicKeys: string[] = [];
-  for (let i = 0; i < n; i++) publicKeys.push(hex(blob.subarray(6 + 65 * i, 6 + 65 * (i + 1))));
+  for (let i = 0; i < n; i++) {
+    const k = blob.subarray(6 + 65 * i, 6 + 65 * (i + 1));
+    if (!sm2IsValidPublicKey(k)) throw new MgmtError('AUTH_INFO_INVALID', `auth info key ${i + 1} is not a point on the SM2 curve: this policy could never authorize; use newAuth`);
+    publicKeys.push(hex(k));
+  }
   return { m, publicKeys };
 }

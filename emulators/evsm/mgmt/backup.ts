@@ -13,6 +13,7 @@ import {
   wipe,
 } from '../../../crypto/index.ts';
 import { MgmtError } from '../errors.ts';
+import { MAX_INDEX } from '../device/device.ts';
 import { isKeyType, isLmkScheme, keyLengthOf, type KeyScheme, type KeyTypeCode } from '../device/keytypes.ts';
 
 export const BACKUP_VERSION = 1;
@@ -81,6 +82,14 @@ export function readBackupHeader(file: Buffer): BackupHeader {
   const count = file.readUInt16BE(38);
   if (file.length !== HEAD + 2 * count + RECORD * count + MAC) throw bad('length does not match the key count');
   const indices = Array.from({ length: count }, (_, i) => file.readUInt16BE(HEAD + 2 * i));
+  // Refused whole before any key is touched: an index outside the store or listed twice would
+  // make the key list (X4, NO) disagree with itself.
+  const seen = new Set<number>();
+  for (const i of indices) {
+    if (i < 1 || i > MAX_INDEX) throw bad(`key index ${i} is outside 1-${MAX_INDEX}`);
+    if (seen.has(i)) throw bad(`key index ${i} appears twice`);
+    seen.add(i);
+  }
   return {
     version,
     deviceId: file.subarray(6, 22).toString('ascii').trim(),
@@ -109,6 +118,7 @@ export function openBackup(file: Buffer, kbk: Uint8Array): ClearBackupKey[] {
     const base = HEAD + 2 * header.indices.length;
     for (let i = 0; i < header.indices.length; i++) {
       const r = file.subarray(base + RECORD * i, base + RECORD * (i + 1));
+      if (r.readUInt16BE(0) !== header.indices[i]) throw new MgmtError('BACKUP_INVALID', `backup record ${i + 1} is for another index than the header lists`);
       const type = r.subarray(2, 5).toString('ascii');
       const scheme = r.subarray(5, 6).toString('ascii');
       if (!isKeyType(type) || !isLmkScheme(scheme)) throw new MgmtError('BACKUP_INVALID', `backup record ${i + 1} has an unknown key type or scheme`);

@@ -1,7 +1,7 @@
 /** What management operations work with. */
 import type { Device } from '../device/device.ts';
 import type { Logger } from '../log.ts';
-import type { Challenges } from './auth.ts';
+import type { ChallengeOwner, Challenges } from './auth.ts';
 import type { Params } from './params.ts';
 
 export interface RecoverySession {
@@ -15,6 +15,8 @@ export interface MgmtContext {
   challenges: Challenges;
   log: Logger;
   recovery: RecoverySession | null;
+  /** the connection of the operation running now (one runs at a time): owner of its challenges */
+  caller: ChallengeOwner;
 }
 
 export interface Progress {

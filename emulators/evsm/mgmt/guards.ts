@@ -1,5 +1,5 @@
 /** State checks shared by operations; each refusal says what to do instead. */
-import { wipe } from '../../../crypto/index.ts';
+import { sm2IsValidPublicKey, wipe } from '../../../crypto/index.ts';
 import { MgmtError } from '../errors.ts';
 import type { AuthPolicy } from '../device/state.ts';
 import { checkAuthorization } from './auth.ts';
@@ -30,6 +30,8 @@ export function policyKeys(list: Buffer[]): string[] {
   for (const k of list) {
     const h = k.toString('hex').toUpperCase();
     if (k.length !== 65 || k[0] !== 4) throw new MgmtError('BAD_PUBLIC_KEY', 'an auth public key is not a 65-byte SM2 point 04||X||Y: read it again from the auth token');
+    // A key off the curve verifies no signature: a policy with it could lock the device for good.
+    if (!sm2IsValidPublicKey(k)) throw new MgmtError('BAD_PUBLIC_KEY', 'an auth public key is not a point on the SM2 curve: read it again from the auth token');
     if (seen.has(h)) throw new MgmtError('BAD_POLICY', 'the same auth public key is listed twice: each auth token must have its own key pair');
     seen.add(h);
   }

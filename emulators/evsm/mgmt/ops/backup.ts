@@ -1,6 +1,7 @@
 /** backupExport and restoreImport (docs/management-protocol.md 5, 6). */
 import { combineShares, hex, kcv, randomBytes, ShareError, splitSecret, wipe } from '../../../../crypto/index.ts';
 import { MgmtError } from '../../errors.ts';
+import { MAX_INDEX } from '../../device/device.ts';
 import { algorithmOf } from '../../device/keytypes.ts';
 import type { StoredKey } from '../../device/state.ts';
 import { type ClearBackupKey, encodeBackup, openBackup, readBackupHeader } from '../backup.ts';
@@ -14,8 +15,8 @@ const THRESHOLD = 2;
 
 function selectedIndices(p: Record<string, unknown>): number[] | undefined {
   if (p.indices === undefined) return undefined;
-  if (!Array.isArray(p.indices) || !p.indices.every((i) => Number.isInteger(i) && i >= 1 && i <= 9999)) {
-    throw new MgmtError('BAD_REQUEST', 'indices must be an array of key indices 1-9999 (omit it to back up all keys)');
+  if (!Array.isArray(p.indices) || !p.indices.every((i) => Number.isInteger(i) && i >= 1 && i <= MAX_INDEX)) {
+    throw new MgmtError('BAD_REQUEST', `indices must be an array of key indices 1-${MAX_INDEX} (omit it to back up all keys)`);
   }
   return [...new Set(p.indices as number[])].sort((a, b) => a - b);
 }

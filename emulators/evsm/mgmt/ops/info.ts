@@ -22,7 +22,7 @@ export const getInfo: Op = (ctx) => {
   };
 };
 
-export const getChallenge: Op = (ctx) => ctx.challenges.issue();
+export const getChallenge: Op = (ctx) => ctx.challenges.issue(ctx.caller);
 
 export const getDmkKcv: Op = (ctx) => {
   wipe(needDmk(ctx));
