@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from '@playwright/test';
 
 /**
@@ -15,7 +16,11 @@ export default defineConfig({
   // One run id for every worker's containers; removes and names any container a run left behind.
   globalSetup: './drivers/evsm/container/playwright-global.ts',
   fullyParallel: false,
-  workers: process.env.CI ? 2 : undefined,
+  // Playwright's default is half the cores: 1 worker on a 2-core machine, where the catalog then
+  // runs one test at a time although a test mostly waits on emulator processes. At least 2 (every
+  // target gives each worker its own devices: port 0 on embedded, a port stride in the rehearsal);
+  // `--workers N` still overrides.
+  workers: Math.max(2, Math.floor(availableParallelism() / 2)),
   forbidOnly: !!process.env.CI,
   outputDir: `${outputRoot}/test-results`,
   reporter: [
