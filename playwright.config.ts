@@ -7,6 +7,7 @@ import { defineConfig } from '@playwright/test';
  *  - embedded:   the scenario catalog on emulator processes and virtual UKEYs (default target)
  *  - containers: the catalog on emulator containers and SoftHSM2 tokens
  *  - hardware:   the catalog on real devices named in a lab file (or the rehearsal lab file)
+ *  - vendor-sdk: the vendor's Java SDK against emulators (conformance/), when EVSM_VENDOR_SDK_DIR is set
  * A target whose system part is missing skips its tests with a one-line reason.
  */
 const outputRoot = process.env.EVSM_LAB_OUTPUT ?? 'lab-output';
@@ -34,5 +35,7 @@ export default defineConfig({
     { name: 'embedded', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'embedded' } },
     { name: 'containers', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'containers' } },
     { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' } },
+    // The vendor's Java SDK against the emulator (docs/conformance.md); skips without EVSM_VENDOR_SDK_DIR.
+    { name: 'vendor-sdk', testDir: 'conformance/specs', testMatch: /.*\.spec\.ts$/ },
   ],
 });

@@ -1,0 +1,130 @@
+import java.util.ArrayList;
+import java.util.Arrays;
+
+/**
+ * Data encryption with known keys (S3/S4, D3/D4, big data, blocks): every answer compared with
+ * the reference cipher. Indices 20-29 belong to this group.
+ */
+final class DataChecks {
+    private DataChecks() {}
+
+    private static final String FLAGS = "ZXYPRMN";
+    private static final String[] MODES = {"ECB", "CBC", "CFB", "OFB"};
+
+    static void run(Ctx c) {
+        for (char flag : FLAGS.toCharArray()) {
+            c.h.check("data.modes-" + flag, () -> {
+                c.needZmk();
+                byte[] key = Ctx.clearKey(flag);
+                String lmk = c.known("00A", flag, key);
+                Ref.Block ref = Ref.cipher(flag, key);
+                byte[] data = Ctx.data(32, flag);
+                String iv = Ctx.iv(flag);
+                for (int mode = 0; mode < 4; mode++) {
+                    String ivArg = mode == 0 ? null : iv;
+                    byte[] enc = c.sdk.generalDataEnc(mode, "00A", lmk, null, 0, null, 5, data, ivArg);
+                    Harness.equalBytes(Ref.crypt(mode, ref, Hex.bytes(iv), data, true), enc, flag + " " + MODES[mode] + " encrypt");
+                    Harness.equalBytes(data, c.sdk.generalDataDec(mode, "00A", lmk, "", 0, "", 5, enc, ivArg), flag + " " + MODES[mode] + " decrypt");
+                }
+                return "ECB/CBC/CFB/OFB equal the reference";
+            });
+        }
+        for (char flag : "XP".toCharArray()) {
+            c.h.check("data.pads-" + flag, () -> {
+                c.needZmk();
+                byte[] key = Ctx.clearKey(flag);
+                String lmk = c.known("00A", flag, key);
+                Ref.Block ref = Ref.cipher(flag, key);
+                int n = ref.size();
+                byte[] data = Ctx.data(13, 2);
+                StringBuilder notes = new StringBuilder();
+                for (int pad : new int[] {1, 2, 3, 4}) {
+                    for (int mode = 0; mode < 2; mode++) {
+                        String ivArg = mode == 0 ? null : Ctx.iv(flag);
+                        byte[] enc = c.sdk.generalDataEnc(mode, "00A", lmk, null, 0, null, pad, data, ivArg);
+                        byte[] padded = Ref.pad(pad, data, n);
+                        Harness.equalBytes(Ref.crypt(mode, ref, Hex.bytes(Ctx.iv(flag)), padded, true), enc, flag + " pad " + pad + " " + MODES[mode]);
+                        byte[] dec = c.sdk.generalDataDec(mode, "00A", lmk, "", 0, "", pad, enc, ivArg);
+                        // Zero padding (ISO 9797-1 method 1) cannot be told from data: the device may keep it.
+                        boolean ok = Arrays.equals(data, dec) || (pad == 2 && Arrays.equals(padded, dec));
+                        Harness.require(ok, flag + " pad " + pad + " " + MODES[mode] + " decrypt: got " + Hex.of(dec));
+                        if (pad == 2 && mode == 0) notes.append(Arrays.equals(data, dec) ? "pad 2 removed on decrypt" : "pad 2 kept on decrypt");
+                    }
+                }
+                for (int pad : new int[] {0, 16}) {
+                    byte[] enc = c.sdk.generalDataEnc(0, "00A", lmk, null, 0, null, pad, data, null);
+                    Harness.require(enc.length % n == 0 && enc.length > data.length, "pad " + pad + ": a padded ciphertext expected, got " + enc.length + " bytes");
+                    Harness.equalBytes(data, c.sdk.generalDataDec(0, "00A", lmk, "", 0, "", pad, enc, null), "pad " + pad + " round trip");
+                }
+                int code = Harness.expectThrow(() -> c.sdk.generalDataEnc(0, "00A", lmk, null, 0, null, 5, data, null), "pad 5 (none) on 13 bytes");
+                Harness.equal(15, code, "unaligned data without padding");
+                return "pads 1-4 equal the reference, 0 and 16 round-trip; " + notes;
+            });
+        }
+        c.h.check("data.by-index", () -> {
+            c.needZmk();
+            String lmkX = c.importKnown("00A", 'X', Ctx.clearKey('X'), 20, "dx");
+            c.importKnown("00A", 'P', Ctx.clearKey('P'), 21, "dp");
+            byte[] data = Ctx.data(16, 3);
+            Harness.equalBytes(c.sdk.generalDataEnc(1, "00A", lmkX, null, 0, null, 5, data, Ctx.iv('X')), c.sdk.generalDataEnc(1, "00A", 20, null, 0, null, 5, data, Ctx.iv('X')), "K0020 = its cryptogram");
+            Harness.equalBytes(Ref.ecb(Ref.cipher('P', Ctx.clearKey('P')), data, true), c.sdk.generalDataEnc(0, "00A", 21, null, 0, null, 5, data, null), "K0021 (SM4)");
+            return "stored keys by index";
+        });
+        c.h.check("data.dataEnc-dataDec", () -> {
+            c.needZmk();
+            for (char flag : "XP".toCharArray()) {
+                byte[] key = Ctx.clearKey(flag);
+                String lmk = c.known("00A", flag, key);
+                byte[] data = Ctx.data(32, 4);
+                for (int mode = 0; mode < 2; mode++) {
+                    String ivArg = mode == 0 ? "" : Ctx.iv(flag);
+                    String enc = c.sdk.dataEnc(mode, "ZEK", lmk, null, 0, null, 5, Hex.of(data), ivArg);
+                    Harness.equal(Hex.of(Ref.crypt(mode, Ref.cipher(flag, key), Hex.bytes(Ctx.iv(flag)), data, true)), enc, flag + " D3 " + MODES[mode]);
+                    Harness.equal(Hex.of(data), c.sdk.dataDec(mode, "ZEK", lmk, "", 0, "", 5, enc, ivArg), flag + " D4 " + MODES[mode]);
+                }
+            }
+            return "hex-data D3/D4 equal the reference";
+        });
+        c.h.check("data.bigData", () -> {
+            c.needZmk();
+            byte[] data = Ctx.data(10000, 5);
+            for (char flag : "XP".toCharArray()) {
+                byte[] key = Ctx.clearKey(flag);
+                String lmk = c.known("00A", flag, key);
+                Ref.Block ref = Ref.cipher(flag, key);
+                String iv = Ctx.iv(flag);
+                byte[] enc = c.sdk.bigDatageneralEnc(1, lmk, 1, iv, data);
+                Harness.equalBytes(Ref.crypt(1, ref, Hex.bytes(iv), Ref.pad(1, data, ref.size()), true), enc, flag + " CBC over 10000 bytes (3 chunks)");
+                Harness.equalBytes(data, c.sdk.bigDatageneralDnc(1, lmk, 1, iv, enc), flag + " big-data decrypt");
+                byte[] ecb = c.sdk.bigDatageneralEnc(0, lmk, 4, null, data);
+                Harness.equalBytes(Ref.ecb(ref, Ref.pad(4, data, ref.size()), true), ecb, flag + " ECB PKCS#5 over 10000 bytes");
+            }
+            return "4096-byte chunks, CBC chaining, last-chunk padding";
+        });
+        c.h.check("data.blocksEncrypt", () -> {
+            c.needZmk();
+            byte[] key = Ctx.clearKey('P');
+            String lmk = c.known("00A", 'P', key);
+            ArrayList<byte[]> blocks = new ArrayList<>();
+            blocks.add(Ctx.data(3, 6));
+            blocks.add(Ctx.data(16, 7));
+            blocks.add(Ctx.data(21, 8));
+            ArrayList<byte[]> enc = c.sdk.blocksEncrypt("00A", lmk, "", 0, "", blocks, 0);
+            Harness.require(enc != null && enc.size() == blocks.size(), "one result per block expected, got " + (enc == null ? "null" : enc.size()));
+            Ref.Block ref = Ref.cipher('P', key);
+            for (int i = 0; i < blocks.size(); i++) {
+                // Observed: the SDK zero-pads each block to 16 bytes before sending one S3 (ECB, pad 05).
+                byte[] b = blocks.get(i);
+                byte[] padded = Arrays.copyOf(b, ((b.length + 15) / 16) * 16);
+                Harness.equalBytes(Ref.ecb(ref, padded, true), enc.get(i), "block " + i);
+            }
+            ArrayList<byte[]> dec = c.sdk.blocksDecrypt("00A", lmk, "", 0, "", enc, 0);
+            Harness.require(dec != null && dec.size() == blocks.size(), "blocksDecrypt: one result per block");
+            for (int i = 0; i < blocks.size(); i++) {
+                byte[] d = dec.get(i);
+                Harness.require(d != null && Arrays.equals(blocks.get(i), Arrays.copyOf(d, blocks.get(i).length)), "block " + i + " decrypt: got " + (d == null ? "null" : Hex.of(d)));
+            }
+            return "3 blocks in one S3";
+        });
+    }
+}
