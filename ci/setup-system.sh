@@ -10,6 +10,10 @@ command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+# javac compiles the vendor-SDK conformance program (only when EVSM_VENDOR_SDK_DIR names the jars)
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+# tmux: the console-mode bench prompts are tested in a real terminal
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -19,7 +23,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  echo "setup:system: docker.io, softhsm2, opensc, chromium and java are installed"
+  echo "setup:system: docker.io, softhsm2, opensc, chromium, java, javac and tmux are installed"
 fi
 
 if docker info >/dev/null 2>&1; then

@@ -2,8 +2,7 @@
  * The operator at the bench: instructions go to the terminal, PINs come back with echo off.
  * In CI a recording operator stands in, so the step log reads the same on every target.
  */
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
+import { askTerminal } from './terminal.ts';
 import type { TokenIdentity } from './token.ts';
 import type { PinProvider } from './pins.ts';
 
@@ -14,32 +13,14 @@ export interface Operator {
   askSecret(question: string): Promise<string>;
 }
 
-/** Asks on a TTY with echo off; stderr so stdout stays clean for reports. */
-export function terminalOperator(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Operator {
+/**
+ * The person at the terminal: lines go to stderr (stdout stays clean for reports), secrets are
+ * asked on /dev/tty with echo off (terminal.ts), because a Playwright worker's stdin is /dev/null.
+ */
+export function terminalOperator(output: NodeJS.WritableStream = process.stderr, ttyPath = '/dev/tty'): Operator {
   return {
     say: (line) => void output.write(`${line}\n`),
-    askSecret: (question) =>
-      new Promise<string>((resolve, reject) => {
-        let muted = false;
-        // readline echoes through this stream: drop keystrokes while the answer is typed.
-        const sink = new Writable({
-          write(chunk: Buffer, _enc, done) {
-            if (!muted) output.write(chunk);
-            done();
-          },
-        });
-        const rl = createInterface({ input, output: sink, terminal: true });
-        rl.on('SIGINT', () => {
-          rl.close();
-          reject(new Error('PIN entry cancelled by the operator'));
-        });
-        rl.question(`${question} `, (answer) => {
-          rl.close();
-          output.write('\n');
-          resolve(answer);
-        });
-        muted = true;
-      }),
+    askSecret: (question) => askTerminal({ text: question, cue: '(typing is not shown) > ', secret: true }, ttyPath),
   };
 }
 

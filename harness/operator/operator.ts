@@ -8,8 +8,7 @@
  *  - `console` (a real bench): the instruction is written to the terminal (/dev/tty, because
  *    Playwright workers have no stdin) and the harness waits for Enter, up to a timeout.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { askTerminal } from '../../drivers/ukey/index.ts';
 import type { Text } from '../procedures/types.ts';
 
 export type OperatorMode = 'automatic' | 'pool' | 'console';
@@ -54,33 +53,11 @@ export function consoleOperator(timeoutSeconds: number, tty = '/dev/tty'): Opera
   };
 }
 
-/** One line from the operator's terminal, after showing `what` in both languages. */
-function question(what: Text, device: string, cue: string, timeoutSeconds: number, tty: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let input: ReturnType<typeof createReadStream>;
-    let output: ReturnType<typeof createWriteStream>;
-    try {
-      input = createReadStream(tty);
-      output = createWriteStream(tty);
-    } catch (e) {
-      reject(new Error(`hardware: cannot reach the operator's terminal ${tty} (${(e as Error).message}); run from a terminal or use operator.mode "pool" for a rehearsal`));
-      return;
-    }
-    const rl = createInterface({ input, output });
-    const timer = setTimeout(() => {
-      rl.close();
-      input.destroy();
-      reject(new Error(`hardware: no operator confirmation within ${timeoutSeconds} s for "${what.en}" on device ${device}`));
-    }, timeoutSeconds * 1000);
-    rl.question(`\n[device ${device}] ${what.zh}\n[device ${device}] ${what.en}\n${cue}`, (answer) => {
-      clearTimeout(timer);
-      rl.close();
-      input.destroy();
-      resolve(answer.trim());
-    });
-    input.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`hardware: cannot read the operator's terminal ${tty}: ${e.message}`));
-    });
-  });
+/** One line from the operator's terminal, after showing `what` in both languages (terminal.ts rules). */
+async function question(what: Text, device: string, cue: string, timeoutSeconds: number, tty: string): Promise<string> {
+  try {
+    return await askTerminal({ text: `[device ${device}] ${what.zh}\n[device ${device}] ${what.en}`, cue, timeoutMs: timeoutSeconds * 1000 }, tty);
+  } catch (e) {
+    throw new Error(`hardware: ${(e as Error).message} (step "${what.en}" on device ${device})`);
+  }
 }

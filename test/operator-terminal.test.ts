@@ -1,0 +1,96 @@
+/**
+ * The bench prompts in a real terminal: tmux runs test/support/terminal-demo.ts, keys are typed
+ * with send-keys and the screen is read with capture-pane, as a person at the bench would see it.
+ */
+import { test, expect } from '@playwright/test';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+test.skip(!hasTmux, 'tmux is not installed (npm run setup:system installs it)');
+
+const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
+const screen = (session: string): string => tmux('capture-pane', '-p', '-t', session);
+
+/** A person reads the prompt before typing; the terminal layer discards input faster than that. */
+const reactionTime = (): Promise<void> => new Promise((r) => setTimeout(r, 250));
+
+async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function startDemo(dir: string, session: string, extra = ''): string {
+  const out = join(dir, 'answers.json');
+  const cmd = `cd ${process.cwd()} && node --import tsx test/support/terminal-demo.ts ${out} ${extra}; echo DEMO-EXIT=$?; sleep 30`;
+  // remain-on-exit: a Ctrl-C that ends the whole process group (the shell too) leaves the screen readable
+  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', ';', 'set-option', '-t', session, 'remain-on-exit', 'on', ';', 'respawn-pane', '-k', '-t', session, cmd);
+  return out;
+}
+
+test('a person can answer every prompt; the PIN never shows; typed-ahead Enter is discarded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evsm-tty-'));
+  const session = `evsm-tty-${process.pid}-a`;
+  try {
+    const out = startDemo(dir, session);
+    // typed ahead, before any prompt exists: must not answer anything
+    await new Promise((r) => setTimeout(r, 150));
+    tmux('send-keys', '-t', session, 'ahead', 'Enter');
+    await until('the PIN prompt', () => screen(session).includes('(serial S2)'));
+    await reactionTime();
+    tmux('send-keys', '-t', session, '-l', '86429753');
+    tmux('send-keys', '-t', session, 'Enter');
+    await until('the confirmation prompt', () => screen(session).includes('Press Enter when done'));
+    await reactionTime();
+    expect(screen(session)).not.toContain('86429753');
+    tmux('send-keys', '-t', session, 'Enter');
+    await until('the value prompt', () => screen(session).includes('type the DMK check value'));
+    await reactionTime();
+    tmux('send-keys', '-t', session, '-l', '2677F46B09C122CC');
+    tmux('send-keys', '-t', session, 'Enter');
+    await until('the demo to finish', () => existsSync(out));
+    const answers = JSON.parse(readFileSync(out, 'utf8'));
+    expect(answers).toEqual({ pinLength: 8, pinOk: true, confirmed: 'prompted', value: '2677F46B09C122CC' });
+    const final = await until('the exit line', () => (screen(session).includes('DEMO-EXIT=') ? screen(session) : undefined));
+    expect(final).toContain('DEMO-EXIT=0');
+    expect(final).toContain('插入 KBK UKEY 2');
+    expect(final).not.toContain('86429753');
+    // 'ahead' may show (the terminal echoed it before any prompt), but it answered nothing: see answers
+  } finally {
+    spawnSync('tmux', ['kill-session', '-t', session]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C at a prompt ends the program and what it started, with one clear line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evsm-tty-'));
+  const session = `evsm-tty-${process.pid}-b`;
+  try {
+    const out = startDemo(dir, session, 'child');
+    await until('the PIN prompt', () => screen(session).includes('(serial S2)'));
+    await reactionTime();
+    const childPid = Number(readFileSync(`${out}.child`, 'utf8'));
+    tmux('send-keys', '-t', session, 'C-c');
+    await until('the demo to exit', () => tmux('display-message', '-p', '-t', session, '#{pane_dead}').trim() === '1' || /DEMO-EXIT=\d+/.test(screen(session)));
+    await until('the child to be gone', () => {
+      try {
+        process.kill(childPid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 5_000);
+    expect(existsSync(out)).toBe(false);
+    expect(screen(session)).toMatch(/Ctrl-C/);
+  } finally {
+    spawnSync('tmux', ['kill-session', '-t', session]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
