@@ -140,7 +140,16 @@ export async function buildReports(o: BuildOptions = {}): Promise<PartOutcome[]>
       }
     }
     if (o.only !== 'allure') {
-      if (data) outcomes.push(...(await buildCertificationPart(paths, o, redactor, privateKey, data)));
+      const executed = data?.runs.filter((r) => r.status !== 'skipped').length ?? 0;
+      if (data && executed === 0) {
+        // Nothing was tested: no certificate, and none left from an earlier run to be mistaken for this one.
+        for (const f of ['certification.html', 'certification.pdf', pdfSealFile('certification.pdf')]) rmSync(join(paths.certification, f), { force: true });
+        outcomes.push({
+          part: 'certification',
+          ok: false,
+          message: `no scenario of the catalog was executed in this run (${data.runs.length} skipped${data.otherTests ? `, ${data.otherTests} tests outside the catalog` : ''}): no certificate written`,
+        });
+      } else if (data) outcomes.push(...(await buildCertificationPart(paths, o, redactor, privateKey, data)));
       else outcomes.push({ part: 'certification', ok: false, message: resultsError ?? 'no results' });
     }
   } finally {

@@ -45,7 +45,7 @@ test('KCV rows print as one line per key with a column per device, equal or diff
   for (let i = 1; i <= 60; i++) for (const device of ['A', 'B']) rows.push({ device, index: i, type: 'ZPK', kcv: device === 'B' && i === 7 ? 'FFFF000000000000' : `${String(i).padStart(4, '0')}AABBCCDDEEFF` });
   data.runs[0].evidence = [{ name: 'kcv-table', contentType: 'application/json', kind: 'kcv', sm3: 'X', value: rows }];
   const html = renderCertification(data, makeSeal(data));
-  const table = html.slice(html.indexOf('<h3>KS-01 · embedded · kcv-table'), html.indexOf('SM3 X'));
+  const table = html.slice(html.indexOf('<h3>KS-01'), html.indexOf('SM3 X'));
   expect(table).toContain('<th>Index</th><th>Type</th><th>A</th><th>B</th><th>KCVs</th>');
   expect(table.match(/<tr><td>/g)).toHaveLength(MAX_ROWS);
   expect(table.match(/>differ</g)).toHaveLength(1);
@@ -66,4 +66,64 @@ test('the page summarises steps per procedure, lists facts, and groups fresh emu
   expect(html).toContain('<code>original-init</code> ×2 → <code>backup-export</code> → <code>verify: same KCVs on A and B</code> <span class="note">(2 performed, 1 prompted)</span>');
   expect(html).toMatch(/<td><b class="id">KS-01<\/b><\/td><td>embedded<\/td><td>keys restored<\/td><td><code>12<\/code><\/td>/);
   expect(html).toContain('<td>embedded</td><td>A</td><td>SJJ1310</td><td>5 devices: EMU-A-1, EMU-A-2, EMU-A-3 and 2 more</td>');
+});
+
+test('the DMK check value table says equal or differ too; facts print as tables, not JSON', () => {
+  const data = buildCertification(parseResults(syntheticReport() as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
+  data.runs[0].evidence = [
+    { name: 'dmk-kcv', contentType: 'application/json', kind: 'kcv', sm3: 'D', value: [
+      { device: 'A', kcv: '2677F46B09C122CC', when: 'after init' }, { device: 'B', kcv: '2677F46B09C122CC', when: 'after init' },
+      { device: 'A', kcv: '2677F46B09C122CC', when: 'after export' }, { device: 'B', kcv: '0000000000000001', when: 'after export' },
+    ] },
+    { name: 'facts', contentType: 'application/json', kind: 'facts', sm3: 'F', value: { 'HA-01 stream': { commands: 200, failed: 0, hosts: [{ name: 'A', state: 'down' }, { name: 'B', state: 'up' }] } } },
+  ];
+  const html = renderCertification(data, makeSeal(data));
+  const dmk = html.slice(html.indexOf('dmk-kcv</h3>'), html.indexOf('SM3 D'));
+  expect(dmk).toContain('<th>Read</th><th>Type</th><th>A</th><th>B</th><th>KCVs</th>');
+  expect(dmk).toMatch(/<td>after init<\/td>.*st-passed">equal/);
+  expect(dmk).toMatch(/<td>after export<\/td>.*st-failed">differ/);
+  const facts = html.slice(html.indexOf('Facts recorded'), html.indexOf('Evidence index'));
+  expect(facts).not.toContain('{&quot;');
+  expect(facts).toContain('<td>commands</td><td><code>200</code></td>');
+  expect(facts).toMatch(/<th>name<\/th><th>state<\/th>.*<td><code>A<\/code><\/td><td><code>down<\/code><\/td>/s);
+});
+
+test('two variants of one scenario id get different KCV headings', () => {
+  const data = buildCertification(parseResults(syntheticReport() as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
+  const ev = { name: 'kcv-table', contentType: 'application/json', kind: 'kcv', sm3: 'X', value: [{ device: 'A', index: 1, kcv: '0001AABBCCDDEEFF' }] };
+  const variant = (title: string) => ({ ...data.runs[0], title, evidence: [ev] });
+  data.runs = [variant('KS-01 restore from a file'), variant('KS-01 restore from a UKEY')];
+  const headings = renderCertification(data, makeSeal(data)).match(/<h3>KS-01[^<]*<\/h3>/g);
+  expect(headings).toHaveLength(2);
+  expect(new Set(headings).size).toBe(2);
+});
+
+test('a run that executed no scenario writes no certificate and removes an old one', async () => {
+  const { buildReports } = await import('../reports/build.ts');
+  const { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'evsm-nocert-'));
+  try {
+    const report = JSON.parse(JSON.stringify(syntheticReport()));
+    // every test of the sample, however deep its suite: skipped
+    const skipAll = (v: unknown): void => {
+      if (!v || typeof v !== 'object') return;
+      const o = v as { projectName?: string; status?: string; results?: { status: string; errors: unknown[] }[] };
+      if (o.projectName && Array.isArray(o.results)) {
+        o.status = 'skipped';
+        for (const r of o.results) Object.assign(r, { status: 'skipped', errors: [] });
+      }
+      for (const x of Object.values(v)) skipAll(x);
+    };
+    skipAll(report);
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(report));
+    mkdirSync(join(dir, 'certification'));
+    writeFileSync(join(dir, 'certification', 'certification.html'), 'from an earlier run');
+    const out = await buildReports({ results: dir, out: dir, only: 'certification' });
+    expect(out).toEqual([expect.objectContaining({ part: 'certification', ok: false, message: expect.stringMatching(/no scenario of the catalog was executed .*no certificate written/) })]);
+    expect(existsSync(join(dir, 'certification', 'certification.html'))).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

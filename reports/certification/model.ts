@@ -13,7 +13,7 @@ export const CERT_FORMAT = 'evsm-lab/certification/1';
  * Version of the page layout (render.ts). `verify` re-renders a page to compare it, which only
  * works with the layout it was made with: bump this whenever render.ts changes its output.
  */
-export const PAGE_LAYOUT = 'evsm-lab/certification-page/1';
+export const PAGE_LAYOUT = 'evsm-lab/certification-page/2';
 
 export type DeviceRow = { target: string; name: string; model: string; serial: string; address: string };
 export type TokenRow = { target: string; serial: string; label: string; role: string };

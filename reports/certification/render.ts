@@ -44,27 +44,41 @@ function capped(rows: string[][]): { rows: string[][]; note: string } {
 }
 
 /**
- * KCV rows {device, index, kcv, …} pivoted to one line per key: a KCV column per device and
- * whether they agree, which is what a reader of a sync report looks for.
+ * KCV rows {device, kcv, …} pivoted to one line per key: a KCV column per device and whether they
+ * agree, which is what a reader of a sync report looks for. A key is named by its index and type
+ * (internal keys), or by when it was read (the DMK check value table: `when` = before/after).
  */
 function kcvPivot(rows: { [k: string]: Json | undefined }[]): string | undefined {
-  if (!rows.every((r) => r.device !== undefined && r.index !== undefined && 'kcv' in r)) return undefined;
+  if (!rows.length || !rows.every((r) => r.device !== undefined && 'kcv' in r)) return undefined;
+  const byIndex = rows.every((r) => r.index !== undefined);
   const devices = [...new Set(rows.map((r) => str(r.device)))];
-  const keys = new Map<string, { index: string; type: string; kcvs: Map<string, string> }>();
+  const keys = new Map<string, { key: string; type: string; kcvs: Map<string, string> }>();
   for (const r of rows) {
     const type = str(r.type ?? r.algorithm);
-    const k = `${str(r.index)}|${type}`;
-    if (!keys.has(k)) keys.set(k, { index: str(r.index), type, kcvs: new Map() });
+    const key = byIndex ? str(r.index) : str(r.when ?? r.name ?? 'DMK');
+    const k = `${key}|${type}`;
+    if (!keys.has(k)) keys.set(k, { key, type, kcvs: new Map() });
     keys.get(k)!.kcvs.set(str(r.device), str(r.kcv));
   }
   const body = [...keys.values()].map((k) => {
     const values = devices.map((d) => k.kcvs.get(d) ?? '');
     const present = values.filter(Boolean);
     const same = present.length === devices.length && present.every((v) => v === present[0]);
-    return [esc(k.index), esc(k.type), ...values.map((v) => `<code>${esc(v || '—')}</code>`), same ? '<span class="st st-passed">equal</span>' : '<span class="st st-failed">differ</span>'];
+    const verdict = devices.length < 2 ? '<span class="st st-none">one device</span>' : same ? '<span class="st st-passed">equal</span>' : '<span class="st st-failed">differ</span>';
+    return [esc(k.key), esc(k.type), ...values.map((v) => `<code>${esc(v || '—')}</code>`), verdict];
   });
   const c = capped(body);
-  return table(['Index', 'Type', ...devices, 'KCVs'], c.rows, 'kcv') + c.note;
+  return table([byIndex ? 'Index' : 'Read', 'Type', ...devices, 'KCVs'], c.rows, 'kcv') + c.note;
+}
+
+/** A scalar as text; an object or array as a small table of its own (facts are read by people). */
+function readable(v: Json | undefined): string {
+  if (v === null || v === undefined || typeof v !== 'object') return `<code>${esc(str(v))}</code>`;
+  if (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object')) return `<code>${esc(v.map((x) => str(x)).join(', '))}</code>`;
+  if (Array.isArray(v) && !objects(v).length) return `<code>${esc(JSON.stringify(v))}</code>`;
+  if (Array.isArray(v)) return valueTable(v);
+  const rows = Object.entries(v).map(([k, x]) => [esc(k), readable(x)]);
+  return table(['', ''], rows, 'kv');
 }
 
 function valueTable(v: Json | undefined): string {
@@ -74,7 +88,7 @@ function valueTable(v: Json | undefined): string {
   if (pivot) return pivot;
   const cols: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  const c = capped(rows.map((r) => cols.map((col) => `<code>${esc(str(r[col]))}</code>`)));
+  const c = capped(rows.map((r) => cols.map((col) => readable(r[col]))));
   return table(cols, c.rows, 'kcv') + c.note;
 }
 
@@ -162,7 +176,7 @@ function facts(data: CertificationData): string {
     for (const e of r.evidence.filter((x) => x.kind === 'facts')) {
       const v = e.value;
       const entries = v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : [[e.name, v] as const];
-      for (const [k, x] of entries) rows.push([`<b class="id">${esc(r.id)}</b>`, esc(r.target), esc(k), `<code>${esc(str(x))}</code>`]);
+      for (const [k, x] of entries) rows.push([`<b class="id">${esc(r.id)}</b>`, esc(r.target), esc(k), readable(x)]);
     }
   }
   if (!rows.length) return '<p>No facts were recorded.</p>';
@@ -175,7 +189,8 @@ function kcvEvidence(data: CertificationData): string {
   for (const r of data.runs) {
     for (const e of r.evidence.filter((x) => x.kind === 'kcv')) {
       const body = e.missing ? `<p class="warn">evidence missing: ${esc(e.missing)}</p>` : valueTable(e.value);
-      parts.push(`<div class="ev"><h3>${esc(r.id)} · ${esc(r.target)} · ${esc(e.name)}</h3>${body}<p class="digest">SM3 ${esc(e.sm3)}</p></div>`);
+      // the title is part of the heading: two variants of one scenario id must not read the same
+      parts.push(`<div class="ev"><h3>${esc(r.id)} ${esc(titleRest(r))} · ${esc(r.target)} · ${esc(e.name)}</h3>${body}<p class="digest">SM3 ${esc(e.sm3)}</p></div>`);
     }
   }
   return parts.length ? parts.join('\n') : '<p>No KCV evidence was attached to this run.</p>';
@@ -233,7 +248,7 @@ th { background: #eef1f5; } code { font: 9.5px "DejaVu Sans Mono", monospace; } 
 .verdict { font-size: 13px; font-weight: bold; padding: 6px 8px; margin: 8px 0; border-radius: 4px; }
 .verdict.ok { background: #d6f5d6; } .verdict.bad { background: #fbd5d5; }
 pre { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: 9px; } .digest, .note { color: #555; font-size: 9px; }
-.ev { page-break-inside: avoid; } .id { white-space: nowrap; } .seal dt { font-weight: bold; } .seal dd { margin: 0 0 4px 0; }
+.ev { page-break-inside: avoid; } table.kv { width: auto; margin: 0; } table.kv thead { display: none; } .id { white-space: nowrap; } .seal dt { font-weight: bold; } .seal dd { margin: 0 0 4px 0; }
 `;
 
 export function renderCertification(data: CertificationData, seal: Seal): string {
