@@ -34,7 +34,9 @@ export default defineConfig({
     { name: 'unit', testDir: 'test', testMatch: /.*\.test\.ts$/ },
     { name: 'embedded', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'embedded' } },
     { name: 'containers', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'containers' } },
-    { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' } },
+    // Checks the lab file once before any hardware test: a broken one fails the run (harness/lab/lab-check.setup.ts).
+    { name: 'hardware-lab', testDir: 'harness/lab', testMatch: /lab-check\.setup\.ts$/ },
+    { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' }, dependencies: ['hardware-lab'] },
     // The vendor's Java SDK against the emulator (docs/conformance.md); skips without EVSM_VENDOR_SDK_DIR.
     { name: 'vendor-sdk', testDir: 'conformance/specs', testMatch: /.*\.spec\.ts$/ },
   ],

@@ -6,7 +6,6 @@
  *  - `evsmA`, `evsmB`, `evsmC` (test): a device in factory state, connected; released after the test.
  *  - `evidence` (test, automatic): what the test proved, attached as JSON when it ends.
  */
-import { fileURLToPath } from 'node:url';
 import { test as base } from '@playwright/test';
 import { Evidence } from './evidence/evidence.ts';
 import { connectDevice, type ConnectedDevice } from './devices/connect.ts';
@@ -18,6 +17,7 @@ import type { Token, TokenSource } from '../drivers/ukey/index.ts';
 import { Procedures } from './procedures/perform.ts';
 import { StepRunner } from './procedures/runner.ts';
 import type { HardwareBench } from './targets/hardware.ts';
+import { defaultLabFile, labPins } from './lab/lab-file.ts';
 
 export { expect } from './matchers.ts';
 /** Errors scenarios assert on, re-exported so scenarios import the harness only. */
@@ -28,7 +28,7 @@ export { TokenError } from '../drivers/ukey/index.ts';
 export { mgmt as needsManagement } from './procedures/perform.ts';
 
 /** The bench-rehearsal lab file (docs/lab-file.md). */
-export const REHEARSAL_LAB = fileURLToPath(new URL('../lab/rehearsal.json', import.meta.url));
+export { REHEARSAL_LAB } from './lab/lab-file.ts';
 
 export interface WorkerFixtures {
   /** Lab file for the hardware target (option; default: env EVSM_LAB_FILE, set by `evsm-lab run --lab`). */
@@ -67,7 +67,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   // In CI (CI=true, as .ci/run sets) the hardware target rehearses the bench on emulators unless
   // a lab file is named; on a workstation it needs --lab / EVSM_LAB_FILE, so a bench run never
   // lands on emulators by accident.
-  labFile: [process.env.EVSM_LAB_FILE ?? (process.env.CI ? REHEARSAL_LAB : undefined), { option: true, scope: 'worker' }],
+  labFile: [defaultLabFile(), { option: true, scope: 'worker' }],
 
   bench: [
     async ({ labFile }, use, workerInfo) => {
@@ -95,7 +95,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
           store =
             lab && lab.operator.mode === 'pool'
               ? await softHsmStore(lab.rehearsal?.tokens ?? 24, lab.pkcs11Module)
-              : await benchStore(lab!.pkcs11Module, lab!.operator.timeoutSeconds * 1000, lab!.usb, (line) => console.log(line));
+              : await benchStore(lab!.pkcs11Module, lab!.operator.timeoutSeconds * 1000, lab!.usb, (line) => console.log(line), labPins(lab!));
         }
       } catch (e) {
         store = { unavailable: `${bench.target}: UKEY tokens unavailable: ${(e as Error).message.split('\n')[0]}` };

@@ -57,5 +57,5 @@ test('hardware without a lab file is a bench that skips with one line saying how
   expect(bench.unavailable).toMatch(/^hardware: no lab file — pass `evsm-lab run --target hardware --lab FILE` or set EVSM_LAB_FILE/);
   expect(bench.unavailable!.split('\n')).toHaveLength(1);
   const broken = await openBench('hardware', { labFile: '/nonexistent/lab.json', parallelIndex: 0 });
-  expect(broken.unavailable).toMatch(/^hardware: lab file \/nonexistent\/lab.json: \(file\): cannot read: ENOENT$/);
+  expect(broken.unavailable).toMatch(/^hardware: \/nonexistent\/lab.json: cannot read: ENOENT$/);
 });

@@ -41,7 +41,7 @@ test('the operator rehearsal lab file gives the harness no management port and t
 test('rehearsal.operatorManagementPorts errors name the field', () => {
   const text = (ports: unknown) =>
     JSON.stringify({ lab: 't', cacipher: '{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=8018;}', devices: { A: { host: 'HOST1' } }, pkcs11: { module: '/x.so' }, rehearsal: { operatorManagementPorts: ports } });
-  expect(() => parseLabFile(text({ Z: 1 }), '/x/lab.json')).toThrow(/rehearsal\.operatorManagementPorts\.Z: expected a device name/);
+  expect(() => parseLabFile(text({ Z: 1 }), '/x/lab.json')).toThrow(/rehearsal\.operatorManagementPorts\.Z: device names are A, B, C/);
   expect(() => parseLabFile(text({ A: 70000 }), '/x/lab.json')).toThrow(/rehearsal\.operatorManagementPorts\.A: expected a port number/);
   expect(() => parseLabFile(text([1]), '/x/lab.json')).toThrow(/rehearsal\.operatorManagementPorts/);
 });

@@ -2,7 +2,7 @@
 import type { EventEmitter } from 'node:events';
 import { pkcs11Locator, poolLocator, virtualLocator } from './locators.ts';
 import { recordingOperator, terminalOperator, operatorPins, type Operator } from './operator.ts';
-import { chainPins, envPins, fixedPins } from './pins.ts';
+import { chainPins, envPins, fixedPins, type PinProvider } from './pins.ts';
 import type { Pkcs11TokenOptions } from './pkcs11.ts';
 import type { SoftHsmPool } from './softhsm-pool.ts';
 import { LocatingTokenSource } from './token-source.ts';
@@ -16,6 +16,8 @@ export interface BenchSourceOptions {
   timeoutMs?: number;
   /** A started UsbWatcher, so an insert is noticed at once. */
   inserts?: EventEmitter;
+  /** Asked first for PINs (the lab file's variables); then EVSM_UKEY_PIN…, then the operator. */
+  pins?: PinProvider;
 }
 
 /** Bench: prompts the operator, waits for the token, PINs from the environment or the operator. */
@@ -23,7 +25,7 @@ export function benchTokenSource(opts: BenchSourceOptions): TokenSource {
   const operator = opts.operator ?? terminalOperator();
   return new LocatingTokenSource({
     locator: pkcs11Locator(opts.modulePath, opts.pkcs11),
-    pins: chainPins(envPins(), operatorPins(operator)),
+    pins: chainPins(...(opts.pins ? [opts.pins] : []), envPins(), operatorPins(operator)),
     operator,
     timeoutMs: opts.timeoutMs,
     inserts: opts.inserts,

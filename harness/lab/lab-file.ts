@@ -1,20 +1,41 @@
 /**
  * The lab file: what the `hardware` target needs to find a bench (docs/lab-file.md).
- * JSON, so it needs no parser beyond Node; device hosts are given in cacipher form (a path to a
- * cacipher.ini or the `{…}` string form) and parsed by the EVSM client's own parser, so the
- * bench is addressed exactly as an application would address it. PINs are never in the file:
- * it names the environment variables that hold them.
+ * JSON, so it needs no parser beyond a small located one (json-located.ts); device hosts are given
+ * in cacipher form (a path to a cacipher.ini or the `{…}` string form) and parsed by the EVSM
+ * client's own parser, so the bench is addressed exactly as an application would address it.
+ * PINs are never in the file: it names the environment variables that hold them.
+ *
+ * Strict: an unknown key, a wrong type, a value out of range, broken JSON or a file that is not a
+ * regular file of at most 1 MiB is an error, one line `FILE:LINE:COLUMN: field: message` (with
+ * "did you mean" for a mistyped key). A typo must not silently change what the bench does: a
+ * misspelt `managementPort` would otherwise switch a device to the operator path.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadCacipher } from '../../drivers/evsm/config/parse.ts';
 import type { CacipherConfig, HostConfig } from '../../drivers/evsm/config/types.ts';
+import type { PinProvider } from '../../drivers/ukey/pins.ts';
+import { childPath, JsonSyntaxError, parseJsonLocated, type Located, type Pos } from './json-located.ts';
+import { closest } from './suggest.ts';
 
 export const DEVICE_NAMES = ['A', 'B', 'C'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 /** How token and confirmation prompts are answered. */
 export type OperatorMode = 'console' | 'pool';
+
+/** A lab file (and a cacipher file it names) is read whole; anything larger is no lab file. */
+export const LAB_FILE_MAX_BYTES = 1024 * 1024;
+/**
+ * Longest prompt timeout: a day. Also keeps every timer the harness derives from it well inside
+ * Node's 2^31 − 1 ms limit (beyond it a timer fires at once).
+ */
+export const MAX_TIMEOUT_SECONDS = 86_400;
+
+/** The bench-rehearsal lab file (docs/lab-file.md). */
+export const REHEARSAL_LAB = fileURLToPath(new URL('../../lab/rehearsal.json', import.meta.url));
 
 export interface LabDeviceEntry {
   name: DeviceName;
@@ -39,6 +60,7 @@ export interface LabFile {
   pkcs11Module: string;
   usb: UsbId[];
   pinEnv: { user: string; so: string };
+  /** `timeoutSeconds`: how long one prompt waits; a hardware test's timeout grows by it per prompt. */
   operator: { mode: OperatorMode; timeoutSeconds: number };
   /**
    * `operatorManagementPorts`: the rehearsal's scripted bench operator does the VsmManager steps
@@ -48,11 +70,29 @@ export interface LabFile {
 }
 
 export class LabFileError extends Error {
-  constructor(path: string, field: string, message: string) {
-    super(`lab file ${path}: ${field}: ${message}`);
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly detail: string,
+    readonly pos?: Pos,
+  ) {
+    // One line, as compilers print it, so editors and terminals can jump to it.
+    super(`${file}${pos ? `:${pos.line}:${pos.column}` : ''}: ${field ? `${field}: ` : ''}${detail.replace(/\s*\n\s*/g, ' ')}`);
     this.name = 'LabFileError';
   }
 }
+
+/** The known keys of each object in a lab file (`*` any device name, `[]` any list item). */
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  '': ['lab', 'cacipher', 'devices', 'pkcs11', 'tokens', 'pins', 'operator', 'rehearsal'],
+  'devices.*': ['host', 'managementPort', 'serial'],
+  pkcs11: ['module'],
+  tokens: ['usb'],
+  'tokens.usb[]': ['vid', 'pid', 'name'],
+  pins: ['userEnv', 'soEnv'],
+  operator: ['mode', 'timeoutSeconds'],
+  rehearsal: ['startEmulators', 'tokens', 'portStride', 'operatorManagementPorts'],
+};
 
 type Obj = Record<string, unknown>;
 
@@ -60,120 +100,231 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function parseId(v: unknown, path: string, field: string): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^(0x)?[0-9a-f]{1,4}$/i.test(v) ? parseInt(v, 16) : NaN;
-  if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new LabFileError(path, field, `expected a 16-bit id like "0x096e", got ${JSON.stringify(v)}`);
-  return n;
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Exactly the loopback network: a 127.0.0.0/8 address literal, ::1 or `localhost`. Not a prefix
+ * test: `127.0.0.1.evil.com` is a DNS name that can point anywhere.
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  const family = isIP(host);
+  return family === 4 ? LOOPBACK.check(host, 'ipv4') : family === 6 ? LOOPBACK.check(host, 'ipv6') : false;
+}
+
+/** Why `st` is no file to read as a lab or cacipher file, or undefined when it is one. */
+function notAReadableFile(st: Stats): string | undefined {
+  const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : undefined;
+  if (kind || !st.isFile()) return `not a regular file (${kind ?? 'a special file'}): name the JSON file itself`;
+  if (st.size > LAB_FILE_MAX_BYTES) return `${st.size} bytes, more than the ${LAB_FILE_MAX_BYTES} a lab file may have`;
+  return undefined;
+}
+
+/**
+ * Reads a lab file: opened without blocking (a FIFO with no writer would block a plain open),
+ * checked on the open descriptor (no race with a rename), read up to the size limit, UTF-8.
+ */
+export function readLabText(full: string): string {
+  const refuse = (why: string): never => {
+    throw new LabFileError(full, '', why);
+  };
+  let fd: number;
+  try {
+    fd = openSync(full, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return refuse(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const why = notAReadableFile(fstatSync(fd));
+    if (why) refuse(why);
+    // One byte more than allowed tells a file that grew since fstat.
+    const buf = Buffer.alloc(LAB_FILE_MAX_BYTES + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
+    if (n > LAB_FILE_MAX_BYTES) refuse(`more than the ${LAB_FILE_MAX_BYTES} bytes a lab file may have`);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n));
+    } catch {
+      return refuse('not UTF-8 text');
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Parses lab file text. `path` is used in messages and to resolve relative paths. */
 export function parseLabFile(text: string, path: string): LabFile {
-  let raw: unknown;
+  let doc: Located;
   try {
-    raw = JSON.parse(text);
+    doc = parseJsonLocated(text);
   } catch (e) {
-    throw new LabFileError(path, '(file)', `not valid JSON: ${(e as Error).message}`);
+    if (e instanceof JsonSyntaxError) throw new LabFileError(path, '', `not valid JSON: ${e.message}`, e.pos);
+    throw e;
   }
-  if (!isObj(raw)) throw new LabFileError(path, '(file)', 'expected a JSON object');
   const base = dirname(path);
-  const str = (field: string, v: unknown, fallback?: string): string => {
-    if (v === undefined && fallback !== undefined) return fallback;
-    if (typeof v !== 'string' || v === '') throw new LabFileError(path, field, 'expected a non-empty string');
+  /** An error about the value at `field` (or, with `atKey`, about its key). */
+  const err = (field: string, message: string, atKey = false): never => {
+    throw new LabFileError(path, field, message, atKey ? doc.keyAt(field) : doc.valueAt(field));
+  };
+  /** `v` as an object whose keys are the known ones of `pattern` (null: keys checked by the caller). */
+  const obj = (field: string, v: unknown, pattern: string | null): Obj => {
+    if (!isObj(v)) return err(field, 'expected an object { … }');
+    if (pattern === null) return v;
+    const known = KNOWN_KEYS[pattern];
+    for (const k of Object.keys(v)) {
+      if (known.includes(k)) continue;
+      const f = childPath(field, k);
+      // A key under "pins" that is no variable name is most likely a PIN written into the file.
+      if (field === 'pins' && !/Env$/.test(k)) err(f, 'PINs are never written in a lab file: name environment variables with "userEnv" and "soEnv"', true);
+      const near = closest(k, known);
+      const where = field === '' ? 'at the top level' : `in ${field}`;
+      throw new LabFileError(path, '', `unknown key "${k}" ${where}${near ? ` (did you mean "${near}"?)` : `; known keys here: ${known.join(', ')}`}`, doc.keyAt(f));
+    }
     return v;
   };
+  const optObj = (field: string, v: unknown, pattern: string): Obj => (v === undefined ? {} : obj(field, v, pattern));
+  const str = (field: string, v: unknown, fallback?: string): string => {
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (v === undefined) return err(field.includes('.') ? field.slice(0, field.lastIndexOf('.')) : '', `"${field.split('.').pop()}" is missing (a non-empty string)`);
+    if (typeof v !== 'string' || v === '') return err(field, 'expected a non-empty string');
+    return v;
+  };
+  const int = (field: string, v: unknown, min: number, max: number, fallback: number, what: string): number => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return err(field, `expected ${what}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const bool = (field: string, v: unknown, fallback: boolean): boolean => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') return err(field, `expected true or false, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const deviceName = (field: string, name: string): DeviceName => {
+    if ((DEVICE_NAMES as readonly string[]).includes(name)) return name as DeviceName;
+    const near = closest(name, DEVICE_NAMES);
+    return err(field, `device names are ${DEVICE_NAMES.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`, true);
+  };
+
+  const raw = obj('', doc.value, '');
+  const lab = str('lab', raw.lab, 'unnamed lab');
 
   const cacipherSrc = str('cacipher', raw.cacipher);
-  const cacipherArg = cacipherSrc.trim().startsWith('{') || isAbsolute(cacipherSrc) ? cacipherSrc : resolve(base, cacipherSrc);
+  const isStringForm = cacipherSrc.trim().startsWith('{');
+  const cacipherArg = isStringForm || isAbsolute(cacipherSrc) ? cacipherSrc : resolve(base, cacipherSrc);
+  if (!isStringForm) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(cacipherArg);
+    } catch {
+      // missing or unreadable: the cacipher parser says so in its words
+    }
+    const why = st && notAReadableFile(st);
+    if (why) err('cacipher', `${cacipherArg}: ${why.replace('lab file', 'cacipher file')}`);
+  }
   let cacipher: CacipherConfig;
   try {
     // The harness keeps no client logs of its own on the bench; logPath is the application's concern.
     cacipher = loadCacipher(cacipherArg, { baseDir: base, checkLogPath: false }).config;
   } catch (e) {
-    throw new LabFileError(path, 'cacipher', (e as Error).message);
+    return err('cacipher', (e as Error).message);
   }
 
-  if (!isObj(raw.devices)) throw new LabFileError(path, 'devices', 'expected an object { "A": {...}, "B": {...} }');
+  const devicesRaw = obj('devices', raw.devices !== undefined ? raw.devices : err('', '"devices" is missing: an object { "A": { "host": "HOST1" }, … }'), null);
   const devices: LabDeviceEntry[] = [];
-  for (const [name, d] of Object.entries(raw.devices)) {
-    const field = `devices.${name}`;
-    if (!(DEVICE_NAMES as readonly string[]).includes(name)) throw new LabFileError(path, field, `device names are ${DEVICE_NAMES.join(', ')}`);
-    if (!isObj(d)) throw new LabFileError(path, field, 'expected an object');
+  for (const [key, value] of Object.entries(devicesRaw)) {
+    const field = `devices.${key}`;
+    const name = deviceName(field, key);
+    const d = obj(field, value, 'devices.*');
     const hostName = str(`${field}.host`, d.host).toUpperCase();
     const host = cacipher.hosts.find((h) => h.name.toUpperCase() === hostName);
-    if (!host) throw new LabFileError(path, `${field}.host`, `no [${hostName}] in the cacipher configuration (it has ${cacipher.hosts.map((h) => h.name).join(', ') || 'none'})`);
-    const mp = d.managementPort;
-    if (mp !== undefined && (!Number.isInteger(mp) || (mp as number) < 1 || (mp as number) > 65535)) {
-      throw new LabFileError(path, `${field}.managementPort`, 'expected a port number 1..65535');
-    }
-    if (d.serial !== undefined && typeof d.serial !== 'string') throw new LabFileError(path, `${field}.serial`, 'expected a string');
-    devices.push({ name: name as DeviceName, host, managementPort: mp as number | undefined, serial: d.serial as string | undefined });
+    if (!host) err(`${field}.host`, `no [${hostName}] in the cacipher configuration (it has ${cacipher.hosts.map((h) => h.name).join(', ') || 'none'})`);
+    const managementPort = d.managementPort === undefined ? undefined : int(`${field}.managementPort`, d.managementPort, 1, 65535, 0, 'a port number 1..65535');
+    if (d.serial !== undefined && typeof d.serial !== 'string') err(`${field}.serial`, 'expected a string');
+    devices.push({ name, host: host!, managementPort, serial: d.serial as string | undefined });
   }
-  if (devices.length === 0) throw new LabFileError(path, 'devices', 'name at least device A');
-  for (const d of devices) {
-    // Tests and rehearsals stay on the loopback network; a real bench names its own hosts.
-    if (raw.rehearsal !== undefined && !/^127\./.test(d.host.host)) {
-      throw new LabFileError(path, `devices.${d.name}.host`, `a rehearsal lab file may only use 127.0.0.0/8, got ${d.host.host}`);
-    }
-  }
+  if (devices.length === 0) err('devices', 'name at least device A');
 
-  const pkcs11 = isObj(raw.pkcs11) ? raw.pkcs11 : {};
+  const pkcs11 = obj('pkcs11', raw.pkcs11 !== undefined ? raw.pkcs11 : err('', '"pkcs11" is missing: { "module": "/path/to/the/ukey-pkcs11.so" }'), 'pkcs11');
   const moduleRaw = str('pkcs11.module', pkcs11.module);
   const pkcs11Module = isAbsolute(moduleRaw) ? moduleRaw : resolve(base, moduleRaw);
 
-  const tokens = isObj(raw.tokens) ? raw.tokens : {};
-  const usbRaw = tokens.usb ?? [];
-  if (!Array.isArray(usbRaw)) throw new LabFileError(path, 'tokens.usb', 'expected a list of { "vid", "pid", "name" }');
-  const usb = usbRaw.map((u, i) => {
-    if (!isObj(u)) throw new LabFileError(path, `tokens.usb[${i}]`, 'expected an object');
-    return { vid: parseId(u.vid, path, `tokens.usb[${i}].vid`), pid: parseId(u.pid, path, `tokens.usb[${i}].pid`), name: str(`tokens.usb[${i}].name`, u.name, '') || `token ${i + 1}` };
+  const tokens = optObj('tokens', raw.tokens, 'tokens');
+  const usbRaw = tokens.usb === undefined ? [] : tokens.usb;
+  if (!Array.isArray(usbRaw)) err('tokens.usb', 'expected a list of { "vid", "pid", "name" }');
+  const usb = (usbRaw as unknown[]).map((u, i) => {
+    const field = `tokens.usb[${i}]`;
+    const o = obj(field, u, 'tokens.usb[]');
+    const id = (k: 'vid' | 'pid'): number => {
+      const v = o[k];
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^(0x)?[0-9a-f]{1,4}$/i.test(v) ? parseInt(v, 16) : NaN;
+      if (!Number.isInteger(n) || n < 0 || n > 0xffff) err(`${field}.${k}`, `expected a 16-bit id like "0x096e", got ${JSON.stringify(v)}`);
+      return n;
+    };
+    return { vid: id('vid'), pid: id('pid'), name: str(`${field}.name`, o.name, '') || `token ${i + 1}` };
   });
 
-  const pins = isObj(raw.pins) ? raw.pins : {};
-  for (const k of Object.keys(pins)) {
-    if (!/Env$/.test(k)) throw new LabFileError(path, `pins.${k}`, 'PINs are never written in a lab file: name environment variables with "userEnv" and "soEnv"');
-  }
-  const pinEnv = { user: str('pins.userEnv', pins.userEnv, 'EVSM_LAB_UKEY_PIN'), so: str('pins.soEnv', pins.soEnv, 'EVSM_LAB_UKEY_SO_PIN') };
+  const pins = optObj('pins', raw.pins, 'pins');
+  const envName = (field: string, v: unknown, fallback: string): string => {
+    const name = str(field, v, fallback);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) err(field, 'expected an environment variable name (letters, digits, _), not a PIN');
+    return name;
+  };
+  const pinEnv = { user: envName('pins.userEnv', pins.userEnv, 'EVSM_LAB_UKEY_PIN'), so: envName('pins.soEnv', pins.soEnv, 'EVSM_LAB_UKEY_SO_PIN') };
 
-  const op = isObj(raw.operator) ? raw.operator : {};
-  const mode = op.mode ?? 'console';
-  if (mode !== 'console' && mode !== 'pool') throw new LabFileError(path, 'operator.mode', 'expected "console" (a person at the bench) or "pool" (rehearsal: the token pool answers)');
-  const timeoutSeconds = op.timeoutSeconds ?? 300;
-  if (typeof timeoutSeconds !== 'number' || timeoutSeconds <= 0) throw new LabFileError(path, 'operator.timeoutSeconds', 'expected a positive number');
+  const op = optObj('operator', raw.operator, 'operator');
+  const mode = op.mode === undefined ? 'console' : op.mode;
+  if (mode !== 'console' && mode !== 'pool') err('operator.mode', 'expected "console" (a person at the bench) or "pool" (rehearsal: the token pool answers)');
+  const timeoutSeconds = op.timeoutSeconds === undefined ? 300 : op.timeoutSeconds;
+  if (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+    err('operator.timeoutSeconds', `expected seconds a prompt waits, more than 0 and at most ${MAX_TIMEOUT_SECONDS} (a day), got ${JSON.stringify(timeoutSeconds)}`);
+  }
 
   let rehearsal: LabFile['rehearsal'];
   if (raw.rehearsal !== undefined) {
-    if (!isObj(raw.rehearsal)) throw new LabFileError(path, 'rehearsal', 'expected an object');
-    const r = raw.rehearsal;
+    const r = obj('rehearsal', raw.rehearsal, 'rehearsal');
     rehearsal = {
-      startEmulators: r.startEmulators !== false,
-      tokens: typeof r.tokens === 'number' ? r.tokens : 24,
-      portStride: typeof r.portStride === 'number' ? r.portStride : 10,
-      operatorManagementPorts: operatorPorts(path, r.operatorManagementPorts),
+      startEmulators: bool('rehearsal.startEmulators', r.startEmulators, true),
+      tokens: int('rehearsal.tokens', r.tokens, 1, 256, 24, 'a token count 1..256'),
+      portStride: int('rehearsal.portStride', r.portStride, 0, 1000, 10, 'a port offset per worker 0..1000'),
+      operatorManagementPorts: operatorPorts(r.operatorManagementPorts, err, deviceName),
     };
+    for (const d of devices) {
+      // Tests and rehearsals stay on the loopback network; a real bench names its own hosts.
+      if (!isLoopbackHost(d.host.host)) err(`devices.${d.name}.host`, `a rehearsal lab file may only use the loopback network (127.0.0.0/8, ::1, localhost); [${d.host.name}] is ${d.host.host}`);
+    }
   }
 
-  return {
-    path,
-    lab: str('lab', raw.lab, 'unnamed lab'),
-    cacipher,
-    devices,
-    pkcs11Module,
-    usb,
-    pinEnv,
-    operator: { mode, timeoutSeconds },
-    rehearsal,
-  };
+  return { path, lab, cacipher, devices, pkcs11Module, usb, pinEnv, operator: { mode: mode as OperatorMode, timeoutSeconds: timeoutSeconds as number }, rehearsal };
+}
+
+/** `rehearsal.operatorManagementPorts`: `{ "A": 28128, … }`, device name → port. */
+function operatorPorts(
+  raw: unknown,
+  err: (field: string, message: string) => never,
+  deviceName: (field: string, name: string) => DeviceName,
+): Partial<Record<DeviceName, number>> {
+  if (raw === undefined) return {};
+  const field = 'rehearsal.operatorManagementPorts';
+  if (!isObj(raw)) return err(field, 'expected an object of device name → port');
+  const out: Partial<Record<DeviceName, number>> = {};
+  for (const [key, port] of Object.entries(raw)) {
+    const name = deviceName(`${field}.${key}`, key);
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) err(`${field}.${key}`, 'expected a port number 1..65535');
+    out[name] = port as number;
+  }
+  return out;
 }
 
 export function loadLabFile(path: string): LabFile {
   const full = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(full, 'utf8');
-  } catch (e) {
-    throw new LabFileError(full, '(file)', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseLabFile(text, full);
+  return parseLabFile(readLabText(full), full);
+}
+
+/** The lab file a run uses: EVSM_LAB_FILE, else in CI (CI=true) the bench rehearsal, else none. */
+export function defaultLabFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.EVSM_LAB_FILE || (env.CI ? REHEARSAL_LAB : undefined);
 }
 
 /** The PIN for tokens at this bench, from the environment; a clear error names the variable. */
@@ -184,15 +335,12 @@ export function pinFromEnv(lab: LabFile, which: 'user' | 'so', env: NodeJS.Proce
   return v;
 }
 
-/** `rehearsal.operatorManagementPorts`: `{ "A": 28128, … }`, device name → port. */
-function operatorPorts(path: string, raw: unknown): Partial<Record<DeviceName, number>> {
-  if (raw === undefined) return {};
-  if (!isObj(raw)) throw new LabFileError(path, 'rehearsal.operatorManagementPorts', 'expected an object of device name → port');
-  const out: Partial<Record<DeviceName, number>> = {};
-  for (const [name, port] of Object.entries(raw)) {
-    if (!(DEVICE_NAMES as readonly string[]).includes(name)) throw new LabFileError(path, `rehearsal.operatorManagementPorts.${name}`, 'expected a device name A, B or C');
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw new LabFileError(path, `rehearsal.operatorManagementPorts.${name}`, 'expected a port number 1..65535');
-    out[name as DeviceName] = port;
-  }
-  return out;
+/**
+ * The bench's PINs as the UKEY layer asks for them: the variables the lab file names
+ * (`pins.userEnv`, `pins.soEnv`), offered once per token (a wrong PIN is not retried from the
+ * environment: it would count the token down); unset → the next provider (the operator) asks.
+ */
+export function labPins(lab: LabFile, env: NodeJS.ProcessEnv = process.env): { provider: PinProvider; user: string | undefined } {
+  const read = (kind: 'user' | 'so'): string | undefined => env[lab.pinEnv[kind]] || undefined;
+  return { provider: async (_token, kind, attempt) => (attempt > 1 ? undefined : read(kind)), user: read('user') };
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EvsmClient } from '../../drivers/evsm/index.ts';
 import { loadLabFile, type LabFile } from '../lab/lab-file.ts';
+import { extendTestTimeout, promptClock } from '../lab/test-clock.ts';
 import { consoleOperator, poolOperator, type Operator } from '../operator/operator.ts';
 import { checkEmulatorProgram } from '../system/checks.ts';
 import { promptingVsmManager, type VsmManagerOperator } from '../operator/vsm-manager.ts';
@@ -63,7 +64,8 @@ export async function openHardwareBench(options: HardwareOptions): Promise<Bench
   } catch (e) {
     return unavailableBench('hardware', (e as Error).message);
   }
-  const operator = lab.operator.mode === 'pool' ? poolOperator() : consoleOperator(lab.operator.timeoutSeconds);
+  // A person's prompts each add their own timeout to the test's (harness/lab/test-clock.ts).
+  const operator = lab.operator.mode === 'pool' ? poolOperator() : promptClock(consoleOperator(lab.operator.timeoutSeconds), lab.operator.timeoutSeconds);
   const rehearsal = lab.rehearsal?.startEmulators ? lab.rehearsal : undefined;
   if (rehearsal) {
     const program = checkEmulatorProgram();
@@ -121,6 +123,7 @@ export async function openHardwareBench(options: HardwareOptions): Promise<Bench
           async restart() {
             await operator.confirm({ en: `Switch device ${name} on again, then confirm.`, zh: `重新开启设备 ${name}，然后确认。` }, name);
             if (rehearsal) await emulators.get(name)!.proc.restart();
+            if (lab.operator.mode !== 'pool') extendTestTimeout(lab.operator.timeoutSeconds * 1000);
             await waitForAnswer(slot, lab.operator.timeoutSeconds * 1000);
           },
         },

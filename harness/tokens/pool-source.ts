@@ -19,9 +19,12 @@ import {
   SoftHsmPool,
   UsbWatcher,
   FACTORY_USER_PIN,
+  terminalOperator,
+  type PinProvider,
   type Token,
   type TokenSource,
 } from '../../drivers/ukey/index.ts';
+import { tokenPromptClock } from '../lab/test-clock.ts';
 
 export interface TokenStore {
   readonly kind: 'virtual' | 'softhsm2' | 'bench';
@@ -114,7 +117,14 @@ export async function softHsmStore(count: number, modulePath?: string): Promise<
  * them). With the lab's VID/PID table a USB watcher wakes the source at once on an insert; on a
  * machine without a USB bus the source still polls the PKCS#11 slots, and `log` says so once.
  */
-export async function benchStore(modulePath: string, timeoutMs: number, usb: ReadonlyArray<{ vid: number; pid: number; name: string }>, log: (line: string) => void): Promise<TokenStore> {
+export async function benchStore(
+  modulePath: string,
+  timeoutMs: number,
+  usb: ReadonlyArray<{ vid: number; pid: number; name: string }>,
+  log: (line: string) => void,
+  /** The PINs from the variables the lab file names (labPins); unset ones are asked. */
+  pins?: { provider: PinProvider; user: string | undefined },
+): Promise<TokenStore> {
   const opened: Token[] = [];
   let watcher: UsbWatcher | undefined;
   if (usb.length) {
@@ -133,7 +143,9 @@ export async function benchStore(modulePath: string, timeoutMs: number, usb: Rea
   return {
     kind: 'bench',
     async source() {
-      return tracked(benchTokenSource({ modulePath, timeoutMs, ...(watcher ? { inserts: watcher } : {}) }), undefined, opened);
+      // Each token prompt adds its wait to the test's timeout (harness/lab/test-clock.ts).
+      const operator = tokenPromptClock(terminalOperator(), timeoutMs);
+      return tracked(benchTokenSource({ modulePath, timeoutMs, operator, ...(pins ? { pins: pins.provider } : {}), ...(watcher ? { inserts: watcher } : {}) }), pins?.user, opened);
     },
     reset,
     async close() {

@@ -1,0 +1,29 @@
+/**
+ * The `hardware-lab` project: the hardware project depends on it, so Playwright runs it first,
+ * once, whenever hardware tests run. A lab file that does not load fails this one test with the
+ * lab file's own one-line error, and Playwright then runs none of the hardware tests and exits
+ * non-zero (without it, the bench fixture would turn the error into "24 skipped", exit 0).
+ * No lab file at all is not an error here: the hardware tests skip with their one-line reason.
+ */
+import { test } from '@playwright/test';
+import { defaultLabFile, LabFileError, loadLabFile } from './lab-file.ts';
+
+test('lab file', () => {
+  const path = defaultLabFile();
+  if (!path) {
+    test.info().annotations.push({ type: 'lab file', description: 'none named (EVSM_LAB_FILE / --lab): the hardware tests skip' });
+    return;
+  }
+  try {
+    const lab = loadLabFile(path);
+    test.info().annotations.push({ type: 'lab file', description: `${lab.path}: ${lab.lab}` });
+  } catch (e) {
+    if (e instanceof LabFileError) {
+      // The message is the whole report (FILE:LINE:COLUMN: …): no stack, no code frame of this file.
+      const one = new Error(e.message);
+      one.stack = `Error: ${e.message}`;
+      throw one;
+    }
+    throw e;
+  }
+});
