@@ -1,6 +1,7 @@
 /**
- * SM2 operations per second: the crypto core (crypto/sm2.ts, on sm-crypto-v2 / @noble/curves)
- * beside the reference (crypto/reference.ts, sm-crypto), in one run, with the ratio core/reference.
+ * SM2 operations per second: the crypto core (crypto/sm2.ts: OpenSSL for multiples of G,
+ * @noble/curves for other points, sm-crypto-v2 for the signature equation, Z_A and the KDF) beside
+ * the reference (crypto/reference.ts, sm-crypto), in one run, with the ratio core/reference.
  *
  *   node --import tsx bench/sm2.ts [--seconds S]     (S per measurement, default 2)
  *
@@ -64,7 +65,7 @@ function main(): void {
   const kp = sm2GenerateKeyPair();
   // More keys than the core's 64-entry point cache, so "new key" never hits it.
   const fresh = Array.from({ length: 200 }, () => sm2GenerateKeyPair());
-  console.log(`bench/sm2: node ${process.version}, ${seconds} s per measurement; core = crypto/sm2.ts (sm-crypto-v2), reference = sm-crypto`);
+  console.log(`bench/sm2: node ${process.version}, ${seconds} s per measurement; core = crypto/sm2.ts (OpenSSL + @noble/curves + sm-crypto-v2), reference = sm-crypto`);
   console.log(`${'operation'.padEnd(28)} ${'core/s'.padStart(9)} ${'reference/s'.padStart(12)} ${'ratio'.padStart(7)}`);
   for (const row of rows(kp, fresh)) {
     const core = rate(seconds, row.core);
