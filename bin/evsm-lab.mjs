@@ -1,14 +1,24 @@
 #!/usr/bin/env node
-// Launcher: runs the TypeScript CLI through tsx so no build step is needed.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
+// Launcher: registers tsx in this very process and imports the TypeScript CLI (no build step).
+// In-process on purpose: a signal sent to this pid (kill, Ctrl-C, a supervisor) reaches the verb
+// that runs — the emulator closes its ports and releases its lock. A child process would be
+// left running when only this pid is killed.
+import { register } from 'tsx/esm/api';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const tsx = require.resolve('tsx');
-const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'harness', 'cli', 'main.ts'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
-process.exit(r.status ?? 1);
+// Under npx / npm run, npm starts us through `sh -c`. npm passes SIGTERM and SIGINT on to that
+// shell, but dash (Debian's sh) dies of them without passing them to us, and we would be left
+// running, orphaned (seen with npm 11.19). So when npm started us and our parent goes away, we
+// take it as the SIGTERM it was (docs/cli.md, "Signals").
+if (process.env.npm_command !== undefined || process.env.npm_lifecycle_event !== undefined) {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.kill(process.pid, 'SIGTERM');
+  }, 100);
+  watch.unref();
+}
+
+register();
+const { runCli } = await import('../harness/cli/main.ts');
+await runCli(process.argv.slice(2));

@@ -17,6 +17,7 @@ import {
   type CheckResult,
 } from '../system/checks.ts';
 import { loadLabFile } from '../lab/lab-file.ts';
+import { oneOf, parseOptions, runVerb, single, UsageError, type Verb } from './usage.ts';
 
 const SECTIONS = ['embedded', 'containers', 'hardware', 'reports'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -58,25 +59,27 @@ async function checksFor(section: Section, labPath: string | undefined): Promise
   }
 }
 
-export async function main(args: string[]): Promise<number> {
-  const targets: Section[] = [];
-  let labPath = process.env.EVSM_LAB_FILE;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--target') {
-      const t = args[++i];
-      if (!(SECTIONS as readonly string[]).includes(t ?? '')) {
-        console.error(`evsm-lab doctor: --target is one of ${SECTIONS.join(', ')}`);
-        return 2;
-      }
-      targets.push(t as Section);
-    } else if (a === '--lab') {
-      labPath = args[++i];
-    } else {
-      console.error('usage: evsm-lab doctor [--target embedded|containers|hardware|reports]... [--lab FILE]');
-      return 2;
-    }
-  }
+const SYNOPSIS = 'usage: evsm-lab doctor [--target embedded|containers|hardware|reports]... [--lab FILE]';
+
+const HELP = `${SYNOPSIS}
+
+Checks what each target needs on this machine and prints, for every check, ok or FAIL and
+what to install or fix. Every section is printed; the ones not asked for are marked so.
+
+  --target T   a section that must be ready: embedded (default), containers, hardware, reports;
+               repeat it for several
+  --lab FILE   the lab file the hardware checks read (default: EVSM_LAB_FILE)
+
+Exit status: 0 when every section asked for is ready, 1 when one is not, 2 for a usage error.
+
+Example:
+  npx evsm-lab doctor --target containers --target reports`;
+
+async function doctor(args: string[]): Promise<number> {
+  const parsed = parseOptions(args, { '--target': 'repeatable', '--lab': 'value' });
+  if (parsed.positional.length || parsed.passThrough.length) throw new UsageError(`unexpected argument ${[...parsed.positional, ...parsed.passThrough][0]}`);
+  const targets = (parsed.values.get('--target') ?? []).map((t) => oneOf('--target', t, SECTIONS));
+  const labPath = single(parsed, '--lab') ?? process.env.EVSM_LAB_FILE;
   const required = new Set<Section>(targets.length ? targets : ['embedded']);
   let failed = false;
   for (const section of SECTIONS) {
@@ -90,4 +93,11 @@ export async function main(args: string[]): Promise<number> {
     if (!ready && required.has(section)) failed = true;
   }
   return failed ? 1 : 0;
+}
+
+export const DOCTOR: Verb = { name: 'doctor', synopsis: SYNOPSIS, help: HELP, run: doctor };
+
+/** `evsm-lab doctor …` with the CLI's help and usage-error conventions. */
+export function main(args: string[]): Promise<number> {
+  return runVerb(DOCTOR, args);
 }

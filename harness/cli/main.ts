@@ -1,91 +1,91 @@
 /**
- * evsm-lab command line. Verbs:
- *   run [--target embedded|containers|hardware] [--grep TEXT] [--lab FILE]   run the scenario catalog
- *   emulator --port P --data DIR [--name NAME] [--mgmt-port Q]             run one EVSM emulator
- *   report | doctor                                                        see docs/cli.md
+ * evsm-lab command line (docs/cli.md). bin/evsm-lab.mjs registers tsx in its own process and
+ * calls `runCli`: one process, so a signal sent to that pid reaches the verb that is running.
+ * Each verb module is loaded only when it runs (the emulator starts without the report code).
  */
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { checkHelp, runVerb, UsageError, type Verb } from './usage.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TARGETS = ['embedded', 'containers', 'hardware'] as const;
-
-function usage(message?: string): never {
-  if (message) console.error(`evsm-lab: ${message}`);
-  console.error('usage: evsm-lab run [--target embedded|containers|hardware] [--grep TEXT] [--lab FILE] [--no-report]');
-  console.error('       evsm-lab emulator --port P --data DIR [--name NAME] [--mgmt-port Q]');
-  console.error('       evsm-lab doctor [--target embedded|containers|hardware|reports]... [--lab FILE]');
-  console.error('       evsm-lab report ...   (docs/reports.md)');
-  process.exit(2);
+interface VerbEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<Verb>;
 }
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) usage(`${name} needs a value`);
-  args.splice(i, 2);
-  return v;
+const VERBS: VerbEntry[] = [
+  { name: 'run', summary: 'run the scenario catalog on one or more targets, then build the reports', load: async () => (await import('./run.ts')).RUN },
+  { name: 'emulator', summary: 'run one EVSM emulator in the foreground (SIGTERM/SIGINT stop it, exit 0)', load: async () => emulatorVerb() },
+  { name: 'doctor', summary: "check each target's prerequisites and say what to install or fix", load: async () => (await import('./doctor.ts')).DOCTOR },
+  { name: 'report', summary: 'build the reports of a run, verify a certification report, make a signing key', load: async () => (await import('./report.ts')).REPORT },
+  { name: 'cacipher', summary: 'cacipher check FILE|STRING: how the client reads a configuration, and every problem in it', load: async () => (await import('./cacipher.ts')).CACIPHER_CHECK },
+];
+
+const OVERVIEW = [
+  'usage: evsm-lab VERB [OPTION...]      (evsm-lab VERB --help: its options and an example)',
+  '',
+  ...VERBS.map((v) => `  ${v.name.padEnd(9)} ${v.summary}`),
+  '',
+  'Exit status: 0 success, 1 a check or test failed, 2 a usage error. docs/cli.md has every verb.',
+].join('\n');
+
+/** The emulator reads its own options (emulators/evsm/args.ts); this adds only the CLI's help. */
+async function emulatorVerb(): Promise<Verb> {
+  const { USAGE } = await import('../../emulators/evsm/args.ts');
+  const help = `${USAGE}
+
+Runs one EVSM emulator in the foreground: host protocol on --port, management protocol on
+--mgmt-port (default: port + 1; both ephemeral with --port 0), state kept in --data. When it
+listens it prints one line on stdout:
+  evsm-emulator ready name=EVSM port=8018 mgmt-port=8019 tls-port=- pid=4242
+SIGTERM or SIGINT (Ctrl-C) closes the listeners, releases the data directory's lock and exits 0.
+docs/emulator.md has every option.
+
+Example:
+  npx evsm-lab emulator --port 8018 --data ./evsm-a --name A`;
+  return {
+    name: 'emulator',
+    synopsis: USAGE,
+    help,
+    run: async (args) => {
+      checkHelp(args);
+      const { main } = await import('../../emulators/evsm/cli.ts');
+      return main(args);
+    },
+  };
 }
 
-/** Runs the catalog, then builds the Allure and certification reports from that run. */
-async function run(args: string[]): Promise<number> {
-  const noReport = args.includes('--no-report');
-  if (noReport) args.splice(args.indexOf('--no-report'), 1);
-  // allure-playwright never empties its results directory: start each run clean.
-  const outputRoot = resolve(root, process.env.EVSM_LAB_OUTPUT ?? 'lab-output');
-  rmSync(join(outputRoot, 'allure-results'), { recursive: true, force: true });
-  const status = runPlaywright(args);
-  if (!noReport) {
-    const { main: reportMain } = await import('./report.ts');
-    const reportStatus = await reportMain([]);
-    if (reportStatus !== 0) console.error('evsm-lab run: the reports were not all built (see above); the test results stand');
-  }
-  return status;
-}
-
-function runPlaywright(args: string[]): number {
-  const target = option(args, '--target') ?? 'embedded';
-  if (!(TARGETS as readonly string[]).includes(target)) usage(`unknown target "${target}": choose one of ${TARGETS.join(', ')}`);
-  const grep = option(args, '--grep');
-  const lab = option(args, '--lab');
-  const require = createRequire(import.meta.url);
-  const cli = join(dirname(require.resolve('@playwright/test/package.json')), 'cli.js');
-  // Extra arguments (file filters) go before --project: Playwright's --project takes several values.
-  const pwArgs = ['test', ...args, ...(grep ? ['--grep', grep] : []), '--project', target];
-  // Playwright runs from the repository root: make a relative lab path mean the caller's directory.
-  const env = { ...process.env, ...(lab ? { EVSM_LAB_FILE: resolve(lab) } : {}) };
-  const r = spawnSync(process.execPath, [cli, ...pwArgs], { stdio: 'inherit', cwd: root, env });
-  return r.status ?? 1;
-}
-
-async function main(argv: string[]): Promise<number> {
+/** Runs one command line; resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  switch (verb) {
-    case 'run':
-      return await run(rest);
-    case 'emulator': {
-      const { main: emulatorMain } = await import('../../emulators/evsm/cli.ts');
-      return emulatorMain(rest);
-    }
-    case 'report': {
-      const { main: reportMain } = await import('./report.ts');
-      return reportMain(rest);
-    }
-    case 'doctor': {
-      const { main: doctorMain } = await import('./doctor.ts');
-      return doctorMain(rest);
-    }
-    case undefined:
-    case '--help':
-    case '-h':
-      return usage();
-    default:
-      return usage(`unknown verb "${verb}"`);
+  if (verb === '--help' || verb === '-h') {
+    console.log(OVERVIEW);
+    return 0;
   }
+  if (verb === 'help') {
+    if (rest.length === 0) {
+      console.log(OVERVIEW);
+      return 0;
+    }
+    return main([rest[0], '--help']);
+  }
+  const entry = VERBS.find((v) => v.name === verb);
+  if (!entry) {
+    console.error(verb === undefined ? 'evsm-lab: which verb?' : `evsm-lab: unknown verb "${verb}"`);
+    console.error(OVERVIEW);
+    return 2;
+  }
+  return runVerb(await entry.load(), rest);
 }
 
-process.exitCode = await main(process.argv.slice(2));
+/** The launcher's entry: runs the command line and ends the process with its status. */
+export async function runCli(argv: string[]): Promise<never> {
+  let status: number;
+  try {
+    status = await main(argv);
+  } catch (e) {
+    // A bug, not a usage problem: the stack says where.
+    console.error(`evsm-lab: ${e instanceof UsageError ? e.message : ((e as Error).stack ?? String(e))}`);
+    status = 1;
+  }
+  // Explicit exit: a verb that is done must not linger on a timer or socket someone forgot.
+  process.exit(status);
+}

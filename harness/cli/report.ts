@@ -12,32 +12,42 @@ import { hex, sm2GenerateKeyPair, wipe } from '../../crypto/index.ts';
 import { buildReports } from '../../reports/build.ts';
 import { verifyCertificationFile } from '../../reports/certification/verify.ts';
 import { keyFingerprint, readPublicKey } from '../../reports/seal.ts';
+import { isUsage, parseOptions, runVerb, UsageError, type Verb } from './usage.ts';
 
-const USAGE = [
+const SYNOPSIS = [
   'usage: evsm-lab report [--results DIR] [--out DIR] [--sign-key FILE | --sign-key-env NAME] [--lab-name NAME] [--only allure|certification]',
   '       evsm-lab report verify FILE.html|FILE.pdf [--public-key FILE]',
   '       evsm-lab report keygen --out DIR',
-];
+].join('\n');
 
-class UsageError extends Error {}
+const HELP = `${SYNOPSIS}
+
+Builds the Allure HTML report and the certification report (HTML + PDF, sealed with SM3 and
+signed with SM2 when a key is given) from a run's results; checks a certification report;
+makes a lab signing key. docs/reports.md has the details.
+
+  --results DIR       the run's output root (default: $EVSM_LAB_OUTPUT, else lab-output)
+  --out DIR           where the reports go (default: the same root)
+  --sign-key FILE     the lab's SM2 private key file (64 hex digits): sign the certification report
+  --sign-key-env NAME the same key from an environment variable
+  --lab-name NAME     the lab printed on the reports (default: $EVSM_LAB_NAME, else evsm-lab)
+  --only PART         allure or certification: build only that one
+  verify FILE         checks a certification report (.html, or .pdf with its .seal.json)
+    --public-key FILE   demand a signature by this lab key (without it: integrity, not origin)
+  keygen --out DIR    writes lab-sm2.key (mode 600) and lab-sm2.pub; never overwrites
+
+Exit status: 0 when everything asked for was built or verified, 1 when not, 2 for a usage error.
+
+Example:
+  npx evsm-lab report keygen --out ~/.evsm-lab
+  npx evsm-lab report --sign-key ~/.evsm-lab/lab-sm2.key --lab-name "Acme Test Lab"
+  npx evsm-lab report verify lab-output/certification/certification.html --public-key ~/.evsm-lab/lab-sm2.pub`;
 
 /** Splits `--name value` options from positional arguments; unknown options are a usage error. */
 function parse(args: string[], known: string[]): { opts: Map<string, string>; rest: string[] } {
-  const opts = new Map<string, string>();
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) {
-      rest.push(a);
-      continue;
-    }
-    const [name, inline] = a.split(/=(.*)/s, 2);
-    if (!known.includes(name)) throw new UsageError(`unknown option ${name}`);
-    const v = inline ?? args[++i];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${name} needs a value`);
-    opts.set(name, v);
-  }
-  return { opts, rest };
+  const parsed = parseOptions(args, Object.fromEntries(known.map((k) => [k, 'value' as const])));
+  const opts = new Map([...parsed.values].map(([k, v]) => [k, v[0]]));
+  return { opts, rest: [...parsed.positional, ...parsed.passThrough] };
 }
 
 function show(p: string): string {
@@ -97,23 +107,22 @@ function keygen(args: string[]): number {
   return 0;
 }
 
-export async function main(args: string[]): Promise<number> {
+async function report(args: string[]): Promise<number> {
   try {
     if (args[0] === 'verify') return verify(args.slice(1));
     if (args[0] === 'keygen') return keygen(args.slice(1));
-    if (args[0] === '--help' || args[0] === '-h') {
-      console.log(USAGE.join('\n'));
-      return 0;
-    }
     return await build(args);
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`evsm-lab report: ${e.message}`);
-      console.error(USAGE.join('\n'));
-      return 2;
-    }
+    if (isUsage(e)) throw e;
     // Expected failures (missing files, bad keys) are one line; their messages never carry key material.
     console.error(`evsm-lab report: ${(e as Error).message}`);
     return 1;
   }
+}
+
+export const REPORT: Verb = { name: 'report', synopsis: SYNOPSIS, help: HELP, run: report };
+
+/** `evsm-lab report …` with the CLI's help and usage-error conventions. */
+export function main(args: string[]): Promise<number> {
+  return runVerb(REPORT, args);
 }
