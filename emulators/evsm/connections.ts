@@ -2,6 +2,7 @@
  * Limits both listeners apply to their connections (docs/emulator.md, "Limits"): a cap on open
  * connections, an idle timeout, and the bound on answers a client has not read yet.
  */
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Logger } from './log.ts';
 
@@ -73,4 +74,30 @@ export function closeWhenIdle(socket: Socket, ms: number, busy: () => boolean): 
     if (busy()) socket.setTimeout(ms);
     else socket.destroy();
   });
+}
+
+/** Descriptors kept free of connections: state writes, the lock, TLS files, stdio. */
+const RESERVED_DESCRIPTORS = 64;
+
+/** The process's soft limit on open files (Linux /proc), or undefined where it cannot be read. */
+export function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Connection caps that fit the descriptor limit: past it, accept() fails (new clients hang in
+ * the backlog) and so does the open() of a state write (every store command fails with 41).
+ * The host cap shrinks when host + management caps and the reserve exceed the limit.
+ */
+export function fitCaps(host: number, mgmt: number, limit = openFileLimit()): { host: number; mgmt: number; reduced: boolean } {
+  if (limit === undefined) return { host, mgmt, reduced: false };
+  const room = Math.max(2, limit - RESERVED_DESCRIPTORS);
+  const m = Math.max(1, Math.min(mgmt, Math.floor(room / 8)));
+  const h = Math.max(1, Math.min(host, room - m));
+  return { host: h, mgmt: m, reduced: h !== host || m !== mgmt };
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import type { EmulatorOptions } from './args.ts';
-import { ConnectionGate, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MGMT_CONNECTIONS } from './connections.ts';
+import { ConnectionGate, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MGMT_CONNECTIONS, fitCaps, openFileLimit } from './connections.ts';
 import { Device } from './device/device.ts';
 import { applyInit, type InitRequest } from './dmk-init.ts';
 import { createHostServer, createHostTlsServer, listen } from './host/server.ts';
@@ -47,8 +47,10 @@ export async function startEmulator(opts: EmulatorOptions & { init?: InitRequest
       log.info(`initialized at start (${opts.init.kind === 'random' ? 'random DMK' : `DMK from ${opts.init.components.length} components`}): DMK check value ${device.dmkKcv()}`);
     }
     const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_S * 1000;
-    const hostGate = new ConnectionGate(opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'host', log);
-    const mgmtGate = new ConnectionGate(opts.maxMgmtConnections ?? DEFAULT_MAX_MGMT_CONNECTIONS, 'management', log);
+    const caps = fitCaps(opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, opts.maxMgmtConnections ?? DEFAULT_MAX_MGMT_CONNECTIONS);
+    if (caps.reduced) log.info(`connection caps lowered to host ${caps.host}, management ${caps.mgmt} to fit the open-file limit ${openFileLimit()}`);
+    const hostGate = new ConnectionGate(caps.host, 'host', log);
+    const mgmtGate = new ConnectionGate(caps.mgmt, 'management', log);
     const hostOpts = { device, headerLength: opts.headerLength, log, idleTimeoutMs, gate: hostGate };
     const host = createHostServer(hostOpts);
     servers.push({ server: host, drop: trackSockets(host) });
