@@ -152,10 +152,10 @@ export function seeded(seed: number): { next(): number; int(n: number): number; 
  * form the emulator speaks: A0 with a store part (SJJ1310), or the older X0 extension. The
  * answer's last 16 characters are the key's check value in both.
  */
-export function storeKeyRequest(commands: readonly string[], index: number, label = ''): string {
+export function storeKeyRequest(commands: readonly string[], index: number, label = '', type = '00A', flag = 'P'): string {
   const i = String(index).padStart(4, '0');
-  if (commands.includes('KG')) return `A00000AP` + `K${i}${String(label.length).padStart(2, '0')}${label}`;
-  return `X0${i}00AP1`;
+  if (commands.includes('KG')) return `A00${type}${flag}K${i}${String(label.length).padStart(2, '0')}${label}`;
+  return `X0${i}${type}${flag}1`;
 }
 
 /** Parses an X4 listing (count 3N, more 1N, entries of 24 characters: index 4N, type 3H, flag 1, CV 16H). */
