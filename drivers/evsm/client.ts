@@ -1,38 +1,46 @@
 /**
- * EvsmClient: open from a cacipher.ini path or a `{…}` string, then typed calls for the host
- * commands of docs/host-protocol.md. The same code runs against a real EVSM or the emulator.
- * Vendor-SDK spellings (`genWorkKey`, `generalDataEnc`, `generalDataDec`) are kept as aliases.
+ * EvsmClient: open from a cacipher.ini path or a `{…}` string, then typed calls over the SJJ1310
+ * host protocol (docs/client.md). The same code runs against a real EVSM or the emulator; calls
+ * marked "extension" use emulator extensions a real SJJ1310 does not have. `client.sdk` offers the
+ * vendor SDK's own calls (sdk.ts).
  */
 import { formatWarning, loadCacipher } from './config/parse.ts';
 import type { CacipherConfig } from './config/types.ts';
 import { EvsmClientCore, type ClientOptions } from './core.ts';
+import { EvsmCommandError, EvsmParameterError, EvsmProtocolError } from './errors.ts';
+import { commandError } from './commands/codec.ts';
 import type { DispatchOptions } from './failover.ts';
 import * as cmd from './commands/catalog.ts';
-import {
-  keyAt,
-  type DataCipherOptions,
-  type DataCipherResult,
-  type DeviceStatus,
-  type Diagnostics,
-  type GeneratedKey,
-  type KeyRef,
-  type KeyType,
-  type LmkScheme,
-  type MacOptions,
-  type PinTranslation,
-  type StoredKeyInfo,
-  type ZmkScheme,
+import { keyTypeName } from './commands/key-types.ts';
+import { EvsmSdk } from './sdk.ts';
+import type {
+  DataCipherOptions,
+  DataCipherResult,
+  DeviceStatus,
+  Diagnostics,
+  GeneratedKey,
+  KeyRef,
+  KeyType,
+  LmkScheme,
+  MacOptions,
+  PinTranslation,
+  StoredKeyInfo,
+  ZmkScheme,
 } from './commands/types.ts';
 
-/** The vendor's algorithm flag for genWorkKey, mapped to the key scheme under the LMK. */
-export type AlgFlag = 'SM4' | '3DES' | '3DES-2' | '3DES-3';
-const ALG_SCHEME: Record<AlgFlag, LmkScheme> = { SM4: 'P', '3DES': 'U', '3DES-2': 'U', '3DES-3': 'T' };
+/** KG's "no key at this index". */
+const NO_KEY = '45';
+/** KG requests in flight at once while scanning (the pool spreads them). */
+const SCAN_CONCURRENCY = 8;
 
 export class EvsmClient extends EvsmClientCore {
+  /** The vendor SDK's calls, names and argument order (hsmGeneralFinance), on this client's connections. */
+  readonly sdk: EvsmSdk = new EvsmSdk(this);
+
   /**
    * Opens a client from a cacipher.ini path or a `{…}` configuration string (the vendor's
    * `getInstance`). Throws CacipherConfigError for a malformed configuration, and
-   * EvsmUnavailableError when no host answers (unless `connectOnOpen: false`).
+   * EvsmUnavailableError when no host answers NC (unless `connectOnOpen: false`).
    */
   static async open(pathOrString: string, options: ClientOptions = {}): Promise<EvsmClient> {
     const source = pathOrString.trim().startsWith('{') ? '<string>' : pathOrString;
@@ -49,120 +57,167 @@ export class EvsmClient extends EvsmClientCore {
 
   // ---- device ----------------------------------------------------------------------------
 
-  /** B2: the device sends `data` back. */
+  /** B2 (payShield style, kept by the emulator): the device sends `data` back. */
   echo(data: string | Buffer, o?: DispatchOptions): Promise<string> {
-    return this.execute(cmd.echoCommand(data), o);
+    return this.execute(cmd.b2Echo(data), o);
   }
-  /** NC: LMK check value and firmware. */
+
+  /** NC: LMK check value, firmware, and the serial the SDK's getDeviceSerial reports (emulator layout, decision 8). */
   diagnostics(o?: DispatchOptions): Promise<Diagnostics> {
-    return this.execute(cmd.diagnosticsCommand(), o);
+    const nc = cmd.ncStatus();
+    return this.execute(
+      {
+        ...nc,
+        parse: (answer, host) => {
+          const a = nc.parse(answer, host);
+          if (a.errorCode !== '00') throw commandError('NC', a.errorCode, host);
+          if (a.payload.length < 25) throw new EvsmProtocolError(`NC on ${host}: ${a.payload.length} characters, LMK check value (16) and firmware (9) expected`);
+          return { lmkCheckValue: a.payload.slice(0, 16), firmware: a.payload.slice(16, 25), serial: cmd.serialFromNc(a) };
+        },
+      },
+      o,
+    );
   }
-  /** N0: 1–256 random bytes. */
+
+  /** N0 (payShield style): 1-256 random bytes. */
   random(count: number, o?: DispatchOptions): Promise<Buffer> {
-    return this.execute(cmd.randomCommand(count), o);
+    return this.execute(cmd.n0Random(count), o);
   }
-  /** NO: factory/initialized state, internal key count, firmware, device id. */
+
+  /** NO (payShield style): factory/initialized state, internal key count, firmware, device id. */
   status(o?: DispatchOptions): Promise<DeviceStatus> {
-    return this.execute(cmd.statusCommand(), o);
+    return this.execute(cmd.noStatus(), o);
   }
-  /** X8: DMK check value (16H); EvsmCommandError 13 on a factory device. */
+
+  /** X8 (extension): DMK check value (16H); EvsmCommandError 13 on a factory device. */
   dmkCheckValue(o?: DispatchOptions): Promise<string> {
-    return this.execute(cmd.dmkCheckValueCommand(), o);
+    return this.execute(cmd.x8DmkCheckValue(), o);
   }
 
   // ---- keys (external storage: under the LMK, usable on every device with the same DMK) --
 
-  /** A0: a new key under the LMK, and under `zmk` too when given. Nothing is stored. */
-  generateKey(keyType: KeyType, scheme: LmkScheme = 'P', underZmk?: { zmk: KeyRef; scheme: ZmkScheme }, o?: DispatchOptions): Promise<GeneratedKey> {
-    return this.execute(cmd.generateKeyCommand(keyType, scheme, underZmk), o);
+  /** A0: a new key under the LMK, and under `zmk` too when given. Nothing is stored. KCV 16H. */
+  async generateKey(keyType: KeyType, scheme: LmkScheme = 'P', underZmk?: { zmk: KeyRef; scheme: ZmkScheme }, o?: DispatchOptions): Promise<GeneratedKey> {
+    if (underZmk) {
+      const [keyUnderLmk, keyUnderZmk, kcv] = await this.execute(cmd.a0GenerateUnderZmk(keyType, scheme, underZmk.zmk, underZmk.scheme, 0), o);
+      return { keyUnderLmk, keyUnderZmk, kcv };
+    }
+    const [keyUnderLmk, kcv] = await this.execute(cmd.a0Generate(keyType, scheme, 0), o);
+    return { keyUnderLmk, kcv };
   }
+
   /** BU: 16H check value of a key under the LMK or at an index (`keyAt(n)`). */
   keyCheckValue(keyType: KeyType, key: KeyRef, o?: DispatchOptions): Promise<string> {
-    return this.execute(cmd.keyCheckValueCommand(keyType, key), o);
+    return this.execute(cmd.buCheckValue(keyType, key), o);
   }
-  /** A6: a key received under a ZMK → under the LMK. */
-  importKey(keyType: KeyType, zmk: KeyRef, keyUnderZmk: string, lmkScheme: LmkScheme, o?: DispatchOptions): Promise<GeneratedKey> {
-    return this.execute(cmd.importKeyCommand(keyType, zmk, keyUnderZmk, lmkScheme), o);
+
+  /** A6: a key received under a ZMK → under the LMK (nothing stored). */
+  async importKey(keyType: KeyType, zmk: KeyRef, keyUnderZmk: string, lmkScheme: LmkScheme, o?: DispatchOptions): Promise<GeneratedKey> {
+    const [keyUnderLmk, kcv] = await this.execute(cmd.a6Import(keyType, zmk, keyUnderZmk, lmkScheme, 0), o);
+    return { keyUnderLmk, kcv };
   }
+
   /** A8: a key → under a ZMK for a partner. */
-  exportKey(keyType: KeyType, zmk: KeyRef, key: KeyRef, zmkScheme: ZmkScheme, o?: DispatchOptions): Promise<{ keyUnderZmk: string; kcv: string }> {
-    return this.execute(cmd.exportKeyCommand(keyType, zmk, key, zmkScheme), o);
+  async exportKey(keyType: KeyType, zmk: KeyRef, key: KeyRef, zmkScheme: ZmkScheme, o?: DispatchOptions): Promise<{ keyUnderZmk: string; kcv: string }> {
+    const [keyUnderZmk, kcv] = await this.execute(cmd.a8Export(keyType, zmk, key, zmkScheme), o);
+    return { keyUnderZmk, kcv };
   }
-  /** XA: a key from 2–9 clear components (hex); nothing stored. Components are never logged. */
+
+  /** XK (extension): a key from 2-9 clear components (hex); nothing stored. Components are never logged. */
   formKey(keyType: KeyType, scheme: LmkScheme, components: readonly string[], o?: DispatchOptions): Promise<{ keyUnderLmk: string; kcv: string }> {
-    return this.execute(cmd.formKeyCommand(keyType, scheme, components), o);
+    return this.execute(cmd.xkFormKey(keyType, scheme, components), o);
   }
 
   // ---- internal key store (state-changing calls are never retried on another host) -------
 
-  /** X0: generate and store at `index`. Not retried if its host dies mid-command. */
-  storeKey(index: number, keyType: KeyType, scheme: LmkScheme = 'P', options: { overwrite?: boolean } & DispatchOptions = {}): Promise<string> {
-    return this.execute(cmd.storeKeyCommand(index, keyType, scheme, options.overwrite ?? false), options);
+  /**
+   * A0 with a store part: generate a key and store it at `index` (1-2048) with `label`,
+   * replacing a key already there. Returns the 16H KCV. Not retried if its host dies mid-command.
+   */
+  async storeKey(index: number, keyType: KeyType, scheme: LmkScheme = 'P', options: { label?: string } & DispatchOptions = {}): Promise<string> {
+    if (!Number.isInteger(index) || index < 1 || index > cmd.MAX_KEY_INDEX) throw new EvsmParameterError(`key index ${index} is not 1-${cmd.MAX_KEY_INDEX}`);
+    const [, kcv] = await this.execute(cmd.a0Generate(keyType, scheme, index, options.label ?? '', cmd.MAX_KEY_INDEX), options);
+    return kcv;
   }
-  /** X2: type, scheme and KCV of the key at `index`. */
-  keyInfo(index: number, o?: DispatchOptions): Promise<StoredKeyInfo> {
-    return this.execute(cmd.keyInfoCommand(index), o);
+
+  /** KG: type, flag, KCV, label and update time of the key at `index`; EvsmCommandError 45 when there is none. */
+  async keyInfo(index: number, o?: DispatchOptions): Promise<StoredKeyInfo> {
+    if (!Number.isInteger(index) || index < 1 || index > cmd.MAX_KEY_INDEX) throw new EvsmParameterError(`key index ${index} is not 1-${cmd.MAX_KEY_INDEX}`);
+    const k = await this.execute(cmd.kgKeyInfo(index), o);
+    const code = k.keyType.toString(16).toUpperCase().padStart(3, '0');
+    return { index, keyType: keyTypeName(code), scheme: k.keyAlgFlag, kcv: k.keyCV, label: k.keyLabel, updateTime: k.updateTime };
   }
-  /** X4, every page: all internal keys in index order. */
+
+  /**
+   * KG for each index (the SJJ1310 way to list keys, for devices without the X4 extension):
+   * the keys found, in the order asked; 45 (no key) is skipped, other errors are thrown.
+   */
+  async scanKeys(indices: Iterable<number>, o?: DispatchOptions): Promise<StoredKeyInfo[]> {
+    const list = [...indices];
+    const found: Array<StoredKeyInfo | undefined> = new Array(list.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < list.length) {
+        const i = next++;
+        try {
+          found[i] = await this.keyInfo(list[i], o);
+        } catch (err) {
+          if (!(err instanceof EvsmCommandError && err.errorCode === NO_KEY)) throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, list.length) }, worker));
+    return found.filter((k): k is StoredKeyInfo => k !== undefined);
+  }
+
+  /** X4 (extension), every page: all internal keys in index order (no labels: X4 carries none). */
   async listKeys(o?: DispatchOptions): Promise<StoredKeyInfo[]> {
     const all: StoredKeyInfo[] = [];
     let first = 1;
     for (;;) {
-      const page = await this.execute(cmd.listKeysCommand(first), o);
-      all.push(...page.keys);
+      const page = await this.execute(cmd.x4ListKeys(first), o);
+      all.push(...page.keys.map((k) => ({ index: k.index, keyType: keyTypeName(k.typeCode), scheme: k.flag, kcv: k.kcv })));
       const last = page.keys[page.keys.length - 1];
-      if (!page.more || !last || last.index >= 9999) return all;
+      if (!page.more || !last || last.index >= cmd.MAX_KEY_INDEX) return all;
       first = last.index + 1;
     }
   }
-  /** X6: delete the key at `index`. Not retried if its host dies mid-command. */
-  deleteKey(index: number, o?: DispatchOptions): Promise<void> {
-    return this.execute(cmd.deleteKeyCommand(index), o);
+
+  /** KF: delete the symmetric key at `index`. Not retried if its host dies mid-command. */
+  async deleteKey(index: number, o?: DispatchOptions): Promise<void> {
+    await this.execute(cmd.kfDelete(1, index), o);
   }
 
   // ---- use of keys ----------------------------------------------------------------------
 
-  /** M6: MAC of `data` under a ZAK (hex, 8 digits by default). */
+  /** M6 (payShield style): MAC of `data` under a ZAK (hex, 8 digits by default). */
   generateMac(zak: KeyRef, data: Buffer, options: MacOptions = {}, o?: DispatchOptions): Promise<string> {
-    return this.execute(cmd.generateMacCommand(zak, data, options), o);
+    return this.execute(cmd.m6Mac(zak, data, options), o);
   }
-  /** M8: whether `mac` is the MAC of `data` under the ZAK. */
+
+  /** M8 (payShield style): whether `mac` is the MAC of `data` under the ZAK. */
   verifyMac(zak: KeyRef, data: Buffer, mac: string, options: MacOptions = {}, o?: DispatchOptions): Promise<boolean> {
-    return this.execute(cmd.verifyMacCommand(zak, data, mac, options), o);
+    return this.execute(cmd.m8VerifyMac(zak, data, mac, options), o);
   }
-  /** M0: encrypt whole blocks under a ZEK (ECB or CBC). */
+
+  /** M0 (payShield style): encrypt whole blocks under a ZEK (ECB or CBC). */
   encryptData(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}, o?: DispatchOptions): Promise<DataCipherResult> {
-    return this.execute(cmd.dataCipherCommand('encrypt', zek, data, options), o);
+    return this.execute(cmd.m0m2Cipher('encrypt', zek, data, options), o);
   }
-  /** M2: decrypt whole blocks under a ZEK. */
+
+  /** M2 (payShield style): decrypt whole blocks under a ZEK. */
   decryptData(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}, o?: DispatchOptions): Promise<DataCipherResult> {
-    return this.execute(cmd.dataCipherCommand('decrypt', zek, data, options), o);
-  }
-  /** CC: PIN block from one ZPK to another (ISO format 0). */
-  translatePin(args: Parameters<typeof cmd.translatePinCommand>[0], o?: DispatchOptions): Promise<PinTranslation> {
-    return this.execute(cmd.translatePinCommand(args), o);
+    return this.execute(cmd.m0m2Cipher('decrypt', zek, data, options), o);
   }
 
-  // ---- vendor SDK spellings -------------------------------------------------------------
-
-  /**
-   * The vendor's `genWorkKey(keyType, algFlag, keyIndex, keyLabel)`. With `keyIndex` ≥ 1 the key
-   * is stored in the device (X0, no overwrite) and `key` is its reference `Kdddd`; without, it is
-   * returned under the LMK (A0). The host protocol has no label field: `keyLabel` is accepted
-   * for source compatibility and not sent.
-   */
-  async genWorkKey(keyType: KeyType, algFlag: AlgFlag = 'SM4', keyIndex = 0, _keyLabel?: string): Promise<{ key: KeyRef; kcv: string }> {
-    const scheme = ALG_SCHEME[algFlag];
-    if (keyIndex >= 1) return { key: keyAt(keyIndex), kcv: await this.storeKey(keyIndex, keyType, scheme) };
-    const g = await this.generateKey(keyType, scheme);
-    return { key: g.keyUnderLmk, kcv: g.kcv };
-  }
-  /** The vendor's `generalDataEnc`: M0 with a ZEK. */
-  async generalDataEnc(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}): Promise<Buffer> {
-    return (await this.encryptData(zek, data, options)).data;
-  }
-  /** The vendor's `generalDataDec`: M2 with a ZEK. */
-  async generalDataDec(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}): Promise<Buffer> {
-    return (await this.decryptData(zek, data, options)).data;
+  /** CC: PIN block from one ZPK to another, ISO format 0 (01) both sides, maximum PIN length 12. */
+  async translatePin(
+    args: { sourceZpk: KeyRef; destinationZpk: KeyRef; pinBlock: string; account: string; maxPinLength?: number },
+    o?: DispatchOptions,
+  ): Promise<PinTranslation> {
+    if (args.maxPinLength !== undefined && args.maxPinLength !== 12) throw new EvsmParameterError('CC always sends 12 as the maximum PIN length, as the SDK');
+    const r = await this.execute(cmd.ccTranslatePin(args.sourceZpk, args.destinationZpk, args.pinBlock, 1, 1, args.account), o);
+    if (!/^\d\d$/.test(r.pinLength)) throw new EvsmProtocolError(`CC answered a PIN length "${r.pinLength}" that is not 2 digits`);
+    return { pinLength: Number(r.pinLength), pinBlock: r.pinBlock, format: r.format };
   }
 }

@@ -1,39 +1,45 @@
 /**
  * The life cycle of a client, in the spirit of the vendor SDK's `getInstance("./cacipher.ini")`:
  * one HostPool per [HOSTn], a Dispatcher that applies the failover policy, the logger, and the
- * raw `execute` every typed call goes through. The typed calls are in client.ts (EvsmClient).
+ * raw `execute` every typed call goes through. At connect each host gets NC then the heartbeat
+ * CR0016, as from the SDK. The typed calls are in client.ts (EvsmClient) and sdk.ts (client.sdk).
  */
 import type { CacipherConfig, HostConfig } from './config/types.ts';
 import { EvsmClosedError, EvsmHostError, EvsmProtocolError, EvsmUnavailableError } from './errors.ts';
 import { Dispatcher, type DispatchOptions, type FailoverPolicy, type WireCommand } from './failover.ts';
 import { EvsmLogger, type LogSink } from './log/logger.ts';
-import { DEFAULT_BACKOFF, type BackoffOptions } from './pool/backoff.ts';
+import type { BackoffOptions } from './pool/backoff.ts';
 import { HostPool, type HostState, type Probe } from './pool/host-pool.ts';
-import { echoCommand } from './commands/catalog.ts';
+import { heartbeat, ncStatus, serialFromNc } from './commands/device.ts';
+import { randomHeader, MAX_HEADER_LENGTH } from './wire/header.ts';
 
 export interface ClientOptions {
-  /** `ordered` (primary/standby, default) or `balance` (round-robin over healthy hosts). */
+  /** `balance` (round-robin over live hosts, the SDK's behaviour; default) or `ordered` (primary/standby). */
   failover?: FailoverPolicy;
-  /** Period of the idle health probe on hosts that are up, ms (default 5000). */
+  /** Heartbeat period per host, ms (the SDK's 1000; default 1000). Tests make it shorter. */
+  heartbeatIntervalMs?: number;
+  /** Former name of `heartbeatIntervalMs`, still accepted. */
   healthIntervalMs?: number;
-  /** Reconnect back-off for hosts marked down (default 200 ms doubling to 5 s, 20 % jitter). */
+  /** Delay between probes of a down host (default: the heartbeat interval, fixed, as the SDK). */
   backoff?: Partial<BackoffOptions>;
-  /** Message header length the devices expect (docs/host-protocol.md; default 4); `[HOSTn] headerLength` overrides it per host. */
+  /** Header length for hosts whose configuration has no `msgheadlength` (default 0). */
   headerLength?: number;
-  /** Where a relative logPath is resolved, and checked (default: working directory). */
+  /** The header characters (default: random alphanumerics chosen once per client, as the SDK). */
+  header?: string;
+  /** Where a relative logPath is resolved (default: working directory). */
   baseDir?: string;
   /** Also receive every (redacted) log record, e.g. to show it in a test report. */
   logSink?: LogSink;
   /**
-   * Connect to every host when opening (default true). `open` then fails with
-   * EvsmUnavailableError if no host answers; with false, hosts are reached on first use.
+   * Connect to every host when opening (default true): NC then CR0016 per host; `open` fails with
+   * EvsmUnavailableError if no host answers NC. With false, hosts are reached on first use.
    */
   connectOnOpen?: boolean;
 }
 
 /** One finished command, as `onCommand` listeners see it. */
 export interface CommandEvent {
-  /** e.g. `B2 echo`. */
+  /** e.g. `A0 generate key`. */
   command: string;
   ok: boolean;
   /** `HOSTn` that answered (undefined when it failed). */
@@ -58,11 +64,10 @@ function removeFrom<T>(list: T[], item: T): void {
   if (i >= 0) list.splice(i, 1);
 }
 
-/** The health probe: a B2 echo that must come back unchanged (works on a factory device too). */
-const probeConnection: Probe = async (conn, timeoutMs) => {
-  const cmd = echoCommand('HEALTH');
-  const echoed = cmd.parse(await conn.request(cmd.message, timeoutMs), conn.target.label);
-  if (echoed !== 'HEALTH') throw new EvsmProtocolError(`${conn.target.label}: B2 probe answered "${echoed}"`);
+/** The heartbeat: CR0016; any `CS00…` answer keeps the host alive, anything else is a failure. */
+const heartbeatProbe: Probe = async (conn, timeoutMs) => {
+  const cmd = heartbeat();
+  cmd.parse(await conn.request(cmd.message, timeoutMs), conn.target.label);
 };
 
 export class EvsmClientCore {
@@ -70,9 +75,13 @@ export class EvsmClientCore {
   /** Configuration warnings (unknown sections/keys, ignored hosts), as printed to the log. */
   readonly warnings: readonly string[];
   readonly logger: EvsmLogger;
-  private readonly pools: HostPool[];
+  /** The header characters this client sends (each host its first `msgheadlength`). */
+  readonly header: string;
+  protected readonly pools: HostPool[];
   private readonly dispatcher: Dispatcher;
   private closed = false;
+  /** NC serial per host (the SDK's getDeviceSerial entry), once a host answered NC. */
+  private readonly serials = new Map<string, string>();
   private readonly stateListeners: Array<(host: string, state: HostState) => void> = [];
   private readonly commandListeners: Array<(event: CommandEvent) => void> = [];
 
@@ -82,45 +91,86 @@ export class EvsmClientCore {
     this.warnings = warnings;
     this.logger = new EvsmLogger(config.logger, { baseDir: options.baseDir, sink: options.logSink });
     for (const w of warnings) this.logger.warn(w);
-    this.pools = config.hosts.map(
-      (h: HostConfig) =>
-        new HostPool(h, {
-          backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
-          healthIntervalMs: options.healthIntervalMs ?? 5_000,
-          headerLength: options.headerLength ?? 4,
-          probe: probeConnection,
-          logger: this.logger,
-          onStateChange: (pool, state) => {
-            this.logger.info('host state', { host: pool.target.label, state });
-            for (const l of [...this.stateListeners]) l(pool.name, state); // a copy: listeners may unsubscribe
-          },
-        }),
-    );
-    this.dispatcher = new Dispatcher(this.pools, options.failover ?? 'ordered', this.logger);
+    this.header = options.header ?? randomHeader(MAX_HEADER_LENGTH);
+    const interval = options.heartbeatIntervalMs ?? options.healthIntervalMs ?? 1_000;
+    const backoff: BackoffOptions = { initialMs: interval, maxMs: interval, jitter: 0, ...options.backoff };
+    this.pools = config.hosts.map((h: HostConfig) => {
+      const length = h.headerLength ?? options.headerLength ?? 0;
+      if (length > this.header.length) throw new RangeError(`${h.name}: msgheadlength ${length} is longer than the client's header`);
+      return new HostPool(h, {
+        backoff,
+        heartbeatIntervalMs: interval,
+        header: this.header.slice(0, length),
+        probe: heartbeatProbe,
+        logger: this.logger,
+        onStateChange: (pool, state) => {
+          this.logger.info('host state', { host: pool.target.label, state });
+          for (const l of [...this.stateListeners]) l(pool.name, state); // a copy: listeners may unsubscribe
+        },
+      });
+    });
+    this.dispatcher = new Dispatcher(this.pools, options.failover ?? 'balance', this.logger);
   }
 
-  /** Probes every host once; resolves when at least one answered, else closes and throws. */
+  /** NC then CR0016 on every host; resolves when at least one answered NC, else closes and throws. */
   protected async connectAll(): Promise<void> {
-    const results = await Promise.allSettled(this.pools.map((p) => this.probeHost(p)));
+    const results = await Promise.allSettled(this.pools.map((p) => this.initHost(p)));
     if (results.some((r) => r.status === 'fulfilled')) return;
     this.close();
     const attempts = results.flatMap((r) => (r.status === 'rejected' && r.reason instanceof EvsmHostError ? [r.reason] : []));
     const other = results.find((r) => r.status === 'rejected' && !(r.reason instanceof EvsmHostError));
-    // A protocol or device error on every host is not "unavailable": show it as it is.
     if (attempts.length === 0 && other?.status === 'rejected') throw other.reason;
     throw new EvsmUnavailableError('open', attempts);
   }
 
-  private async probeHost(pool: HostPool): Promise<void> {
+  /**
+   * The SDK's init per host: connect, NC (its answer, even an error code, gives the serial), then
+   * the first heartbeat; a host whose heartbeat fails stays down until a probe answers.
+   */
+  private async initHost(pool: HostPool): Promise<void> {
+    await this.fetchSerial(pool);
+    await pool.heartbeat();
+  }
+
+  /** NC on one host; caches and returns the serial. Throws EvsmHostError when the host does not answer. */
+  private async fetchSerial(pool: HostPool): Promise<string> {
     const lease = await pool.acquire(pool.connTimeoutMs);
+    const nc = ncStatus();
+    let serial = ' '.repeat(12);
     try {
-      await probeConnection(lease.conn, pool.readTimeoutMs);
+      const answer = await lease.conn.request(nc.message, pool.readTimeoutMs);
+      try {
+        serial = serialFromNc(nc.parse(answer, pool.target.label));
+      } catch (err) {
+        // A wrong response code does not fail the SDK's init either: the entry is blank.
+        if (!(err instanceof EvsmProtocolError)) throw err;
+        this.logger.warn('NC answer not understood', { host: pool.target.label, error: err.message });
+      }
     } catch (err) {
       if (err instanceof EvsmHostError) pool.reportFailure(err);
       throw err;
     } finally {
       pool.release(lease);
     }
+    this.serials.set(pool.name, serial);
+    return serial;
+  }
+
+  /**
+   * The SDK's getDeviceSerial: one entry per host in configuration order. A host that answered NC
+   * gives its serial (12 spaces when NC failed with an error); a host never reached is asked now
+   * if it is not down, else null.
+   */
+  async deviceSerials(): Promise<Array<string | null>> {
+    if (this.closed) throw new EvsmClosedError();
+    return Promise.all(
+      this.pools.map(async (p) => {
+        const cached = this.serials.get(p.name);
+        if (cached !== undefined) return cached;
+        if (p.state === 'down') return null;
+        return this.fetchSerial(p).catch(() => null);
+      }),
+    );
   }
 
   /** Runs one encoded command through the failover policy (the typed calls all come here). */

@@ -55,6 +55,20 @@ export class EvsmCommandError extends EvsmError {
   }
 }
 
+/**
+ * A call's arguments were refused locally, before anything was sent: the same checks the vendor
+ * SDK makes (account length, IV present, deriveFactor of 32H, …). `sdkErrorCode` is what the SDK's
+ * TAException would carry (0 for its plain parameter checks, -601 null argument, -602 value not
+ * allowed).
+ */
+export class EvsmParameterError extends EvsmError {
+  readonly sdkErrorCode: number;
+  constructor(message: string, sdkErrorCode = 0) {
+    super('PARAMETER', message);
+    this.sdkErrorCode = sdkErrorCode;
+  }
+}
+
 /** The answer could not be understood (wrong length, wrong header, wrong response code). */
 export class EvsmProtocolError extends EvsmError {
   constructor(message: string) {

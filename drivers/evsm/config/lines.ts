@@ -1,77 +1,105 @@
 /**
- * Turns either form of the configuration into numbered entries, and into normalised INI text for
- * the `ini` package. The scan exists because `ini` forgets line numbers and silently merges
- * duplicates, while our errors must name the line, and because the vendor's syntax differs from
- * `ini`'s in two places: no inline comments (`ini` would cut `a=b;c` at `;`) and dots in section
- * names are not nesting.
+ * Turns either form of the configuration into numbered entries, in one linear pass (no regular
+ * expression that could backtrack on long runs of white space: finding 8 of issue 13).
+ *
+ * The vendor SDK's syntax (sjj1310-wire.md §3, checked against the SDK): `#` starts a comment
+ * only at the start of a line, `[SECTION]` alone on its line, `key=value` with spaces or tabs
+ * around `=`; the string form wraps everything in `{` `}` with `;` (or a newline) as the line
+ * break. A line that is neither is ignored by the SDK: here it is ignored with a warning.
  */
 import { CacipherConfigError } from '../errors.ts';
+import type { ConfigWarning } from './types.ts';
+
+/** Largest configuration accepted, in either form (a cacipher.ini is a few hundred bytes). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export type Entry =
-  | { kind: 'section'; line: number; name: string; raw: string }
-  | { kind: 'pair'; line: number; key: string; value: string; raw: string };
+  | { kind: 'section'; line: number; name: string }
+  | { kind: 'pair'; line: number; key: string; value: string };
 
 export interface ScannedText {
   source: string;
   entries: Entry[];
-  /** Normalised INI: lower-case names, values escaped so `ini` keeps them verbatim. */
-  iniText: string;
+  warnings: ConfigWarning[];
 }
 
-/** Splits the `{…}` string form into its items: `;` is the line break, `}` or `};` closes it. */
+function isSpace(c: string): boolean {
+  return c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\f' || c === '\v';
+}
+
+/**
+ * Splits the `{…}` string form into its items: `;` and newlines break lines, and the text ends
+ * with `}` — or `};`, which the seeds show although the vendor SDK itself refuses it (see
+ * docs/cacipher.md) — each followed by nothing but white space.
+ */
 export function splitStringForm(text: string, source = '<string>'): string[] {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{')) {
-    throw new CacipherConfigError({ source }, 'the string form must start with "{"');
+  if (text.length > MAX_CONFIG_BYTES) {
+    throw new CacipherConfigError({ source }, `the string form is ${text.length} characters; at most ${MAX_CONFIG_BYTES} are accepted`);
   }
-  const close = /\}\s*;?\s*$/.exec(trimmed);
-  if (!close) {
-    throw new CacipherConfigError({ source }, 'the string form must end with "}" or "};"');
+  let start = 0;
+  while (start < text.length && isSpace(text[start])) start++;
+  let end = text.length;
+  while (end > start && isSpace(text[end - 1])) end--;
+  if (text[start] !== '{') throw new CacipherConfigError({ source }, 'the string form must start with "{"');
+  // Optional ";" after the closing brace, then optional white space before it.
+  if (text[end - 1] === ';') {
+    end--;
+    while (end > start && isSpace(text[end - 1])) end--;
   }
-  const body = trimmed.slice(1, close.index);
-  if (body.includes('{') || body.includes('}')) {
-    throw new CacipherConfigError({ source }, 'unexpected "{" or "}" inside the string form');
+  if (end - start < 2 || text[end - 1] !== '}') throw new CacipherConfigError({ source }, 'the string form must end with "}" or "};"');
+  const body = text.slice(start + 1, end - 1);
+  if (body.includes('{') || body.includes('}')) throw new CacipherConfigError({ source }, 'unexpected "{" or "}" inside the string form');
+  const items: string[] = [];
+  let from = 0;
+  for (let i = 0; i <= body.length; i++) {
+    if (i === body.length || body[i] === ';' || body[i] === '\n') {
+      items.push(body.slice(from, i));
+      from = i + 1;
+    }
   }
-  // Java concatenations put no newline in; a hand-written multi-line string may, so both break lines.
-  const items = body.split(/;|\r?\n/);
   // A trailing ";" before "}" leaves one empty item: drop it so item numbers match what one counts.
   if (items.length > 0 && items[items.length - 1].trim() === '') items.pop();
   return items;
 }
 
-/** `ini` unescapes `\\`, `\;`, `\#`; escaping them keeps a value exactly as written. */
-function escapeValue(value: string): string {
-  return value.replace(/[\\;#]/g, (c) => `\\${c}`);
+/** The file form's lines (LF or CRLF). */
+export function splitFileLines(text: string, source: string): string[] {
+  if (text.length > MAX_CONFIG_BYTES) {
+    throw new CacipherConfigError({ source }, `the configuration is ${text.length} characters; at most ${MAX_CONFIG_BYTES} are accepted`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) {
+    // The vendor SDK cannot read such a file (its first section is not recognized).
+    throw new CacipherConfigError({ source, line: 1 }, 'the file starts with a UTF-8 byte-order mark, which the vendor SDK does not read: save it without one');
+  }
+  return text.split('\n');
 }
 
 /** Scans lines (file form) or items (string form); comments and blank lines are skipped. */
-export function scanLines(lines: readonly string[], source: string): ScannedText {
+export function scanLines(lines: readonly string[], source: string, form: 'file' | 'string'): ScannedText {
   const entries: Entry[] = [];
-  const out: string[] = [];
+  const warnings: ConfigWarning[] = [];
+  const unit = form === 'file' ? 'line' : 'item';
   lines.forEach((rawLine, i) => {
     const line = i + 1;
     const text = rawLine.trim();
-    if (text === '' || text.startsWith('#') || text.startsWith(';')) return;
-    const section = /^\[([^\]]*)\]$/.exec(text);
-    if (section) {
-      const name = section[1].trim();
+    // `;` lines are the ini convention, read as comments in the file form (the SDK ignores them too).
+    if (text === '' || text.startsWith('#') || (form === 'file' && text.startsWith(';'))) return;
+    if (text.startsWith('[')) {
+      if (!text.endsWith(']')) {
+        throw new CacipherConfigError({ source, line }, `"${text}" is not a section header: "[NAME]" must be alone on its ${unit} (comments take a whole ${unit})`);
+      }
+      const name = text.slice(1, -1).trim();
       if (name === '') throw new CacipherConfigError({ source, line }, 'empty section name "[]"');
-      entries.push({ kind: 'section', line, name, raw: text });
-      // Dots escaped: `[a.b]` is a plain name for the vendor, nesting for `ini`.
-      out.push(`[${name.toLowerCase().replace(/\./g, '\\.')}]`);
+      entries.push({ kind: 'section', line, name });
       return;
     }
     const eq = text.indexOf('=');
-    if (eq <= 0) {
-      throw new CacipherConfigError({ source, line }, `expected "[SECTION]" or "key=value", found "${text}"`);
+    const key = eq < 0 ? '' : text.slice(0, eq).trim();
+    if (key === '') {
+      warnings.push({ message: `"${text}" is neither "[SECTION]" nor "key=value": ignored`, line });
+      return;
     }
-    const key = text.slice(0, eq).trim();
-    const value = text.slice(eq + 1).trim();
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
-      throw new CacipherConfigError({ source, line }, `invalid key name "${key}"`);
-    }
-    entries.push({ kind: 'pair', line, key, value, raw: text });
-    out.push(`${key.toLowerCase()}=${escapeValue(value)}`);
+    entries.push({ kind: 'pair', line, key, value: text.slice(eq + 1).trim() });
   });
-  return { source, entries, iniText: out.join('\n') };
+  return { source, entries, warnings };
 }

@@ -1,15 +1,17 @@
 /**
- * cacipher configuration: validation of the vendor's fields on top of the `ini` decoder.
- * Rules (see docs/cacipher.md): case-insensitive names, `[HOSTn]` read from 1 until the numbering
- * breaks, `timeout` default 6 s with `connTimeout`/`readTimeout` falling back to it, `linkNum`
- * default -10, `socketProtocol` TCP or TLSv1.2. Malformed values are errors naming the line and
- * key; unknown sections and keys are warnings (real files carry vendor fields we do not use).
+ * cacipher configuration: the vendor's fields on top of the line scan (docs/cacipher.md).
+ * It accepts what the vendor SDK accepts (checked against the SDK, sjj1310-wire.md §3): names in
+ * any case, `[HOST 1]`, `[HOSTn]` read from 1 until the numbering breaks, duplicate keys (the
+ * first wins), lines it cannot read (ignored). It refuses what the SDK refuses (no hsmModel, a
+ * host value with an inline `#`, a byte-order mark) and, deliberately, values the SDK would
+ * silently replace by a default (a timeout of "abc", linkNum "x"): those are errors naming the
+ * line. Unknown sections and keys are warnings. Files are bounded and must be regular files.
  */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import ini from 'ini';
 import { CacipherConfigError, describeLocation } from '../errors.ts';
-import { scanLines, splitStringForm, type Entry, type ScannedText } from './lines.ts';
+import { hostProblem, inlineCommentHint } from './host-name.ts';
+import { MAX_CONFIG_BYTES, scanLines, splitFileLines, splitStringForm, type ScannedText } from './lines.ts';
 import {
   HSM_MODELS,
   LOG_CATEGORIES,
@@ -19,19 +21,22 @@ import {
   type HsmModel,
   type LogCategory,
   type LoggerConfig,
-  type ParsedCacipher,
   type SocketProtocol,
+  type ParsedCacipher,
 } from './types.ts';
 
 export interface ParseOptions {
   /** Directory a relative `logPath` is checked against; default: the process's working directory. */
   baseDir?: string;
-  /** Check that `logPath` exists and is writable (default true; the client needs it to log). */
+  /** Check that `logPath` exists and is writable, warning when not (default true). */
   checkLogPath?: boolean;
 }
 
-const DEFAULT_LINK_NUM = -10;
-const DEFAULT_TIMEOUT_S = 6;
+export const DEFAULT_LINK_NUM = 10;
+export const DEFAULT_TIMEOUT_S = 6;
+/** Longest timeout Node's timers hold (2^31-1 ms); more would fire at once. */
+export const MAX_TIMEOUT_S = 2_147_483;
+export const MAX_HEADER_LENGTH = 64;
 
 /** Known keys per section kind, lower-case → canonical spelling (for messages and docs). */
 const LOGGER_KEYS = new Map([
@@ -47,36 +52,53 @@ const HOST_KEYS = new Map([
   ['conntimeout', 'connTimeout'],
   ['readtimeout', 'readTimeout'],
   ['socketprotocol', 'socketProtocol'],
+  ['msgheadlength', 'msgheadlength'],
+  ['headerlength', 'headerLength'],
+  ['encodetype', 'encodetype'],
   ['tlscafile', 'tlsCaFile'],
   ['tlscertfile', 'tlsCertFile'],
   ['tlskeyfile', 'tlsKeyFile'],
   ['tlsservername', 'tlsServerName'],
-  ['headerlength', 'headerLength'],
 ]);
 
-/** One section as scanned: its first line, its pairs by lower-case key with their lines. */
+interface Pair {
+  key: string;
+  value: string;
+  line: number;
+}
+
+/** One section as scanned: its name as first written, its first line, its pairs by lower-case key. */
 interface SectionInfo {
   name: string;
   line: number;
-  pairs: Map<string, { key: string; line: number }>;
+  pairs: Map<string, Pair>;
 }
 
-/** Groups entries by section, rejecting duplicate sections and duplicate keys (naming both lines). */
+/** `HOST 1` / `host1` → `host1`; `LOGGER` → `logger`; other names lower-cased. `HOST01` stays apart (the SDK does not read it as 1). */
+function sectionKey(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower.startsWith('host')) {
+    const digits = lower.slice(4).trim();
+    if (/^[1-9]\d*$/.test(digits)) return `host${digits}`;
+  }
+  return lower;
+}
+
+/** Groups entries by section. Repeats are merged, the first value of a key winning (as the SDK), with a warning. */
 function indexSections(scan: ScannedText, warnings: ConfigWarning[]): Map<string, SectionInfo> {
   const sections = new Map<string, SectionInfo>();
   let current: SectionInfo | undefined;
-  for (const entry of scan.entries as Entry[]) {
+  for (const entry of scan.entries) {
     if (entry.kind === 'section') {
-      const lower = entry.name.toLowerCase();
-      const seen = sections.get(lower);
+      const key = sectionKey(entry.name);
+      const seen = sections.get(key);
       if (seen) {
-        throw new CacipherConfigError(
-          { source: scan.source, line: entry.line, section: entry.name },
-          `duplicate section (first defined at line ${seen.line} as [${seen.name}])`,
-        );
+        warnings.push({ message: `[${entry.name}] repeats [${seen.name}] of line ${seen.line}: its keys are added, the first value of each key wins`, line: entry.line, section: entry.name });
+        current = seen;
+      } else {
+        current = { name: entry.name, line: entry.line, pairs: new Map() };
+        sections.set(key, current);
       }
-      current = { name: entry.name, line: entry.line, pairs: new Map() };
-      sections.set(lower, current);
       continue;
     }
     if (!current) {
@@ -86,29 +108,33 @@ function indexSections(scan: ScannedText, warnings: ConfigWarning[]): Map<string
     const lowerKey = entry.key.toLowerCase();
     const prev = current.pairs.get(lowerKey);
     if (prev) {
-      throw new CacipherConfigError(
-        { source: scan.source, line: entry.line, section: current.name, key: entry.key },
-        `duplicate key (first set at line ${prev.line})`,
-      );
+      warnings.push({ message: `"${entry.key}" repeats line ${prev.line}: the first value is used`, line: entry.line, section: current.name, key: entry.key });
+      continue;
     }
-    current.pairs.set(lowerKey, { key: entry.key, line: entry.line });
+    current.pairs.set(lowerKey, { key: entry.key, value: entry.value, line: entry.line });
   }
   return sections;
 }
 
-/** Reads values from the `ini` result while keeping the line index for messages. */
+/** Reads one section's values while keeping the line index for messages. */
 class SectionReader {
   constructor(
     private readonly source: string,
     private readonly info: SectionInfo,
-    private readonly values: Record<string, unknown>,
   ) {}
 
-  /** The value as text, or undefined when absent. `ini` turns true/false/null into JSON values. */
+  get name(): string {
+    return this.info.name;
+  }
+
+  /** The value as text, or undefined when absent or empty (the SDK treats an empty value as absent). */
   get(lowerKey: string): string | undefined {
-    if (!this.info.pairs.has(lowerKey)) return undefined;
-    const v = this.values[lowerKey];
-    return v === undefined ? undefined : String(v);
+    const v = this.info.pairs.get(lowerKey)?.value;
+    return v === '' ? undefined : v;
+  }
+
+  lineOf(lowerKey: string): number | undefined {
+    return this.info.pairs.get(lowerKey)?.line;
   }
 
   fail(lowerKey: string | undefined, problem: string): never {
@@ -118,7 +144,7 @@ class SectionReader {
         source: this.source,
         line: pair?.line ?? this.info.line,
         section: this.info.name,
-        key: pair?.key ?? (lowerKey ? HOST_KEYS.get(lowerKey) ?? LOGGER_KEYS.get(lowerKey) : undefined),
+        key: pair?.key ?? (lowerKey ? (HOST_KEYS.get(lowerKey) ?? LOGGER_KEYS.get(lowerKey)) : undefined),
       },
       problem,
     );
@@ -127,29 +153,30 @@ class SectionReader {
   warnUnknown(known: Map<string, string>, warnings: ConfigWarning[]): void {
     for (const [lower, pair] of this.info.pairs) {
       if (!known.has(lower)) {
-        warnings.push({
-          message: `unknown key "${pair.key}" in [${this.info.name}] is ignored`,
-          line: pair.line,
-          section: this.info.name,
-          key: pair.key,
-        });
+        warnings.push({ message: `unknown key "${pair.key}" in [${this.info.name}] is ignored`, line: pair.line, section: this.info.name, key: pair.key });
       }
     }
   }
 
   required(lowerKey: string, canonical: string): string {
     const v = this.get(lowerKey);
-    if (v === undefined || v === '') this.fail(undefined, `missing required key "${canonical}"`);
+    if (v === undefined) this.fail(undefined, `missing required key "${canonical}"`);
     return v;
   }
 
-  /** Positive seconds; decimals allowed (tests use sub-second timeouts). */
+  /** Positive seconds, decimals allowed, at most MAX_TIMEOUT_S (Node's timers hold no more). */
   seconds(lowerKey: string): number | undefined {
     const v = this.get(lowerKey);
     if (v === undefined) return undefined;
-    if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) {
-      this.fail(lowerKey, `"${v}" is not a positive number of seconds`);
-    }
+    if (!/^\d{1,10}(\.\d{1,6})?$/.test(v) || Number(v) <= 0) this.fail(lowerKey, `"${v}" is not a positive number of seconds${inlineCommentHint(v)}`);
+    if (Number(v) > MAX_TIMEOUT_S) this.fail(lowerKey, `${v} s is more than ${MAX_TIMEOUT_S} s (about 24.8 days), the longest timeout a timer holds`);
+    return Number(v);
+  }
+
+  integer(lowerKey: string, min: number, max: number, what: string): number | undefined {
+    const v = this.get(lowerKey);
+    if (v === undefined) return undefined;
+    if (!/^[-+]?\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max) this.fail(lowerKey, `"${v}" is not ${what} (${min} to ${max})${inlineCommentHint(v)}`);
     return Number(v);
   }
 }
@@ -158,44 +185,44 @@ function parseLogger(reader: SectionReader | undefined, warnings: ConfigWarning[
   if (!reader) return { categories: [], logPath: undefined };
   reader.warnUnknown(LOGGER_KEYS, warnings);
   const categories: LogCategory[] = [];
-  for (const word of (reader.get('logsw') ?? '').split(/[\s,|+]+/)) {
+  for (const word of (reader.get('logsw') ?? '').split(/[\s,|+]/)) {
     if (word === '') continue;
     const lower = word.toLowerCase();
     if ((LOG_CATEGORIES as readonly string[]).includes(lower)) {
       if (!categories.includes(lower as LogCategory)) categories.push(lower as LogCategory);
     } else {
-      warnings.push({ message: `unknown logsw category "${word}" is ignored`, section: 'LOGGER', key: 'logsw' });
+      warnings.push({ message: `unknown logsw category "${word}" is ignored`, section: reader.name, key: 'logsw', line: reader.lineOf('logsw') });
     }
   }
-  const logPath = reader.get('logpath');
-  return { categories, logPath: logPath === '' ? undefined : logPath };
+  return { categories, logPath: reader.get('logpath') };
+}
+
+function parseModel(reader: SectionReader): HsmModel {
+  const text = reader.required('hsmmodel', 'hsmModel');
+  if ((HSM_MODELS as readonly string[]).includes(text)) return text as HsmModel;
+  if (text.toUpperCase() === 'SJJ1310') reader.fail('hsmmodel', `"${text}": hsmModel is case-sensitive, write SJJ1310 (the vendor SDK refuses other spellings)`);
+  reader.fail('hsmmodel', `no driver for hsmModel "${text}": this client, like the vendor SDK's SJJ1310 driver, speaks ${HSM_MODELS.join(', ')} only`);
+}
+
+function parseProtocol(reader: SectionReader): SocketProtocol {
+  const text = reader.get('socketprotocol') ?? 'TCP';
+  if (text.toUpperCase() === 'TCP') return 'TCP';
+  if (text.toUpperCase() === 'TLSV1.2') return 'TLSv1.2';
+  reader.fail('socketprotocol', `"${text}" is not TCP or TLSv1.2${inlineCommentHint(text)}`);
 }
 
 function parseHost(index: number, reader: SectionReader, warnings: ConfigWarning[]): HostConfig {
   reader.warnUnknown(HOST_KEYS, warnings);
-  const modelText = reader.required('hsmmodel', 'hsmModel');
-  const model = HSM_MODELS.find((m) => m.toLowerCase() === modelText.toLowerCase());
-  if (!model) reader.fail('hsmmodel', `unknown hsmModel "${modelText}" (known: ${HSM_MODELS.join(', ')})`);
+  const hsmModel = parseModel(reader);
   const host = reader.required('host', 'host');
-  if (/\s/.test(host)) reader.fail('host', `"${host}" is not a host name or IP address`);
+  const problem = hostProblem(host);
+  if (problem) reader.fail('host', `"${host}" ${problem}${inlineCommentHint(host)}`);
   const portText = reader.required('port', 'port');
-  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-    reader.fail('port', `"${portText}" is not a port number (1-65535)`);
-  }
-  const linkText = reader.get('linknum');
-  let linkNum = DEFAULT_LINK_NUM;
-  if (linkText !== undefined) {
-    if (!/^[-+]?\d+$/.test(linkText) || Number(linkText) === 0) {
-      reader.fail('linknum', `"${linkText}" is not a non-zero whole number`);
-    }
-    linkNum = Number(linkText);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+    reader.fail('port', `"${portText}" is not a port number (1-65535)${inlineCommentHint(portText)}`);
   }
   const timeout = reader.seconds('timeout') ?? DEFAULT_TIMEOUT_S;
-  const protoText = reader.get('socketprotocol') ?? 'TCP';
-  let socketProtocol: SocketProtocol;
-  if (protoText.toUpperCase() === 'TCP') socketProtocol = 'TCP';
-  else if (protoText.toUpperCase() === 'TLSV1.2') socketProtocol = 'TLSv1.2';
-  else reader.fail('socketprotocol', `"${protoText}" is not TCP or TLSv1.2`);
+  const socketProtocol = parseProtocol(reader);
   const tlsFields = {
     caFile: reader.get('tlscafile'),
     certFile: reader.get('tlscertfile'),
@@ -205,25 +232,28 @@ function parseHost(index: number, reader: SectionReader, warnings: ConfigWarning
   if ((tlsFields.certFile === undefined) !== (tlsFields.keyFile === undefined)) {
     reader.fail(tlsFields.certFile === undefined ? 'tlskeyfile' : 'tlscertfile', 'tlsCertFile and tlsKeyFile go together');
   }
-  const tls = socketProtocol === 'TLSv1.2' ? dropUndefined(tlsFields) : undefined;
-  const headerText = reader.get('headerlength');
-  if (headerText !== undefined && (!/^\d+$/.test(headerText) || Number(headerText) < 1 || Number(headerText) > 32)) {
-    reader.fail('headerlength', `"${headerText}" is not a header length (1-32)`);
+  const headerKey = reader.get('msgheadlength') !== undefined ? 'msgheadlength' : 'headerlength';
+  const headerLength = reader.integer(headerKey, 0, MAX_HEADER_LENGTH, 'a header length');
+  const encodeType = reader.get('encodetype');
+  if (encodeType !== undefined && !['GBK', 'UTF-8', 'UTF8'].includes(encodeType.toUpperCase())) {
+    warnings.push({ message: `encodetype "${encodeType}" is not GBK or UTF-8; it has no effect anyway (labels are sent as UTF-8)`, section: reader.name, key: 'encodetype', line: reader.lineOf('encodetype') });
   }
-  return {
+  const out: HostConfig = {
     index,
     name: `HOST${index}`,
-    hsmModel: model as HsmModel,
+    hsmModel,
     host,
     port: Number(portText),
-    linkNum,
+    linkNum: reader.integer('linknum', -1000, 1000, 'a whole number of connections') ?? DEFAULT_LINK_NUM,
     timeout,
     connTimeout: reader.seconds('conntimeout') ?? timeout,
     readTimeout: reader.seconds('readtimeout') ?? timeout,
     socketProtocol,
-    tls,
-    ...(headerText === undefined ? {} : { headerLength: Number(headerText) }),
+    tls: socketProtocol === 'TLSv1.2' ? dropUndefined(tlsFields) : undefined,
   };
+  if (headerLength !== undefined) out.headerLength = headerLength;
+  if (encodeType !== undefined) out.encodeType = encodeType;
+  return out;
 }
 
 function dropUndefined<T extends object>(o: T): T {
@@ -232,102 +262,139 @@ function dropUndefined<T extends object>(o: T): T {
 
 /** Parses scanned text: the common step behind the file and the string form. */
 function parseScanned(scan: ScannedText, options: ParseOptions): ParsedCacipher {
-  const warnings: ConfigWarning[] = [];
+  const warnings: ConfigWarning[] = [...scan.warnings];
   const sections = indexSections(scan, warnings);
-  const decoded = ini.parse(scan.iniText) as Record<string, unknown>;
-  const readerFor = (lower: string): SectionReader | undefined => {
-    const info = sections.get(lower);
-    if (!info) return undefined;
-    const values = (decoded[lower] ?? {}) as Record<string, unknown>;
-    return new SectionReader(scan.source, info, values);
+  const readerFor = (key: string): SectionReader | undefined => {
+    const info = sections.get(key);
+    return info ? new SectionReader(scan.source, info) : undefined;
   };
-
   const logger = parseLogger(readerFor('logger'), warnings);
   const hosts: HostConfig[] = [];
-  for (let n = 1; sections.has(`host${n}`); n++) {
-    const reader = readerFor(`host${n}`);
-    if (reader) hosts.push(parseHost(n, reader, warnings));
-  }
+  for (let n = 1; sections.has(`host${n}`); n++) hosts.push(parseHost(n, readerFor(`host${n}`) as SectionReader, warnings));
   if (hosts.length === 0) {
-    throw new CacipherConfigError({ source: scan.source }, 'no [HOST1] section: at least one device is required');
+    throw new CacipherConfigError({ source: scan.source }, 'no [HOST1] section: at least one device is required (hosts are read from [HOST1] until the numbering breaks)');
   }
-  for (const [lower, info] of sections) {
-    if (lower === 'logger') continue;
-    const hostMatch = /^host(\d+)$/.exec(lower);
-    if (hostMatch && Number(hostMatch[1]) >= 1 && Number(hostMatch[1]) <= hosts.length && String(Number(hostMatch[1])) === hostMatch[1]) continue;
-    const message = hostMatch
+  for (const [key, info] of sections) {
+    if (key === 'logger') continue;
+    const hostMatch = /^host(\d+)$/.exec(key);
+    if (hostMatch && Number(hostMatch[1]) <= hosts.length) continue;
+    const message = key.startsWith('host')
       ? `[${info.name}] is ignored: hosts are read from [HOST1] until the numbering breaks after [HOST${hosts.length}]`
       : `unknown section [${info.name}] is ignored`;
     warnings.push({ message, line: info.line, section: info.name });
   }
-  rejectDuplicateHosts(hosts, sections, scan.source);
+  warnDuplicateHosts(hosts, sections, warnings);
   if (options.checkLogPath !== false && logger.logPath !== undefined) {
-    checkLogPath(logger.logPath, options.baseDir, scan.source, sections.get('logger'));
+    const problem = logPathProblem(logger.logPath, options.baseDir);
+    if (problem) {
+      const info = sections.get('logger');
+      warnings.push({ message: `${problem}: no log file is written`, line: info?.pairs.get('logpath')?.line, section: info?.name ?? 'LOGGER', key: 'logPath' });
+    }
   }
   const config: CacipherConfig = { logger, hosts };
   return { config, warnings };
 }
 
-/** Two sections naming the same device would make failover a no-op and double the pool. */
-function rejectDuplicateHosts(hosts: HostConfig[], sections: Map<string, SectionInfo>, source: string): void {
+/** Two sections naming the same device make failover between them no failover. */
+function warnDuplicateHosts(hosts: HostConfig[], sections: Map<string, SectionInfo>, warnings: ConfigWarning[]): void {
   const seen = new Map<string, HostConfig>();
   for (const h of hosts) {
     const id = `${h.host.toLowerCase()}:${h.port}`;
     const first = seen.get(id);
     if (first) {
       const info = sections.get(h.name.toLowerCase());
-      throw new CacipherConfigError(
-        { source, line: info?.pairs.get('host')?.line ?? info?.line, section: info?.name ?? h.name, key: 'host' },
-        `duplicate host ${id}: already configured in [${first.name}]`,
-      );
+      warnings.push({ message: `${id} is also [${first.name}]: failover between them is no failover`, line: info?.pairs.get('host')?.line ?? info?.line, section: info?.name ?? h.name, key: 'host' });
     }
     seen.set(id, h);
   }
 }
 
-function checkLogPath(logPath: string, baseDir: string | undefined, source: string, info: SectionInfo | undefined): void {
+function logPathProblem(logPath: string, baseDir: string | undefined): string | undefined {
   const full = resolve(baseDir ?? process.cwd(), logPath);
-  const loc = { source, line: info?.pairs.get('logpath')?.line, section: info?.name ?? 'LOGGER', key: 'logPath' };
-  let isDir = false;
+  let st: Stats;
   try {
-    isDir = statSync(full).isDirectory();
+    st = statSync(full);
   } catch {
-    throw new CacipherConfigError(loc, `log directory "${logPath}" (${full}) does not exist`);
+    return `log directory "${logPath}" (${full}) does not exist`;
   }
-  if (!isDir) throw new CacipherConfigError(loc, `logPath "${logPath}" (${full}) is not a directory`);
+  if (!st.isDirectory()) return `logPath "${logPath}" (${full}) is not a directory`;
   try {
     accessSync(full, constants.W_OK);
   } catch {
-    throw new CacipherConfigError(loc, `log directory "${logPath}" (${full}) is not writable`);
+    return `log directory "${logPath}" (${full}) is not writable`;
   }
+  return undefined;
 }
 
 /** Parses the file form's text. `source` names the file in messages. */
 export function parseCacipherText(text: string, source = 'cacipher.ini', options: ParseOptions = {}): ParsedCacipher {
-  return parseScanned(scanLines(text.replace(/^\uFEFF/, '').split(/\r?\n/), source), options);
+  return parseScanned(scanLines(splitFileLines(text, source), source, 'file'), options);
 }
 
 /** Parses the string form `{[LOGGER];logsw=error;…;[HOST1];…}` (ends with `}` or `};`). */
 export function parseCacipherString(text: string, options: ParseOptions = {}): ParsedCacipher {
-  return parseScanned(scanLines(splitStringForm(text), '<string>'), options);
+  return parseScanned(scanLines(splitStringForm(text), '<string>', 'string'), options);
+}
+
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a configuration file safely: only a regular file of at most MAX_CONFIG_BYTES. The path is
+ * checked before opening (a FIFO would block, /dev/zero never ends), then opened without
+ * blocking and checked again on the descriptor (the path may have changed in between).
+ */
+export function readConfigFile(path: string, what = 'configuration file'): string {
+  const refuse = (problem: string): never => {
+    throw new CacipherConfigError({ source: path }, `cannot read the ${what}: ${problem}`);
+  };
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    return refuse((err as Error).message);
+  }
+  const check = (s: Stats): void => {
+    if (!s.isFile()) refuse(`it is ${kindOf(s)}; only a regular file is read`);
+    if (s.size > MAX_CONFIG_BYTES) refuse(`it is ${s.size} bytes; at most ${MAX_CONFIG_BYTES} are read`);
+  };
+  check(st);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    return refuse((err as Error).message);
+  }
+  try {
+    check(fstatSync(fd));
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > MAX_CONFIG_BYTES) refuse(`it grew past ${MAX_CONFIG_BYTES} bytes while being read`);
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads and parses a cacipher.ini file. */
 export function loadCacipherFile(path: string, options: ParseOptions = {}): ParsedCacipher {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new CacipherConfigError({ source: path }, `cannot read the configuration file: ${(err as Error).message}`);
-  }
-  return parseCacipherText(text, path, options);
+  return parseCacipherText(readConfigFile(path), path, options);
 }
 
 /** The vendor's `getInstance` argument: a `{…}` string is the string form, anything else a file path. */
 export function loadCacipher(pathOrString: string, options: ParseOptions = {}): ParsedCacipher {
-  return pathOrString.trim().startsWith('{')
-    ? parseCacipherString(pathOrString, options)
-    : loadCacipherFile(pathOrString, options);
+  return pathOrString.trim().startsWith('{') ? parseCacipherString(pathOrString, options) : loadCacipherFile(pathOrString, options);
 }
 
 /** Formats a warning the way the logger and CLI print it. */

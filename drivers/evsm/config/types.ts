@@ -1,7 +1,10 @@
 /** The parsed form of a cacipher configuration (file `cacipher.ini` or the `{…}` string). */
 
-/** Device types the vendor documents; `hsmModel` selects the driver. */
-export const HSM_MODELS = ['SJJ1310', 'SJJ1303'] as const;
+/**
+ * Device types this client has a driver for. The vendor SDK's jars carry the SJJ1310 driver only
+ * (`hsmModel=SJJ1303` fails its init), and `hsmModel` is case-sensitive there.
+ */
+export const HSM_MODELS = ['SJJ1310'] as const;
 export type HsmModel = (typeof HSM_MODELS)[number];
 
 /** Log categories `logsw` can switch on. `error` and `debug` are the vendor's; `warn`, `info` are ours. */
@@ -35,7 +38,7 @@ export interface HostConfig {
   hsmModel: HsmModel;
   host: string;
   port: number;
-  /** Signed as in the file: negative = pool only, positive = pool preferred plus short-lived extras. */
+  /** As in the file (default 10): N > 0 pooled plus short-lived extras, N < 0 pool only, 0 a connection per request. */
   linkNum: number;
   /** Seconds, as configured (after fallbacks): `timeout` default 6, connect/read fall back to it. */
   timeout: number;
@@ -43,8 +46,10 @@ export interface HostConfig {
   readTimeout: number;
   socketProtocol: SocketProtocol;
   tls: TlsConfig | undefined;
-  /** Message header length the device is set to (extension key `headerLength`); undefined = client default (4). */
+  /** `msgheadlength`: header bytes after the frame length (undefined = the client's default, 0). */
   headerLength?: number;
+  /** `encodetype` as written (GBK or UTF-8); no effect on the wire, as with the SDK. */
+  encodeType?: string;
 }
 
 export interface CacipherConfig {

@@ -1,14 +1,16 @@
 /**
- * The connections to one device and what the client believes about its health.
+ * The connections to one device and what the client believes about its health, after the vendor
+ * SDK's observed behaviour (sjj1310-wire.md §3-4, docs/client.md):
  *
- * - Up to |linkNum| long-lived connections, opened on demand and kept. A positive linkNum also
- *   allows up to linkNum extra short-lived connections when every pooled one is busy (closed after
- *   their one command); a negative linkNum queues instead.
- * - A failure on the wire (refused, reset, closed, read timeout) marks the host down: idle sockets
- *   are dropped, queued commands are handed back to the dispatcher (they were never sent), and a
- *   recovery loop reconnects with back-off and a probe command until the host answers again.
- * - While up, an idle connection is probed every `healthIntervalMs`, so a host that died while
- *   nobody talked to it is found before a command has to find it.
+ * - `linkNum` N > 0: up to N long-lived connections, and when all are busy up to N extra
+ *   short-lived ones; N < 0: at most |N| connections, further commands queue; N = 0: a new
+ *   connection for every command (closed after it).
+ * - A heartbeat `CR0016` every `heartbeatIntervalMs` (the SDK's 1 s) on an idle connection, or on
+ *   a short-lived one when every connection is busy (so a blocked pool does not hide a dead host).
+ * - A failure on the wire (refused, reset, closed, read timeout) or a failed heartbeat marks the
+ *   host down: idle sockets are dropped, queued commands are handed back (never sent), commands in
+ *   flight on its other connections fail at once, and a probe (connect + CR0016, no NC, as the
+ *   SDK) runs every interval until the host answers again.
  */
 import type { HostConfig } from '../config/types.ts';
 import { EvsmHostError } from '../errors.ts';
@@ -22,9 +24,12 @@ export type HostState = 'unknown' | 'up' | 'down';
 export type Probe = (conn: HostConnection, timeoutMs: number) => Promise<void>;
 
 export interface PoolOptions {
+  /** Delay between probes of a down host. */
   backoff: BackoffOptions;
-  healthIntervalMs: number;
-  headerLength: number;
+  heartbeatIntervalMs: number;
+  /** This host's `msgheadlength` header (the client's random characters, cut to its length). */
+  header: string;
+  /** The heartbeat (CR0016). */
   probe: Probe;
   logger: EvsmLogger;
   onStateChange?: (pool: HostPool, state: HostState) => void;
@@ -51,10 +56,12 @@ export class HostPool {
   private waiters: Waiter[] = [];
   private readonly backoff: Backoff;
   private recoverTimer: NodeJS.Timeout | undefined;
-  private readonly healthTimer: NodeJS.Timeout;
-  private probing = false;
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  private beating = false;
   private closed = false;
   lastError: EvsmHostError | undefined;
+  /** Heartbeats sent and failed (diagnostics, tests). */
+  readonly heartbeats = { sent: 0, failed: 0 };
 
   constructor(
     readonly config: HostConfig,
@@ -66,11 +73,11 @@ export class HostPool {
       port: config.port,
       socketProtocol: config.socketProtocol,
       tls: config.tls,
-      headerLength: config.headerLength ?? options.headerLength,
+      header: options.header,
     };
     this.backoff = new Backoff(options.backoff);
-    this.healthTimer = setInterval(() => void this.healthCheck(), options.healthIntervalMs);
-    this.healthTimer.unref();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), options.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
   }
 
   get state(): HostState {
@@ -111,22 +118,13 @@ export class HostPool {
     if (this.stateValue === 'down') {
       throw new EvsmHostError(this.target.label, 'down', false, `marked down (${this.lastError?.reason ?? 'unknown'})`);
     }
+    if (this.config.linkNum === 0) return this.openExtra(false);
     const conn = this.takeIdle();
     if (conn) return { conn, shortLived: false };
     if (this.members.size + this.opening < this.maxPooled) {
       return { conn: await this.openMember(), shortLived: false };
     }
-    if (this.extras < this.maxExtras) {
-      this.extras++;
-      try {
-        const extra = await this.openConnection();
-        this.options.logger.debug('extra short-lived connection', { host: this.target.label });
-        return { conn: extra, shortLived: true };
-      } catch (err) {
-        this.extras--;
-        throw err;
-      }
-    }
+    if (this.extras < this.maxExtras) return this.openExtra(true);
     return new Promise<Lease>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
@@ -140,10 +138,22 @@ export class HostPool {
     });
   }
 
+  /** A short-lived connection (linkNum 0, or an extra beyond a positive pool). */
+  private async openExtra(counted: boolean): Promise<Lease> {
+    if (counted) this.extras++;
+    try {
+      const conn = await this.openConnection();
+      return { conn, shortLived: true };
+    } catch (err) {
+      if (counted) this.extras--;
+      throw err;
+    }
+  }
+
   /** Returns a connection after its command; short-lived ones are closed. */
   release(lease: Lease): void {
     if (lease.shortLived) {
-      this.extras--;
+      if (this.config.linkNum > 0) this.extras = Math.max(0, this.extras - 1);
       lease.conn.close();
       return;
     }
@@ -168,9 +178,14 @@ export class HostPool {
     this.markDown(err);
   }
 
+  /** The host answered NC but not its first heartbeat: down until a probe answers (the SDK's init rule). */
+  markDownAfterInit(err: EvsmHostError): void {
+    this.markDown(err);
+  }
+
   close(): void {
     this.closed = true;
-    clearInterval(this.healthTimer);
+    clearInterval(this.heartbeatTimer);
     if (this.recoverTimer) clearTimeout(this.recoverTimer);
     this.rejectWaiters(new EvsmHostError(this.target.label, 'client-closed', false, 'client closed'));
     for (const c of [...this.members]) c.close();
@@ -208,7 +223,7 @@ export class HostPool {
     }
   }
 
-  /** Makes a connection a pool member and watches it: an idle socket that closes triggers a probe. */
+  /** Makes a connection a pool member and watches it: an idle socket that closes triggers a heartbeat. */
   private adopt(conn: HostConnection): void {
     this.members.add(conn);
     conn.onClose((err) => {
@@ -217,7 +232,7 @@ export class HostPool {
       this.idle = this.idle.filter((c) => c !== conn);
       if (wasIdle && !this.closed && err.reason !== 'client-closed') {
         this.options.logger.info('idle connection lost', { host: this.target.label, reason: err.reason });
-        void this.probeNow();
+        void this.heartbeat();
       }
     });
   }
@@ -254,24 +269,24 @@ export class HostPool {
 
   private scheduleRecovery(): void {
     if (this.closed || this.recoverTimer) return;
-    const delay = this.backoff.next();
     this.recoverTimer = setTimeout(() => {
       this.recoverTimer = undefined;
       void this.tryRecover();
-    }, delay);
+    }, this.backoff.next());
     this.recoverTimer.unref();
   }
 
-  /** One recovery attempt: connect and probe; success brings the host back into rotation. */
+  /** One probe of a down host: connect and heartbeat; an answer brings it back into rotation. */
   private async tryRecover(): Promise<void> {
     if (this.closed || this.stateValue !== 'down') return;
     let conn: HostConnection | undefined;
     try {
       conn = await HostConnection.open(this.target, this.connTimeoutMs);
+      this.heartbeats.sent++;
       await this.options.probe(conn, this.readTimeoutMs);
     } catch (err) {
       conn?.close();
-      this.lastError = err instanceof EvsmHostError ? err : this.lastError;
+      if (err instanceof EvsmHostError) this.lastError = err;
       this.options.logger.debug('host still down', { host: this.target.label, reason: this.lastError?.reason });
       this.scheduleRecovery();
       return;
@@ -280,35 +295,40 @@ export class HostPool {
       conn.close();
       return;
     }
-    this.adopt(conn);
-    this.idle.push(conn);
+    if (this.config.linkNum === 0) {
+      conn.close();
+    } else {
+      this.adopt(conn);
+      this.idle.push(conn);
+    }
     this.backoff.reset();
     this.setState('up');
     this.options.logger.info('host rejoined', { host: this.target.label });
   }
 
-  /** Probes an idle connection right away (after an idle socket closed, or on the timer). */
-  private async probeNow(): Promise<void> {
-    if (this.probing || this.closed || this.stateValue === 'down') return;
-    this.probing = true;
+  /**
+   * The periodic heartbeat of a host that is up: CR0016 on an idle connection, or a short-lived
+   * one when none is idle (linkNum 0 always). A failure or timeout marks the host down.
+   */
+  async heartbeat(): Promise<void> {
+    if (this.beating || this.closed || this.stateValue !== 'up') return;
+    this.beating = true;
     let lease: Lease | undefined;
     try {
-      const conn = this.takeIdle();
-      lease = conn ? { conn, shortLived: false } : { conn: await this.openMember(), shortLived: false };
+      const idle = this.config.linkNum === 0 ? undefined : this.takeIdle();
+      lease = idle ? { conn: idle, shortLived: false } : { conn: await HostConnection.open(this.target, this.connTimeoutMs), shortLived: true };
+      this.heartbeats.sent++;
       await this.options.probe(lease.conn, this.readTimeoutMs);
-      this.release(lease);
+      if (lease.shortLived) lease.conn.close();
+      else this.release(lease);
     } catch (err) {
-      if (lease) lease.conn.close();
-      if (err instanceof EvsmHostError) this.markDown(err);
-      else this.markDown(new EvsmHostError(this.target.label, 'reset', true, `probe failed: ${(err as Error).message}`));
+      this.heartbeats.failed++;
+      lease?.conn.close();
+      const hostErr = err instanceof EvsmHostError ? err : new EvsmHostError(this.target.label, 'reset', true, `heartbeat failed: ${(err as Error).message}`);
+      this.options.logger.warn('heartbeat failed', { host: this.target.label, reason: hostErr.reason });
+      this.markDown(hostErr);
     } finally {
-      this.probing = false;
+      this.beating = false;
     }
-  }
-
-  /** Timer: probe only an up host with an idle connection and nobody queued (traffic is its own check). */
-  private async healthCheck(): Promise<void> {
-    if (this.stateValue !== 'up' || this.idle.length === 0 || this.waiters.length > 0) return;
-    await this.probeNow();
   }
 }

@@ -1,8 +1,9 @@
 /**
  * One socket to one device (TCP or TLSv1.2), carrying one request at a time. Why one at a time:
- * Racal-style devices answer in order per connection, and a strict request/answer rhythm plus a
- * unique echoed header per request means a late answer can never be taken for another request's.
- * After a read timeout the socket is destroyed, for the same reason.
+ * Racal-style devices answer in order per connection, and a strict request/answer rhythm means an
+ * answer is always the pending request's. The `msgheadlength` header is the same for every
+ * request of a client (as the vendor SDK's), so after a read timeout the socket is destroyed: a
+ * late answer must never be read as the next request's.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -18,8 +19,8 @@ export interface ConnectTarget {
   port: number;
   socketProtocol: HostConfig['socketProtocol'];
   tls?: HostConfig['tls'];
-  /** Length of the message header the device echoes (docs/host-protocol.md; default 4). */
-  headerLength: number;
+  /** The `msgheadlength` header sent after the length and echoed by the device ('' = none). */
+  header: string;
 }
 
 interface Pending {
@@ -62,7 +63,6 @@ export class HostConnection {
   private readonly reader = new FrameReader();
   private pending: Pending | undefined;
   private closed = false;
-  private nextHeader = 0;
   private readonly closeListeners: Array<(err: EvsmHostError) => void> = [];
 
   private constructor(
@@ -130,8 +130,8 @@ export class HostConnection {
 
   /**
    * Sends one message (command code + fields, without header) and resolves with the answer after
-   * the echoed header. Rejects with EvsmHostError on timeout or loss, EvsmProtocolError on a
-   * mismatched header.
+   * the echoed header. Rejects with EvsmHostError on timeout, loss or an answer under 4 bytes
+   * (the SDK too treats those as transport failures), EvsmProtocolError on a mismatched header.
    */
   request(message: Buffer, readTimeoutMs: number): Promise<Buffer> {
     if (this.closed) {
@@ -140,7 +140,7 @@ export class HostConnection {
     if (this.pending) {
       return Promise.reject(new Error('HostConnection.request while another request is pending (pool bug)'));
     }
-    const header = this.makeHeader();
+    const header = this.target.header;
     let frame: Buffer;
     try {
       frame = encodeFrame(Buffer.concat([Buffer.from(header, 'latin1'), message]));
@@ -166,15 +166,6 @@ export class HostConnection {
     this.fail(new EvsmHostError(this.target.label, 'down', this.pending?.sent ?? false, detail));
   }
 
-  /** Headers cycle through 0000…9999 (for length 4): unique among any answers still on the wire. */
-  private makeHeader(): string {
-    const width = this.target.headerLength;
-    const modulo = 10 ** Math.min(width, 9);
-    const value = this.nextHeader;
-    this.nextHeader = (this.nextHeader + 1) % modulo;
-    return String(value).padStart(width, '0').slice(-width);
-  }
-
   private onData(chunk: Buffer): void {
     let messages: Buffer[];
     try {
@@ -190,20 +181,25 @@ export class HostConnection {
         this.fail(new EvsmHostError(this.target.label, 'reset', false, 'unsolicited answer from the device'));
         return;
       }
-      const header = message.subarray(0, this.target.headerLength).toString('latin1');
-      if (header !== p.header) {
+      const headerLength = p.header.length;
+      const header = message.subarray(0, headerLength).toString('latin1');
+      if (header !== p.header || message.length < headerLength) {
         // The caller learns the protocol fault; the pool learns the socket is gone.
         this.pending = undefined;
         clearTimeout(p.timer);
-        p.reject(
-          new EvsmProtocolError(`${this.target.label}: answer header "${header}" does not echo request header "${p.header}"`),
-        );
+        p.reject(new EvsmProtocolError(`${this.target.label}: answer header "${header}" does not echo request header "${p.header}"`));
         this.fail(new EvsmHostError(this.target.label, 'reset', true, 'answer header mismatch; connection dropped'));
+        return;
+      }
+      const body = message.subarray(headerLength);
+      if (body.length < 4) {
+        // Shorter than response code + error code: the SDK closes and reconnects; so do we.
+        this.fail(new EvsmHostError(this.target.label, 'reset', true, `answer of ${body.length} bytes (under 4)`));
         return;
       }
       this.pending = undefined;
       clearTimeout(p.timer);
-      p.resolve(message.subarray(this.target.headerLength));
+      p.resolve(body);
     }
   }
 

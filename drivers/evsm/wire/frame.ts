@@ -1,17 +1,17 @@
 /**
- * Framing on the host port (docs/host-protocol.md): each message is a 2-byte big-endian length
- * followed by that many bytes: the message header (echoed back by the device), then the command
- * or response. This module only cuts and joins frames; it knows nothing of commands.
+ * Framing on the host port (sjj1310-wire.md §0): each message is a 2-byte big-endian length
+ * followed by that many bytes: the `msgheadlength`-byte header (echoed back by the device), then
+ * the command or response. This module only cuts and joins frames; it knows nothing of commands.
  */
 import { EvsmProtocolError } from '../errors.ts';
 
-/** Largest message (length field L) the device accepts (docs/host-protocol.md §1.1); larger → error 80. */
-export const MAX_MESSAGE = 32768;
+/** Largest message the 2-byte length field can carry; the device may refuse less (error 80). */
+export const MAX_MESSAGE = 0xffff;
 
 /** Prefixes a message with its 2-byte big-endian length. */
 export function encodeFrame(message: Buffer): Buffer {
   if (message.length > MAX_MESSAGE) {
-    throw new EvsmProtocolError(`message of ${message.length} bytes exceeds the device's ${MAX_MESSAGE}-byte limit`);
+    throw new EvsmProtocolError(`message of ${message.length} bytes exceeds the ${MAX_MESSAGE}-byte limit of the length field`);
   }
   const len = Buffer.alloc(2);
   len.writeUInt16BE(message.length, 0);
