@@ -102,6 +102,22 @@ export function parseJsonLocated(text: string): Located {
     }
   };
 
+  /** After a member or item: true at the closing bracket (consumed), false after a comma. */
+  const closes = (close: '}' | ']', what: string): boolean => {
+    ws();
+    if (text[i] === ',') {
+      i++;
+      ws();
+      if (text[i] === close) fail(`trailing comma before "${close}" (JSON allows none)`);
+      return false;
+    }
+    if (text[i] === close) {
+      i++;
+      return true;
+    }
+    return fail(`expected "," or "${close}" after ${what}, found ${describe(i)}`);
+  };
+
   const value = (path: string, depth: number): unknown => {
     ws();
     if (depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
@@ -127,18 +143,7 @@ export function parseJsonLocated(text: string): Located {
         if (text[i] !== ':') fail(`expected ":" after the key "${key}", found ${describe(i)}`);
         i++;
         obj[key] = value(p, depth + 1);
-        ws();
-        if (text[i] === ',') {
-          i++;
-          ws();
-          if (text[i] === '}') fail('trailing comma before "}" (JSON allows none)');
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail(`expected "," or "}" after a member, found ${describe(i)}`);
+        if (closes('}', 'a member')) return obj;
       }
     }
     if (c === '[') {
@@ -151,18 +156,7 @@ export function parseJsonLocated(text: string): Located {
       }
       for (;;) {
         arr.push(value(childPath(path, arr.length), depth + 1));
-        ws();
-        if (text[i] === ',') {
-          i++;
-          ws();
-          if (text[i] === ']') fail('trailing comma before "]" (JSON allows none)');
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail(`expected "," or "]" after an item, found ${describe(i)}`);
+        if (closes(']', 'an item')) return arr;
       }
     }
     if (c === '"') return str();
