@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from '@playwright/test';
+import { hardwareWorkers } from './harness/lab/bench-workers.ts';
+import { defaultLabFile } from './harness/lab/which-lab.ts';
 
 /**
  * One runner for everything. Projects:
@@ -36,7 +38,8 @@ export default defineConfig({
     { name: 'containers', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'containers' } },
     // Checks the lab file once before any hardware test: a broken one fails the run (harness/lab/lab-check.setup.ts).
     { name: 'hardware-lab', testDir: 'harness/lab', testMatch: /lab-check\.setup\.ts$/ },
-    { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' }, dependencies: ['hardware-lab'] },
+    // A real bench (one set of devices, one person) runs one test at a time; a rehearsal may run in parallel.
+    { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' }, dependencies: ['hardware-lab'], workers: hardwareWorkers(defaultLabFile()) },
     // The vendor's Java SDK against the emulator (docs/conformance.md); skips without EVSM_VENDOR_SDK_DIR.
     { name: 'vendor-sdk', testDir: 'conformance/specs', testMatch: /.*\.spec\.ts$/ },
   ],

@@ -8,6 +8,7 @@ import {
   defaultLabFile, isLoopbackHost, labPins, LAB_FILE_MAX_BYTES, loadLabFile, parseLabFile, pinFromEnv, REHEARSAL_LAB,
 } from '../harness/lab/lab-file.ts';
 import { closest, editDistance } from '../harness/lab/suggest.ts';
+import { hardwareWorkers } from '../harness/lab/bench-workers.ts';
 import { extendTestTimeout, MAX_TEST_TIMEOUT_MS, promptClock, tokenPromptClock } from '../harness/lab/test-clock.ts';
 import { parseReadyLine } from '../harness/targets/emulator-process.ts';
 
@@ -204,4 +205,16 @@ test('the emulator ready line parses, anything else does not', () => {
   expect(parseReadyLine('evsm-emulator ready name=A port=40001 mgmt-port=40002 tls-port=- pid=77')).toEqual({ name: 'A', port: 40001, mgmtPort: 40002, tlsPort: undefined, pid: 77 });
   expect(parseReadyLine('evsm-emulator ready name=B port=1 mgmt-port=2 tls-port=3 pid=4')?.tlsPort).toBe(3);
   expect(parseReadyLine('listening on 8018')).toBeUndefined();
+});
+
+test('a real bench runs one hardware test at a time; a rehearsal may run in parallel', () => {
+  expect(hardwareWorkers('lab/bench.example.json')).toBe(1);
+  expect(hardwareWorkers('lab/rehearsal.json')).toBeUndefined();
+  expect(hardwareWorkers('lab/rehearsal-operator.json')).toBeUndefined();
+  expect(hardwareWorkers(undefined)).toBeUndefined();
+  // unreadable or broken: 1 (the hardware-lab check reports why)
+  expect(hardwareWorkers('/dev/zero')).toBe(1);
+  const dir = mkdtempSync(join(tmpdir(), 'lab-w-'));
+  writeFileSync(join(dir, 'broken.json'), '{ "rehearsal": ');
+  expect(hardwareWorkers(join(dir, 'broken.json'))).toBe(1);
 });

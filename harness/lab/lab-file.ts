@@ -10,15 +10,15 @@
  * "did you mean" for a mistyped key). A typo must not silently change what the bench does: a
  * misspelt `managementPort` would otherwise switch a device to the operator path.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCacipher } from '../../drivers/evsm/config/parse.ts';
 import type { CacipherConfig, HostConfig } from '../../drivers/evsm/config/types.ts';
 import type { PinProvider } from '../../drivers/ukey/pins.ts';
 import { childPath, JsonSyntaxError, parseJsonLocated, type Located, type Pos } from './json-located.ts';
 import { closest } from './suggest.ts';
+import { LAB_FILE_MAX_BYTES, LabReadError, notAReadableFile, readLabText } from './read-file.ts';
 
 export const DEVICE_NAMES = ['A', 'B', 'C'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
@@ -26,16 +26,14 @@ export type DeviceName = (typeof DEVICE_NAMES)[number];
 /** How token and confirmation prompts are answered. */
 export type OperatorMode = 'console' | 'pool';
 
-/** A lab file (and a cacipher file it names) is read whole; anything larger is no lab file. */
-export const LAB_FILE_MAX_BYTES = 1024 * 1024;
+export { LAB_FILE_MAX_BYTES, readLabText } from './read-file.ts';
 /**
  * Longest prompt timeout: a day. Also keeps every timer the harness derives from it well inside
  * Node's 2^31 − 1 ms limit (beyond it a timer fires at once).
  */
 export const MAX_TIMEOUT_SECONDS = 86_400;
 
-/** The bench-rehearsal lab file (docs/lab-file.md). */
-export const REHEARSAL_LAB = fileURLToPath(new URL('../../lab/rehearsal.json', import.meta.url));
+export { defaultLabFile, REHEARSAL_LAB } from './which-lab.ts';
 
 export interface LabDeviceEntry {
   name: DeviceName;
@@ -112,46 +110,6 @@ export function isLoopbackHost(host: string): boolean {
   if (host.toLowerCase() === 'localhost') return true;
   const family = isIP(host);
   return family === 4 ? LOOPBACK.check(host, 'ipv4') : family === 6 ? LOOPBACK.check(host, 'ipv6') : false;
-}
-
-/** Why `st` is no file to read as a lab or cacipher file, or undefined when it is one. */
-function notAReadableFile(st: Stats): string | undefined {
-  const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : undefined;
-  if (kind || !st.isFile()) return `not a regular file (${kind ?? 'a special file'}): name the JSON file itself`;
-  if (st.size > LAB_FILE_MAX_BYTES) return `${st.size} bytes, more than the ${LAB_FILE_MAX_BYTES} a lab file may have`;
-  return undefined;
-}
-
-/**
- * Reads a lab file: opened without blocking (a FIFO with no writer would block a plain open),
- * checked on the open descriptor (no race with a rename), read up to the size limit, UTF-8.
- */
-export function readLabText(full: string): string {
-  const refuse = (why: string): never => {
-    throw new LabFileError(full, '', why);
-  };
-  let fd: number;
-  try {
-    fd = openSync(full, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    return refuse(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    const why = notAReadableFile(fstatSync(fd));
-    if (why) refuse(why);
-    // One byte more than allowed tells a file that grew since fstat.
-    const buf = Buffer.alloc(LAB_FILE_MAX_BYTES + 1);
-    let n = 0;
-    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
-    if (n > LAB_FILE_MAX_BYTES) refuse(`more than the ${LAB_FILE_MAX_BYTES} bytes a lab file may have`);
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n));
-    } catch {
-      return refuse('not UTF-8 text');
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Parses lab file text. `path` is used in messages and to resolve relative paths. */
@@ -319,12 +277,14 @@ function operatorPorts(
 
 export function loadLabFile(path: string): LabFile {
   const full = resolve(path);
-  return parseLabFile(readLabText(full), full);
-}
-
-/** The lab file a run uses: EVSM_LAB_FILE, else in CI (CI=true) the bench rehearsal, else none. */
-export function defaultLabFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env.EVSM_LAB_FILE || (env.CI ? REHEARSAL_LAB : undefined);
+  let text: string;
+  try {
+    text = readLabText(full);
+  } catch (e) {
+    if (e instanceof LabReadError) throw new LabFileError(full, '', e.detail);
+    throw e;
+  }
+  return parseLabFile(text, full);
 }
 
 /** The PIN for tokens at this bench, from the environment; a clear error names the variable. */
