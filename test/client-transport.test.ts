@@ -1,11 +1,10 @@
 /**
- * Pool, timeouts, failover rules and logging against small in-test devices (no emulator needed):
- * a fake that speaks just the framing and B2 echo, a silent server that accepts and never
- * answers, and a closed port. The real-emulator acceptance tests are in client-failover.test.ts.
+ * Framing, header, connect sequence, heartbeat, pool, timeouts, failover rules and logging
+ * against small in-test devices (test/support/fake-sjj1310.ts; no emulator needed). The
+ * behaviour follows the vendor SDK's (sjj1310-wire.md §3-4); deliberate differences are in
+ * docs/client.md. The real-emulator tests are in client-failover.test.ts.
  */
 import { test, expect } from '@playwright/test';
-import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import {
   EvsmCommandError,
   EvsmHostError,
   EvsmNotRetriedError,
+  EvsmProtocolError,
   EvsmUnavailableError,
   type DispatchOptions,
   type WireCommand,
@@ -22,79 +22,15 @@ import {
 import { FrameReader, encodeFrame } from '../drivers/evsm/wire/frame.ts';
 import { Backoff } from '../drivers/evsm/pool/backoff.ts';
 import { encodeCommand, openAnswer, responseCodeFor } from '../drivers/evsm/commands/codec.ts';
+import { randomHeader } from '../drivers/evsm/wire/header.ts';
 import { redactFields, redactText } from '../drivers/evsm/log/redact.ts';
 import { makeTlsMaterial } from './support/emulator-process.ts';
+import { FakeSjj1310, closedPort, hostsConfig, until } from './support/fake-sjj1310.ts';
 
-type Behaviour = (code: string, body: Buffer, socket: Socket) => Buffer | 'silent' | 'hangup';
+/** Fast heartbeats for tests (the SDK's is 1 s). */
+const FAST = { heartbeatIntervalMs: 100 };
 
-/** A device that frames like the EVSM and answers through `behaviour` (default: echo B2, 00 to others). */
-class FakeDevice {
-  readonly server: Server;
-  readonly sockets = new Set<Socket>();
-  commands: string[] = [];
-  /** Error code for every command but B2 (which always answers 00, so probes pass). */
-  errorCode = '00';
-  /** When set, B2 (the health probe) gets no answer either. */
-  silenceEcho = false;
-  constructor(
-    private behaviour: Behaviour = () => Buffer.alloc(0),
-    tlsFiles?: { cert: string; key: string },
-  ) {
-    const onSocket = (socket: Socket): void => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => undefined);
-      const reader = new FrameReader();
-      socket.on('data', (chunk) => {
-        for (const msg of reader.push(chunk)) {
-          const header = msg.subarray(0, 4);
-          const code = msg.subarray(4, 6).toString('latin1');
-          const body = msg.subarray(6);
-          this.commands.push(code);
-          if (code === 'B2' && this.silenceEcho) continue;
-          const out = this.behaviour(code, body, socket);
-          if (out === 'silent') continue;
-          if (out === 'hangup') {
-            socket.destroy();
-            return;
-          }
-          const error = code === 'B2' ? '00' : this.errorCode;
-          const reply = error !== '00' ? Buffer.alloc(0) : code === 'B2' ? body.subarray(4) : out;
-          socket.write(encodeFrame(Buffer.concat([header, Buffer.from(responseCodeFor(code) + error), reply])));
-        }
-      });
-    };
-    this.server = tlsFiles
-      ? createTlsServer({ cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key), minVersion: 'TLSv1.2' }, onSocket)
-      : createServer(onSocket);
-  }
-  setBehaviour(b: Behaviour): void {
-    this.behaviour = b;
-  }
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as { port: number }).port;
-  }
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
-
-/** A port nothing listens on: bind, note it, close. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function hostsConfig(ports: number[], extra = 'timeout=2'): string {
-  return `{${ports.map((p, i) => `[HOST${i + 1}];hsmModel=SJJ1310;host=127.0.0.1;port=${p};${extra};`).join('')}}`;
-}
-
-/** A state-changing command for the rules (the typed ones are tested on the emulator). */
+/** A state-changing command for the rules (the typed ones are in client-commands.test.ts). */
 function writeCommand(): WireCommand<void> {
   return { code: 'ZZ', name: 'ZZ store', idempotent: false, message: encodeCommand('ZZ', '001'), parse: (a, h) => void openAnswer('ZZ', a, h) };
 }
@@ -114,9 +50,16 @@ test.describe('framing and helpers', () => {
   });
 
   test('response code is the command with its second character advanced', () => {
-    expect(responseCodeFor('B2')).toBe('B3');
-    expect(responseCodeFor('NC')).toBe('ND');
     expect(responseCodeFor('A0')).toBe('A1');
+    expect(responseCodeFor('NC')).toBe('ND');
+    expect(responseCodeFor('KF')).toBe('KG');
+    expect(responseCodeFor('3C')).toBe('3D');
+  });
+
+  test('the header is random alphanumerics', () => {
+    const h = randomHeader(64);
+    expect(h).toMatch(/^[A-Za-z0-9]{64}$/);
+    expect(randomHeader(64)).not.toBe(h);
   });
 
   test('backoff doubles up to its ceiling and resets', () => {
@@ -124,8 +67,6 @@ test.describe('framing and helpers', () => {
     expect([b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 800, 1000]);
     b.reset();
     expect(b.next()).toBe(100);
-    const j = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.5 }, () => 1);
-    expect(j.next()).toBe(50);
   });
 
   test('redaction masks secrets by field name and long hex or base64 anywhere', () => {
@@ -137,62 +78,232 @@ test.describe('framing and helpers', () => {
   });
 });
 
-test.describe('timeouts and dead hosts', () => {
-  test('a host that accepts but never answers is detected within its readTimeout', async () => {
-    const silent = new FakeDevice(() => 'silent');
-    const port = await silent.listen();
-    const started = Date.now();
-    const err = await EvsmClient.open(hostsConfig([port], 'timeout=0.5')).catch((e: unknown) => e);
-    const elapsed = Date.now() - started;
-    expect(err).toBeInstanceOf(EvsmUnavailableError);
-    expect((err as EvsmUnavailableError).attempts[0].reason).toBe('read-timeout');
-    expect(elapsed).toBeLessThan(500 + 1500); // generous slack over the configured 0.5 s
-    await silent.close();
+test.describe('msgheadlength', () => {
+  test('N random alphanumeric characters, chosen once per client, after the length; the answer echoes them', async () => {
+    const device = new FakeSjj1310(() => '00ok', 4);
+    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'msgheadlength=4'), FAST);
+    await client.execute(readCommand());
+    await client.execute(readCommand());
+    const headers = new Set(device.received.map((r) => r.header));
+    expect(headers.size).toBe(1);
+    expect([...headers][0]).toMatch(/^[A-Za-z0-9]{4}$/);
+    expect([...headers][0]).toBe(client.header.slice(0, 4));
+    expect(device.received.find((r) => r.code === 'ZR')?.text).toBe('ZR');
+    client.close();
+    await device.close();
   });
 
-  test('a silent primary is marked down and commands move to the standby', async () => {
-    const primary = new FakeDevice();
-    const standby = new FakeDevice();
-    const ports = [await primary.listen(), await standby.listen()];
-    const client = await EvsmClient.open(hostsConfig(ports, 'readTimeout=0.5;connTimeout=1'), { backoff: { initialMs: 60_000 } });
-    expect(await client.echo('one')).toBe('one');
-    primary.setBehaviour(() => 'silent');
-    const started = Date.now();
-    expect(await client.echo('two')).toBe('two');
-    expect(Date.now() - started).toBeLessThan(500 + 1500);
-    expect(client.hosts().map((h) => h.state)).toEqual(['down', 'up']);
-    expect(client.hosts()[0].lastError).toContain('read-timeout');
+  test('a device that does not echo the header: a protocol error naming both, and open fails', async () => {
+    const device = new FakeSjj1310(() => '00', 4);
+    device.wrongHeader = 'ZZZZ';
+    const err = await EvsmClient.open(hostsConfig([await device.listen()], 'msgheadlength=4'), { header: 'AbC1' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EvsmProtocolError);
+    expect((err as Error).message).toContain('"ZZZZ"');
+    expect((err as Error).message).toContain('"AbC1"');
+    await device.close();
+  });
+
+  test('hosts with different msgheadlength send different prefixes of the same header', async () => {
+    const a = new FakeSjj1310(() => '00', 2);
+    const b = new FakeSjj1310(() => '00', 6);
+    const pa = await a.listen();
+    const pb = await b.listen();
+    const client = await EvsmClient.open(`{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${pa};msgheadlength=2;[HOST2];hsmModel=SJJ1310;host=127.0.0.1;port=${pb};msgheadlength=6}`, { header: 'Q1w2E3r4' });
+    expect(a.received[0].header).toBe('Q1');
+    expect(b.received[0].header).toBe('Q1w2E3');
     client.close();
-    await Promise.all([primary.close(), standby.close()]);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
+test.describe('connect and heartbeat (the SDK\'s init and 1-second CR0016)', () => {
+  test('at connect each host gets NC, then CR0016', async () => {
+    const a = new FakeSjj1310();
+    const b = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()]));
+    for (const d of [a, b]) expect(d.received.slice(0, 2).map((r) => r.text)).toEqual(['NC', 'CR0016']);
+    client.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test('heartbeats go out every interval per host', async () => {
+    const a = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await a.listen()]), FAST);
+    await until(() => a.heartbeats() >= 5, '5 heartbeats');
+    client.close();
+    await a.close();
+  });
+
+  test('an NC error code does not fail open; the serial entry is then 12 spaces', async () => {
+    const a = new FakeSjj1310();
+    a.ncReply = '68';
+    const client = await EvsmClient.open(hostsConfig([await a.listen()]));
+    expect(await client.sdk.getDeviceSerial()).toEqual(['            ']);
+    client.close();
+    await a.close();
+  });
+
+  test('NC without an answer fails open (one host)', async () => {
+    const a = new FakeSjj1310();
+    a.ncReply = 'silent';
+    const err = await EvsmClient.open(hostsConfig([await a.listen()], 'timeout=0.3')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EvsmUnavailableError);
+    expect((err as EvsmUnavailableError).attempts[0].reason).toBe('read-timeout');
+    await a.close();
+  });
+
+  test('a failed first heartbeat: open succeeds, the host is down until a heartbeat answers (CR0016 only, no NC)', async () => {
+    const a = new FakeSjj1310(() => '00r');
+    a.heartbeatReply = '41';
+    const client = await EvsmClient.open(hostsConfig([await a.listen()]), FAST);
+    expect(client.hosts()[0].state).toBe('down');
+    const err = await client.execute(readCommand()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EvsmUnavailableError);
+    const ncBefore = a.count('NC');
+    a.heartbeatReply = undefined;
+    await client.waitForHost('HOST1', 'up', 3_000);
+    expect(a.count('NC')).toBe(ncBefore);
+    expect(await client.execute(readCommand())).toBe('r');
+    client.close();
+    await a.close();
+  });
+
+  test('a heartbeat that times out marks the host down; probes follow; an answered CR0016 brings it back', async () => {
+    const a = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await a.listen()], 'readTimeout=0.2'), FAST);
+    a.heartbeatReply = 'silent';
+    await client.waitForHost('HOST1', 'down', 3_000);
+    expect(client.hosts()[0].lastError).toContain('read-timeout');
+    const beats = a.heartbeats();
+    await until(() => a.heartbeats() >= beats + 2, 'probes of the down host');
+    a.heartbeatReply = undefined;
+    await client.waitForHost('HOST1', 'up', 3_000);
+    client.close();
+    await a.close();
+  });
+
+  test('a heartbeat answered with an error code marks the host down', async () => {
+    const a = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await a.listen()]), FAST);
+    a.heartbeatReply = '41';
+    await client.waitForHost('HOST1', 'down', 3_000);
+    client.close();
+    await a.close();
+  });
+
+  test('heartbeats continue on a short connection while the only pooled one is busy', async () => {
+    const a = new FakeSjj1310((code) => (code === 'ZR' ? 'silent' : '00'));
+    const client = await EvsmClient.open(hostsConfig([await a.listen()], 'linkNum=-1;readTimeout=3'), FAST);
+    const pending = client.execute(readCommand()).catch((e: unknown) => e);
+    await until(() => a.count('ZR') === 1, 'the blocked command');
+    const beats = a.heartbeats();
+    await until(() => a.heartbeats() >= beats + 3, 'heartbeats while blocked');
+    expect(client.hosts()[0].state).toBe('up');
+    client.close();
+    expect(await pending).toBeInstanceOf(EvsmClosedError);
+    await a.close();
+  });
+
+  test('getDeviceSerial: one entry per host; a host down at open is null, asked lazily once it is back', async () => {
+    const a = new FakeSjj1310();
+    a.serial = 'AAAAAAAAAAAA';
+    const port2 = await closedPort();
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), port2]), FAST);
+    expect(await client.sdk.getDeviceSerial()).toEqual(['AAAAAAAAAAAA', null]);
+    const b = new FakeSjj1310();
+    b.serial = 'BBBBBBBBBBBB';
+    await b.listen(port2);
+    await client.waitForHost('HOST2', 'up', 3_000);
+    expect(await client.sdk.getDeviceSerial()).toEqual(['AAAAAAAAAAAA', 'BBBBBBBBBBBB']);
+    expect(b.count('NC')).toBe(1);
+    client.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
+test.describe('timeouts and dead hosts', () => {
+  test('a silent host is marked down at open; the other takes the commands', async () => {
+    const silent = new FakeSjj1310();
+    silent.ncReply = 'silent';
+    const other = new FakeSjj1310(() => '00b');
+    const client = await EvsmClient.open(hostsConfig([await silent.listen(), await other.listen()], 'timeout=0.5'), FAST);
+    expect(client.hosts().map((h) => h.state)).toEqual(['down', 'up']);
+    expect(await client.execute(readCommand())).toBe('b');
+    client.close();
+    await Promise.all([silent.close(), other.close()]);
+  });
+
+  test('a timed-out safe request is re-sent to the other live host', async () => {
+    const a = new FakeSjj1310((code) => (code === 'ZR' ? 'silent' : '00'));
+    const b = new FakeSjj1310(() => '00from-b');
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()], 'readTimeout=0.4'), { failover: 'ordered' });
+    const trace: DispatchOptions['trace'] = {};
+    const started = Date.now();
+    expect(await client.execute(readCommand(), { trace })).toBe('from-b');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - started).toBeLessThan(400 + 1500);
+    expect(trace).toEqual({ host: 'HOST2', tries: 2 });
+    expect(client.hosts()[0].state).toBe('down');
+    client.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test('a timed-out state-changing request is not repeated elsewhere: EvsmNotRetriedError', async () => {
+    const a = new FakeSjj1310((code) => (code === 'ZZ' ? 'silent' : '00'));
+    const b = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()], 'readTimeout=0.3'), { failover: 'ordered' });
+    const err = await client.execute(writeCommand()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EvsmNotRetriedError);
+    expect((err as Error).message).toContain('NOT retried');
+    expect((err as Error).message).toContain('HOST1');
+    expect(b.count('ZZ')).toBe(0);
+    // HOST1 is down now: the next state-changing command is never sent there, it goes to HOST2.
+    await client.execute(writeCommand());
+    expect(b.count('ZZ')).toBe(1);
+    client.close();
+    await Promise.all([a.close(), b.close()]);
   });
 
   test('when a host is marked down, commands waiting on its other connections move at once', async () => {
-    const primary = new FakeDevice((code) => (code === 'B2' ? Buffer.alloc(0) : 'silent'));
-    const standby = new FakeDevice((code) => (code === 'ZR' ? Buffer.from('standby') : Buffer.alloc(0)));
-    const client = await EvsmClient.open(hostsConfig([await primary.listen(), await standby.listen()], 'readTimeout=0.5;linkNum=-4'), {
-      backoff: { initialMs: 60_000 },
-    });
+    const a = new FakeSjj1310((code) => (code === 'ZR' || code === 'ZZ' ? 'silent' : '00'));
+    const b = new FakeSjj1310((code) => (code === 'ZR' ? '00standby' : '00'));
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()], 'readTimeout=0.5;linkNum=-4'), { failover: 'ordered' });
     const first = client.execute(readCommand());
-    await new Promise((r) => setTimeout(r, 100));
-    // This one would wait a minute for its own timeout; it is answered because HOST1 went down.
+    await until(() => a.count('ZR') === 1, 'first on HOST1');
     const trace: DispatchOptions['trace'] = {};
     const patient = client.execute(readCommand(), { timeoutMs: 60_000, trace });
     const write = client.execute(writeCommand(), { timeoutMs: 60_000 }).catch((e: unknown) => e);
     expect(await first).toBe('standby');
     expect(await patient).toBe('standby');
     expect(trace).toEqual({ host: 'HOST2', tries: 2 });
-    const err = await write;
-    expect(err).toBeInstanceOf(EvsmNotRetriedError);
-    expect((err as Error).message).toContain('down');
-    expect(standby.commands).not.toContain('ZZ');
+    expect(await write).toBeInstanceOf(EvsmNotRetriedError);
+    expect(b.count('ZZ')).toBe(0);
     client.close();
-    await Promise.all([primary.close(), standby.close()]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test('a host that hangs up on a request: a safe command is answered by the next host', async () => {
+    const a = new FakeSjj1310((code) => (code === 'ZR' ? 'hangup' : '00'));
+    const b = new FakeSjj1310(() => '00from-b');
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()]), { failover: 'ordered' });
+    expect(await client.execute(readCommand())).toBe('from-b');
+    client.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test('an answer under 4 bytes is a transport failure: the safe command moves on', async () => {
+    const a = new FakeSjj1310((code) => (code === 'ZR' ? { raw: Buffer.from('ZS') } : '00'));
+    const b = new FakeSjj1310(() => '00from-b');
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()]), { failover: 'ordered' });
+    expect(await client.execute(readCommand())).toBe('from-b');
+    expect(client.hosts()[0].lastError).toContain('under 4');
+    client.close();
+    await Promise.all([a.close(), b.close()]);
   });
 
   test('a refused host is marked down; the client opens on the other', async () => {
-    const device = new FakeDevice();
-    const ports = [await closedPort(), await device.listen()];
-    const client = await EvsmClient.open(hostsConfig(ports), { backoff: { initialMs: 60_000 } });
+    const device = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await closedPort(), await device.listen()]));
     expect(client.hosts()[0]).toMatchObject({ state: 'down' });
     expect(client.hosts()[0].lastError).toContain('refused');
     expect(await client.echo('x')).toBe('x');
@@ -206,25 +317,24 @@ test.describe('timeouts and dead hosts', () => {
     expect((err as Error).message).toContain('HOST1');
     expect((err as Error).message).toContain('HOST2');
   });
-});
 
-test.describe('health checks', () => {
-  test('an idle host that hangs is marked down by the periodic probe, with no command sent', async () => {
-    const device = new FakeDevice();
-    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'readTimeout=0.3'), {
-      healthIntervalMs: 100,
-      backoff: { initialMs: 60_000 },
-    });
-    device.silenceEcho = true;
-    await client.waitForHost('HOST1', 'down', 5_000);
-    expect(client.hosts()[0].lastError).toContain('read-timeout');
+  test('every host down: each call fails at once', async () => {
+    const a = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await a.listen()]), { heartbeatIntervalMs: 60_000 });
+    await a.close();
+    await client.waitForHost('HOST1', 'down', 3_000);
+    for (let i = 0; i < 5; i++) {
+      const started = Date.now();
+      const err = await client.execute(readCommand()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EvsmUnavailableError);
+      expect(Date.now() - started).toBeLessThan(50);
+    }
     client.close();
-    await device.close();
   });
 
   test('an idle host that goes away is marked down at once (its sockets close), with no command sent', async () => {
-    const device = new FakeDevice();
-    const client = await EvsmClient.open(hostsConfig([await device.listen()]), { backoff: { initialMs: 60_000 } });
+    const device = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await device.listen()]), { heartbeatIntervalMs: 60_000 });
     await device.close();
     await client.waitForHost('HOST1', 'down', 5_000);
     expect(client.hosts()[0].lastError).toMatch(/refused|closed|reset/);
@@ -232,93 +342,92 @@ test.describe('health checks', () => {
   });
 });
 
-test.describe('retry rules', () => {
-  test('a safe command in flight when its host hangs up is answered by the next host', async () => {
-    const primary = new FakeDevice((code) => (code === 'ZR' ? 'hangup' : Buffer.alloc(0)));
-    const standby = new FakeDevice((code) => (code === 'ZR' ? Buffer.from('from-standby') : Buffer.alloc(0)));
-    const client = await EvsmClient.open(hostsConfig([await primary.listen(), await standby.listen()]), { backoff: { initialMs: 60_000 } });
-    expect(await client.execute(readCommand())).toBe('from-standby');
-    client.close();
-    await Promise.all([primary.close(), standby.close()]);
-  });
-
-  test('a state-changing command in flight is not retried, and the error says so', async () => {
-    const primary = new FakeDevice((code) => (code === 'ZZ' ? 'hangup' : Buffer.alloc(0)));
-    const standby = new FakeDevice();
-    const client = await EvsmClient.open(hostsConfig([await primary.listen(), await standby.listen()]), { backoff: { initialMs: 60_000 } });
-    const err = await client.execute(writeCommand()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(EvsmNotRetriedError);
-    expect((err as Error).message).toContain('NOT retried');
-    expect((err as Error).message).toContain('HOST1');
-    expect(standby.commands).not.toContain('ZZ');
-    // The host is down now, so the next state-changing command was never sent there: it goes to the standby.
-    await client.execute(writeCommand());
-    expect(standby.commands).toContain('ZZ');
-    client.close();
-    await Promise.all([primary.close(), standby.close()]);
-  });
-
-  test('a state-changing command that could not be sent (refused) does go to the next host', async () => {
-    const standby = new FakeDevice();
-    const client = await EvsmClient.open(hostsConfig([await closedPort(), await standby.listen()]), { connectOnOpen: false });
-    await client.execute(writeCommand());
-    expect(standby.commands).toEqual(['ZZ']);
-    client.close();
-    await standby.close();
-  });
-});
-
 test.describe('device answers', () => {
-  test('42 (busy) moves even a state-changing command to the next host; other errors do not move', async () => {
-    const primary = new FakeDevice();
-    const standby = new FakeDevice();
-    primary.errorCode = '42';
-    const client = await EvsmClient.open(hostsConfig([await primary.listen(), await standby.listen()]));
-    await client.execute(writeCommand());
-    expect(standby.commands).toContain('ZZ');
-    primary.errorCode = '15';
-    const err = await client.execute(writeCommand()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(EvsmCommandError);
-    expect((err as EvsmCommandError).errorCode).toBe('15');
-    expect(standby.commands.filter((c) => c === 'ZZ')).toHaveLength(1);
+  test('an error code goes to the caller and is never retried on another host', async () => {
+    const a = new FakeSjj1310(() => '15');
+    const b = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()]), { failover: 'ordered' });
+    for (const cmd of [readCommand(), writeCommand()]) {
+      const err = await client.execute(cmd as WireCommand<unknown>).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EvsmCommandError);
+      expect((err as EvsmCommandError).errorCode).toBe('15');
+      expect((err as Error).message).toContain('invalid input data');
+    }
+    expect(b.commands()).toEqual([]);
     expect(client.hosts()[0].state).toBe('up');
     client.close();
-    await Promise.all([primary.close(), standby.close()]);
+    await Promise.all([a.close(), b.close()]);
   });
 
-  test('a single busy host: the caller gets the device\'s 42 answer', async () => {
-    const only = new FakeDevice();
-    only.errorCode = '42';
-    const client = await EvsmClient.open(hostsConfig([await only.listen()]), { connectOnOpen: false });
+  test('an error code outside the SDK\'s table (11, 44) or not numeric is a protocol error', async () => {
+    for (const code of ['11', '44', 'A1']) {
+      const a = new FakeSjj1310(() => code);
+      const client = await EvsmClient.open(hostsConfig([await a.listen()]));
+      const err = await client.execute(readCommand()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EvsmProtocolError);
+      client.close();
+      await a.close();
+    }
+  });
+
+  test('a wrong response code is a protocol error', async () => {
+    const a = new FakeSjj1310((code) => ({ raw: Buffer.from(code === 'ZR' ? 'ZX00' : 'ZZ00') }));
+    const client = await EvsmClient.open(hostsConfig([await a.listen()]));
     const err = await client.execute(readCommand()).catch((e: unknown) => e);
-    expect((err as EvsmCommandError).errorCode).toBe('42');
+    expect(err).toBeInstanceOf(EvsmProtocolError);
+    expect((err as Error).message).toContain('"ZX", expected "ZS"');
     client.close();
-    await only.close();
+    await a.close();
   });
 
   test('closing the client while a command is in flight gives EvsmClosedError, not a retry', async () => {
-    const slow = new FakeDevice((code) => (code === 'ZZ' ? 'silent' : Buffer.alloc(0)));
-    const other = new FakeDevice();
-    const client = await EvsmClient.open(hostsConfig([await slow.listen(), await other.listen()]));
+    const slow = new FakeSjj1310((code) => (code === 'ZZ' ? 'silent' : '00'));
+    const other = new FakeSjj1310();
+    const client = await EvsmClient.open(hostsConfig([await slow.listen(), await other.listen()]), { failover: 'ordered' });
     const pending = client.execute(writeCommand()).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => slow.count('ZZ') === 1, 'the command on HOST1');
     client.close();
     expect(await pending).toBeInstanceOf(EvsmClosedError);
-    expect(other.commands).not.toContain('ZZ');
+    expect(other.count('ZZ')).toBe(0);
     await Promise.all([slow.close(), other.close()]);
   });
 });
 
 test.describe('pool and policy', () => {
+  test('balance (default, as the SDK): requests alternate between the hosts', async () => {
+    const a = new FakeSjj1310(() => '00a');
+    const b = new FakeSjj1310(() => '00b');
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()]));
+    const got: string[] = [];
+    for (let i = 0; i < 10; i++) got.push(await client.execute(readCommand()));
+    expect(got.filter((x) => x === 'a')).toHaveLength(5);
+    expect(got.filter((x) => x === 'b')).toHaveLength(5);
+    client.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test('ordered: the primary takes everything; traffic returns to it when it rejoins', async () => {
+    const a = new FakeSjj1310(() => '00a');
+    const b = new FakeSjj1310(() => '00b');
+    const port = await a.listen();
+    const client = await EvsmClient.open(hostsConfig([port, await b.listen()]), { failover: 'ordered', ...FAST });
+    for (let i = 0; i < 5; i++) expect(await client.execute(readCommand())).toBe('a');
+    await a.close();
+    await client.waitForHost('HOST1', 'down', 3_000);
+    expect(await client.execute(readCommand())).toBe('b');
+    const back = new FakeSjj1310(() => '00a');
+    await back.listen(port);
+    await client.waitForHost('HOST1', 'up', 5_000);
+    expect(await client.execute(readCommand())).toBe('a');
+    client.close();
+    await Promise.all([back.close(), b.close()]);
+  });
+
   test('negative linkNum: at most |n| connections, the rest queue', async () => {
-    const device = new FakeDevice((code, _b, socket) => {
-      if (code !== 'ZR') return Buffer.alloc(0);
-      setTimeout(() => socket.emit('release'), 0);
-      return Buffer.from('r');
-    });
-    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'linkNum=-2'));
+    const device = new FakeSjj1310(() => '00r');
+    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'linkNum=-2'), { heartbeatIntervalMs: 60_000 });
     await Promise.all(Array.from({ length: 20 }, () => client.execute(readCommand())));
-    expect(device.sockets.size).toBeLessThanOrEqual(2);
+    expect(device.accepted).toBeLessThanOrEqual(2);
     expect(client.hosts()[0].pooled).toBeLessThanOrEqual(2);
     client.close();
     await device.close();
@@ -326,12 +435,12 @@ test.describe('pool and policy', () => {
 
   test('positive linkNum: extra short-lived connections under load, closed afterwards', async () => {
     let peak = 0;
-    const device = new FakeDevice();
+    const device = new FakeSjj1310();
     device.setBehaviour(() => {
       peak = Math.max(peak, device.sockets.size);
-      return Buffer.from('r');
+      return '00r';
     });
-    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'linkNum=2'));
+    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'linkNum=2'), { heartbeatIntervalMs: 60_000 });
     await Promise.all(Array.from({ length: 20 }, () => client.execute(readCommand())));
     expect(peak).toBeGreaterThan(2);
     expect(peak).toBeLessThanOrEqual(4);
@@ -340,46 +449,44 @@ test.describe('pool and policy', () => {
     await device.close();
   });
 
-  test('ordered policy uses the primary; balance spreads over healthy hosts', async () => {
-    const a = new FakeDevice();
-    const b = new FakeDevice();
-    const ports = [await a.listen(), await b.listen()];
-    const ordered = await EvsmClient.open(hostsConfig(ports));
-    for (let i = 0; i < 10; i++) await ordered.execute(readCommand());
-    expect(a.commands.filter((c) => c === 'ZR')).toHaveLength(10);
-    expect(b.commands.filter((c) => c === 'ZR')).toHaveLength(0);
-    ordered.close();
-    const balanced = await EvsmClient.open(hostsConfig(ports), { failover: 'balance' });
-    for (let i = 0; i < 10; i++) await balanced.execute(readCommand());
-    expect(a.commands.filter((c) => c === 'ZR')).toHaveLength(15);
-    expect(b.commands.filter((c) => c === 'ZR')).toHaveLength(5);
-    balanced.close();
-    await Promise.all([a.close(), b.close()]);
+  test('linkNum=0: a new connection for every request and every heartbeat', async () => {
+    const device = new FakeSjj1310(() => '00r');
+    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'linkNum=0'), FAST);
+    const before = device.accepted;
+    for (let i = 0; i < 5; i++) await client.execute(readCommand());
+    expect(device.accepted - before).toBeGreaterThanOrEqual(5);
+    const beats = device.heartbeats();
+    const accepted = device.accepted;
+    await until(() => device.heartbeats() >= beats + 2, 'heartbeats');
+    expect(device.accepted).toBeGreaterThanOrEqual(accepted + 2);
+    expect(client.hosts()[0].pooled).toBe(0);
+    await until(() => device.sockets.size === 0, 'short connections closed');
+    client.close();
+    await device.close();
   });
 
-  test('a down host rejoins when it answers again, and ordered traffic returns to it', async () => {
-    const primary = new FakeDevice();
-    const standby = new FakeDevice();
-    const port = await primary.listen();
-    const client = await EvsmClient.open(hostsConfig([port, await standby.listen()]), { backoff: { initialMs: 50, maxMs: 200 } });
-    await primary.close();
-    expect(await client.echo('during')).toBe('during');
-    expect(client.hosts()[0].state).toBe('down');
-    const back = new FakeDevice();
-    await new Promise<void>((r) => back.server.listen(port, '127.0.0.1', r));
-    await client.waitForHost('HOST1', 'up', 10_000);
-    back.commands = [];
-    expect(await client.echo('after')).toBe('after');
-    expect(back.commands).toEqual(['B2']);
+  test('omitted linkNum is 10', async () => {
+    const device = new FakeSjj1310(() => '00r');
+    const client = await EvsmClient.open(hostsConfig([await device.listen()], 'timeout=2'), { heartbeatIntervalMs: 60_000 });
+    expect(client.config.hosts[0].linkNum).toBe(10);
     client.close();
-    await Promise.all([back.close(), standby.close()]);
+    await device.close();
+  });
+
+  test('run on one named host only ({ host }): no failover', async () => {
+    const a = new FakeSjj1310(() => '00a');
+    const b = new FakeSjj1310(() => '00b');
+    const client = await EvsmClient.open(hostsConfig([await a.listen(), await b.listen()]));
+    for (let i = 0; i < 4; i++) expect(await client.execute(readCommand(), { host: 'HOST2' })).toBe('b');
+    client.close();
+    await Promise.all([a.close(), b.close()]);
   });
 });
 
 test.describe('TLSv1.2', () => {
   test('socketProtocol=TLSv1.2 verifies the device against tlsCaFile; a wrong CA is refused as tls', async () => {
     const tls = makeTlsMaterial();
-    const device = new FakeDevice(undefined, { cert: tls.serverCert, key: tls.serverKey });
+    const device = new FakeSjj1310(undefined, 0, { cert: tls.serverCert, key: tls.serverKey });
     const port = await device.listen();
     const config = (ca: string, extra = ''): string =>
       `{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${port};socketProtocol=TLSv1.2;tlsCaFile=${ca};${extra}}`;
@@ -399,7 +506,7 @@ test.describe('TLSv1.2', () => {
 
   test('a TCP client against a TLS port does not hang past its timeout', async () => {
     const tls = makeTlsMaterial();
-    const device = new FakeDevice(undefined, { cert: tls.serverCert, key: tls.serverKey });
+    const device = new FakeSjj1310(undefined, 0, { cert: tls.serverCert, key: tls.serverKey });
     const port = await device.listen();
     const err = await EvsmClient.open(`{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${port};timeout=0.5}`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EvsmUnavailableError);
@@ -410,13 +517,13 @@ test.describe('TLSv1.2', () => {
 test.describe('logging', () => {
   test('log file per [LOGGER]: categories filter, secrets never written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'evsm-log-'));
-    const device = new FakeDevice();
+    const device = new FakeSjj1310();
     const port = await device.listen();
     const secret = '0123456789ABCDEF0123456789ABCDEF';
     const client = await EvsmClient.open(`{[LOGGER];logsw=error,debug;logPath=${dir};[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${port};vendorKey=1}`);
     expect(await client.echo(secret)).toBe(secret);
     device.setBehaviour(() => 'hangup');
-    await client.echo(secret).catch(() => undefined);
+    await client.execute(readCommand()).catch(() => undefined);
     client.close();
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
@@ -431,7 +538,7 @@ test.describe('logging', () => {
 
   test('config warnings reach the log', async () => {
     const lines: string[] = [];
-    const device = new FakeDevice();
+    const device = new FakeSjj1310();
     const client = await EvsmClient.open(`{[LOGGER];logsw=warn;[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${await device.listen()};appId=7}`, {
       logSink: (_r, line) => lines.push(line),
     });
