@@ -9,7 +9,6 @@
  * instead, so that it does not turn into a second "missing" error; a section whose error is the
  * section itself is set aside whole. An error that may only follow from a repair says so.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   CacipherConfigError,
@@ -18,6 +17,7 @@ import {
   loadCacipher,
   parseCacipherString,
   parseCacipherText,
+  readConfigFile,
   type CacipherConfig,
   type ConfigLocation,
   type HostConfig,
@@ -46,8 +46,6 @@ Examples:
   npx evsm-lab cacipher check ./cacipher.ini
   npx evsm-lab cacipher check '{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=8018;timeout=5}'`;
 
-/** The set-aside passes read at most this much again (a cacipher.ini is a few hundred bytes). */
-const MAX_RECHECK_BYTES = 1 << 20;
 /** Keys every [HOSTn] needs (docs/cacipher.md), lower-case. */
 const REQUIRED_HOST_KEYS = ['hsmmodel', 'host', 'port'];
 
@@ -161,12 +159,11 @@ export function checkCacipher(input: string, options: ParseOptions = {}): Caciph
   const errors: Problem[] = [{ message: first.error.message, location: first.error.location, after: [] }];
   let text: string | undefined = stringForm ? input : undefined;
   if (!stringForm && first.error.location.line !== undefined) {
-    // The parser has read the file, so it is readable; the checks keep a device file out all the same.
+    // Read the way the client reads it (a regular file, bounded); if that fails now, the first error stands alone.
     try {
-      const st = statSync(input);
-      if (st.isFile() && st.size <= MAX_RECHECK_BYTES) text = readFileSync(input, 'utf8');
+      text = readConfigFile(input);
     } catch {
-      /* gone since: report the first error only */
+      /* changed since: report the first error only */
     }
   }
   const units = text === undefined ? undefined : cutUnits(text, stringForm);
