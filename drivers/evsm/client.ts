@@ -58,12 +58,12 @@ export class EvsmClient extends EvsmClientCore {
   // ---- device ----------------------------------------------------------------------------
 
   /** B2 (payShield style, kept by the emulator): the device sends `data` back. */
-  echo(data: string | Buffer, o?: DispatchOptions): Promise<string> {
+  async echo(data: string | Buffer, o?: DispatchOptions): Promise<string> {
     return this.execute(cmd.b2Echo(data), o);
   }
 
   /** NC: LMK check value, firmware, and the serial the SDK's getDeviceSerial reports (emulator layout, decision 8). */
-  diagnostics(o?: DispatchOptions): Promise<Diagnostics> {
+  async diagnostics(o?: DispatchOptions): Promise<Diagnostics> {
     const nc = cmd.ncStatus();
     return this.execute(
       {
@@ -80,17 +80,17 @@ export class EvsmClient extends EvsmClientCore {
   }
 
   /** N0 (payShield style): 1-256 random bytes. */
-  random(count: number, o?: DispatchOptions): Promise<Buffer> {
+  async random(count: number, o?: DispatchOptions): Promise<Buffer> {
     return this.execute(cmd.n0Random(count), o);
   }
 
   /** NO (payShield style): factory/initialized state, internal key count, firmware, device id. */
-  status(o?: DispatchOptions): Promise<DeviceStatus> {
+  async status(o?: DispatchOptions): Promise<DeviceStatus> {
     return this.execute(cmd.noStatus(), o);
   }
 
   /** X8 (extension): DMK check value (16H); EvsmCommandError 13 on a factory device. */
-  dmkCheckValue(o?: DispatchOptions): Promise<string> {
+  async dmkCheckValue(o?: DispatchOptions): Promise<string> {
     return this.execute(cmd.x8DmkCheckValue(), o);
   }
 
@@ -107,7 +107,7 @@ export class EvsmClient extends EvsmClientCore {
   }
 
   /** BU: 16H check value of a key under the LMK or at an index (`keyAt(n)`). */
-  keyCheckValue(keyType: KeyType, key: KeyRef, o?: DispatchOptions): Promise<string> {
+  async keyCheckValue(keyType: KeyType, key: KeyRef, o?: DispatchOptions): Promise<string> {
     return this.execute(cmd.buCheckValue(keyType, key), o);
   }
 
@@ -124,7 +124,7 @@ export class EvsmClient extends EvsmClientCore {
   }
 
   /** XK (extension): a key from 2-9 clear components (hex); nothing stored. Components are never logged. */
-  formKey(keyType: KeyType, scheme: LmkScheme, components: readonly string[], o?: DispatchOptions): Promise<{ keyUnderLmk: string; kcv: string }> {
+  async formKey(keyType: KeyType, scheme: LmkScheme, components: readonly string[], o?: DispatchOptions): Promise<{ keyUnderLmk: string; kcv: string }> {
     return this.execute(cmd.xkFormKey(keyType, scheme, components), o);
   }
 
@@ -191,22 +191,22 @@ export class EvsmClient extends EvsmClientCore {
   // ---- use of keys ----------------------------------------------------------------------
 
   /** M6 (payShield style): MAC of `data` under a ZAK (hex, 8 digits by default). */
-  generateMac(zak: KeyRef, data: Buffer, options: MacOptions = {}, o?: DispatchOptions): Promise<string> {
+  async generateMac(zak: KeyRef, data: Buffer, options: MacOptions = {}, o?: DispatchOptions): Promise<string> {
     return this.execute(cmd.m6Mac(zak, data, options), o);
   }
 
   /** M8 (payShield style): whether `mac` is the MAC of `data` under the ZAK. */
-  verifyMac(zak: KeyRef, data: Buffer, mac: string, options: MacOptions = {}, o?: DispatchOptions): Promise<boolean> {
+  async verifyMac(zak: KeyRef, data: Buffer, mac: string, options: MacOptions = {}, o?: DispatchOptions): Promise<boolean> {
     return this.execute(cmd.m8VerifyMac(zak, data, mac, options), o);
   }
 
   /** M0 (payShield style): encrypt whole blocks under a ZEK (ECB or CBC). */
-  encryptData(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}, o?: DispatchOptions): Promise<DataCipherResult> {
+  async encryptData(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}, o?: DispatchOptions): Promise<DataCipherResult> {
     return this.execute(cmd.m0m2Cipher('encrypt', zek, data, options), o);
   }
 
   /** M2 (payShield style): decrypt whole blocks under a ZEK. */
-  decryptData(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}, o?: DispatchOptions): Promise<DataCipherResult> {
+  async decryptData(zek: KeyRef, data: Buffer, options: DataCipherOptions = {}, o?: DispatchOptions): Promise<DataCipherResult> {
     return this.execute(cmd.m0m2Cipher('decrypt', zek, data, options), o);
   }
 
