@@ -18,7 +18,7 @@ import type { CacipherConfig, HostConfig } from '../../drivers/evsm/config/types
 import type { PinProvider } from '../../drivers/ukey/pins.ts';
 import { childPath, JsonSyntaxError, parseJsonLocated, type Located, type Pos } from './json-located.ts';
 import { closest } from './suggest.ts';
-import { LAB_FILE_MAX_BYTES, LabReadError, notAReadableFile, readLabText } from './read-file.ts';
+import { LabReadError, notAReadableFile, readLabText } from './read-file.ts';
 
 export const DEVICE_NAMES = ['A', 'B', 'C'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
