@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { bundleEmulator } from '../../docker/bundle.ts';
 import { parseReadyLine, type ReadyLine } from '../../drivers/evsm/container/ready-line.ts';
 import { EMULATOR_PROGRAM } from '../../harness/targets/emulator-process.ts';
+import { frameMessage, type HostClient } from '../../emulators/evsm/testing/host-client.ts';
 
 export { EmulatorProcess, EMULATOR_PROGRAM, type EmulatorOptions } from '../../harness/targets/emulator-process.ts';
 
@@ -164,4 +165,14 @@ export function parseListing(text: string): { more: boolean; entries: Array<{ in
   const entries = (text.slice(4).match(/.{24}/g) ?? []).map((e) => ({ index: Number(e.slice(0, 4)), cv: e.slice(8) }));
   if (entries.length !== count) throw new Error(`X4 listing says ${count} entries, holds ${entries.length}`);
   return { more: text[3] === '1', entries };
+}
+
+/**
+ * One request (command + fields, no header) on a header-length-0 connection; resolves with the
+ * answer's fields, rejects unless the error code is 00.
+ */
+export async function hostOk(h: HostClient, request: string): Promise<string> {
+  const [a] = await h.sendRaw(frameMessage(Buffer.from(request, 'latin1')));
+  if (a.error !== '00') throw new Error(`${request.slice(0, 2)} answered ${a.code} ${a.error}`);
+  return a.text;
 }

@@ -175,6 +175,8 @@ export function createMgmtServer(opts: MgmtServerOptions): Server {
   return createServer((socket) => {
     if (!gate.admit(socket)) return;
     const c = new Connection(socket);
+    // Progress events are small and must go out as they happen (Nagle would hold them back).
+    socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       c.closed = true;
