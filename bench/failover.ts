@@ -1,17 +1,19 @@
 /**
  * Failover benchmark: how long from the primary's death to the first good answer from the
  * standby, and which commands failed meanwhile. Two emulator processes on 127.0.0.1, a client
- * with [HOST1] primary and [HOST2] standby (ordered policy), a steady stream of echo / random /
- * diagnostics from several workers. Per run: kill the primary, measure, restart it, wait until
- * the client has it back. Two ways to die:
+ * with [HOST1] primary and [HOST2] standby (ordered policy, the SDK's 1-second CR0016 heartbeat),
+ * a steady stream of SDK-style calls (genRandom, SM3 hash by 3C, NC diagnostics) from several
+ * workers. Per run: kill the primary, measure, restart it, wait until the client has it back.
+ * Two ways to die:
  *   - SIGKILL: the process vanishes; the kernel resets its sockets (found at once);
- *   - SIGSTOP: the process hangs with its sockets open (found only by readTimeout).
+ *   - SIGSTOP: the process hangs with its sockets open (found by readTimeout or a heartbeat timeout).
  *
  *   node --import tsx bench/failover.ts [--runs 7] [--workers 4] [--read-timeout 1]
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { EvsmClient, type DispatchOptions } from '../drivers/evsm/index.ts';
+import { EvsmClient, commands, type DispatchOptions } from '../drivers/evsm/index.ts';
+import { sm3 } from '../crypto/index.ts';
 import { EmulatorProcess } from '../harness/targets/emulator-process.ts';
 import { median } from './stats.ts';
 
@@ -50,10 +52,13 @@ async function oneRun(client: EvsmClient, kill: () => void): Promise<Sample> {
       const started = performance.now();
       try {
         if (seq % 3 === 0) {
-          const p = `b${w}-${seq}`;
-          if ((await client.echo(p, { trace })) !== p) throw new Error('wrong echo');
-        } else if (seq % 3 === 1) await client.random(8, { trace });
-        else await client.diagnostics({ trace });
+          const rnd = await client.execute(commands.crRandom(16), { trace });
+          if (rnd.length !== 16) throw new Error('wrong random length');
+        } else if (seq % 3 === 1) {
+          const data = Buffer.from(`b${w}-${seq}`);
+          const digest = await client.execute(commands.hash3C(20, data), { trace });
+          if (!digest.equals(sm3(data))) throw new Error('wrong SM3');
+        } else await client.diagnostics({ trace });
         const now = performance.now();
         if (now > killAt) {
           if (trace.host === 'HOST2' && now < firstStandby) firstStandby = now;
@@ -83,7 +88,7 @@ async function scenario(name: 'SIGKILL' | 'SIGSTOP'): Promise<Sample[]> {
   const client = await EvsmClient.open(
     `{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${a.port};linkNum=-8;timeout=3;readTimeout=${READ_TIMEOUT_S};` +
       `[HOST2];hsmModel=SJJ1310;host=127.0.0.1;port=${b.port};linkNum=-8;timeout=3;readTimeout=${READ_TIMEOUT_S}}`,
-    { backoff: { initialMs: 100, maxMs: 500 }, healthIntervalMs: 1000 },
+    { failover: 'ordered' },
   );
   const samples: Sample[] = [];
   try {
@@ -114,5 +119,5 @@ for (const name of ['SIGKILL', 'SIGSTOP'] as const) {
       `  failed commands=${samples.reduce((n, s) => n + s.failed, 0)}  moved to standby=${samples.reduce((n, s) => n + s.moved, 0)}`,
   );
 }
-console.log(`\nfailover, ${WORKERS} workers, readTimeout=${READ_TIMEOUT_S}s, ordered policy, 2 emulator processes on 127.0.0.1`);
+console.log(`\nfailover, ${WORKERS} workers, readTimeout=${READ_TIMEOUT_S}s, heartbeat 1 s, ordered policy, 2 emulator processes on 127.0.0.1`);
 for (const l of lines) console.log(l);

@@ -3,11 +3,11 @@
  * - SIGKILL the primary in the middle of a steady stream: no command lost or answered wrongly,
  *   the stream continues on the standby, the killed host rejoins after a restart.
  * - A host that accepts the connection and never answers is detected within its readTimeout.
- * Commands used need no key material (B2 echo, N0 random, NC diagnostics).
+ * Commands used need no key material (B2 echo, CR random through client.sdk, NC diagnostics).
  */
 import { test, expect } from '@playwright/test';
 import { createServer, type Socket } from 'node:net';
-import { EvsmClient, type DispatchOptions } from '../drivers/evsm/index.ts';
+import { EvsmClient, commands, type DispatchOptions } from '../drivers/evsm/index.ts';
 import { EmulatorProcess, emulatorAvailable, makeTlsMaterial } from './support/emulator-process.ts';
 
 test.skip(!emulatorAvailable(), 'emulators/evsm/program.ts is not there yet');
@@ -45,7 +45,7 @@ async function stream(client: EvsmClient, workers: number, stop: Promise<void>, 
           const payload = `w${w}-${seq}-${'x'.repeat(seq % 40)}`;
           wrong = (await client.echo(payload, { trace })) !== payload;
         } else if (kind === 1) {
-          wrong = (await client.random(16, { trace })).length !== 16;
+          wrong = (await client.execute(commands.crRandom(16), { trace })).length !== 16;
         } else {
           const d = await client.diagnostics({ trace });
           wrong = !/^[0-9A-F]{16}$/.test(d.lmkCheckValue) || d.firmware.length !== 9;
@@ -94,7 +94,7 @@ test('SIGKILL of the primary mid-stream: nothing lost or wrong, the standby carr
   const a = await EmulatorProcess.start({ name: 'A' });
   const b = await EmulatorProcess.start({ name: 'B' });
   let a2: EmulatorProcess | undefined;
-  const client = await EvsmClient.open(config([a.port, b.port]), { backoff: { initialMs: 100, maxMs: 400 }, healthIntervalMs: 500 });
+  const client = await EvsmClient.open(config([a.port, b.port]), { failover: 'ordered', heartbeatIntervalMs: 300 });
   try {
     const run = startStream(client, 4);
     const clock = run.clock;
@@ -121,7 +121,7 @@ test('SIGKILL of the primary mid-stream: nothing lost or wrong, the standby carr
     expect(window.length).toBeGreaterThan(500);
     expect(window.filter((o) => o.host !== 'HOST2')).toEqual([]);
     expect(outcomes.filter((o) => o.host === 'HOST2').length).toBeGreaterThanOrEqual(900);
-    // Ordered policy: once HOST1 is back, the last answers come from it again.
+    // Ordered policy: once HOST1 is back (heartbeat probe), the last answers come from it again.
     expect(outcomes.slice(-20).every((o) => o.host === 'HOST1')).toBe(true);
     expect(client.hosts().map((h) => h.state)).toEqual(['up', 'up']);
   } finally {
@@ -144,7 +144,8 @@ test('a host that accepts but never answers is detected within its readTimeout; 
     // connectOnOpen: false so that the first command meets the silent host itself.
     const client = await EvsmClient.open(config([silentPort, b.port], `timeout=3;readTimeout=${readTimeout}`), {
       connectOnOpen: false,
-      backoff: { initialMs: 60_000 },
+      failover: 'ordered',
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
     });
     const trace: DispatchOptions['trace'] = {};
     const started = Date.now();
@@ -170,7 +171,7 @@ test('a host that accepts but never answers is detected within its readTimeout; 
 test('three hosts: the stream survives losing two of them, in order', async () => {
   test.setTimeout(90_000);
   const devices = [await EmulatorProcess.start({ name: 'A' }), await EmulatorProcess.start({ name: 'B' }), await EmulatorProcess.start({ name: 'C' })];
-  const client = await EvsmClient.open(config(devices.map((d) => d.port)), { backoff: { initialMs: 200, maxMs: 1000 } });
+  const client = await EvsmClient.open(config(devices.map((d) => d.port)), { failover: 'ordered' });
   try {
     const run = startStream(client, 3);
     const clock = run.clock;
@@ -193,10 +194,10 @@ test('three hosts: the stream survives losing two of them, in order', async () =
   }
 });
 
-test('balance policy spreads a stream over the hosts and drops a dead one without losses', async () => {
+test('balance policy (the default, as the SDK) spreads a stream over the hosts and drops a dead one without losses', async () => {
   test.setTimeout(60_000);
   const devices = [await EmulatorProcess.start({ name: 'A' }), await EmulatorProcess.start({ name: 'B' })];
-  const client = await EvsmClient.open(config(devices.map((d) => d.port)), { failover: 'balance', backoff: { initialMs: 60_000 } });
+  const client = await EvsmClient.open(config(devices.map((d) => d.port)), { backoff: { initialMs: 60_000, maxMs: 60_000 } });
   try {
     const run = startStream(client, 4);
     const clock = run.clock;
@@ -217,10 +218,10 @@ test('balance policy spreads a stream over the hosts and drops a dead one withou
   }
 });
 
-test('headerLength: a device set to an 8-character header is reached with [HOSTn] headerLength=8', async () => {
-  const d = await EmulatorProcess.start({ name: 'H', extraArgs: ['--header-length', '8'] });
+test('msgheadlength: a device set to an 8-character header is reached with [HOSTn] msgheadlength=8', async () => {
+  const d = await EmulatorProcess.start({ name: 'H', headerLength: 8 });
   try {
-    const client = await EvsmClient.open(`{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${d.port};headerLength=8}`);
+    const client = await EvsmClient.open(`{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${d.port};msgheadlength=8}`);
     expect(await client.echo('eight')).toBe('eight');
     expect((await client.diagnostics()).firmware).toBe('EVSM01.00');
     client.close();
@@ -242,5 +243,31 @@ test('TLSv1.2 to the emulator\'s TLS listener, checked against a CA made for the
     client.close();
   } finally {
     await a.stop();
+  }
+});
+
+test('a host that hangs (SIGSTOP): requests in flight move after readTimeout, the heartbeat marks it down, it rejoins after SIGCONT', async () => {
+  test.setTimeout(60_000);
+  const devices = [await EmulatorProcess.start({ name: 'A' }), await EmulatorProcess.start({ name: 'B' })];
+  const client = await EvsmClient.open(config(devices.map((d) => d.port), 'timeout=3;readTimeout=1'), { heartbeatIntervalMs: 300 });
+  try {
+    const run = startStream(client, 4);
+    await until(() => run.answered() >= 100, 'balanced answers');
+    run.clock.killAt = Date.now();
+    devices[0].pause();
+    const atPause = run.answered();
+    await client.waitForHost('HOST1', 'down', 5_000);
+    await until(() => run.answered() >= atPause + 200, 'answers while A hangs');
+    devices[0].resume();
+    await client.waitForHost('HOST1', 'up', 10_000);
+    const atResume = run.answered();
+    await until(() => run.answered() >= atResume + 200, 'answers after A is back');
+    const outcomes = await run.finish();
+    expect(outcomes.filter((o) => !o.ok || o.wrong), 'no command failed or was answered wrongly').toEqual([]);
+    // Requests caught on A waited at most about readTimeout before B answered them.
+    expect(outcomes.slice(-40).some((o) => o.host === 'HOST1'), 'A takes requests again').toBe(true);
+  } finally {
+    client.close();
+    await Promise.all(devices.map((d) => d.stop()));
   }
 });
