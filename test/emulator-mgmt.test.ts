@@ -7,7 +7,11 @@ import { test, expect } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { combineXor, hex, kcv, sm2Decrypt } from '../crypto/index.ts';
+import { combineXor, hex, kcv, randomBytes, sm2Decrypt, sm2Encrypt, splitSecret } from '../crypto/index.ts';
+import { MAX_INDEX } from '../emulators/evsm/device/device.ts';
+import { IMPLEMENTED_COMMANDS } from '../emulators/evsm/host/dispatch.ts';
+import { type ClearBackupKey, encodeBackup } from '../emulators/evsm/mgmt/backup.ts';
+import { storeKeyRequest } from './support/emulator-process.ts';
 import { connect } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
 import { Challenges, CHALLENGE_TTL_MS, CHALLENGES_PER_CONNECTION, authMessage as deviceAuthMessage } from '../emulators/evsm/mgmt/auth.ts';
@@ -222,6 +226,48 @@ test.describe('two devices', () => {
     for (const i of [0, 1, 2]) await D.mgr.importComponent({ encrypted: reseal(c.componentTokens[i], c.init.components[i].encrypted, begin.devicePublicKey) });
     expect(await D.mgr.combine()).toMatchObject({ dmkKcv: c.init.dmkKcv, wipedKeys: 2 });
   });
+});
+
+test('finding 6: an auth public key that is not a point on the curve is refused; the device stays factory', async () => {
+  const d = await device('offcurve');
+  const good = softToken().publicKey;
+  // 04 || X || Y with Y changed: 65 bytes of the right shape, but no curve point.
+  const off = good.slice(0, 128) + ((parseInt(good.slice(128), 16) ^ 1) & 0xff).toString(16).padStart(2, '0').toUpperCase();
+  const params = { components: 2, threshold: 1, recipientPublicKey: softToken().publicKey };
+  expect(await refusal(d.mgr.originalInit({ ...params, authPublicKeys: [off] }))).toBe('BAD_PUBLIC_KEY');
+  expect(await refusal(d.mgr.originalInit({ ...params, authPublicKeys: [good, '04' + 'FF'.repeat(64)] }))).toBe('BAD_PUBLIC_KEY');
+  expect(await d.mgr.getInfo()).toMatchObject({ state: 'factory', auth: null, dmkKcv: null });
+  // and the same check where a policy is finished: newAuth
+  const c = await softOriginalInit(d.mgr, 2, 1, 1);
+  await d.mgr.recoveryBegin({ components: 2, confirmWipe: true, authorization: await d.mgr.authorize('recoveryBegin', [c.authTokens[0].signer]) });
+  for (const [i, comp] of c.init.components.entries()) await d.mgr.importComponent({ encrypted: reseal(c.componentTokens[i], comp.encrypted, (await d.mgr.getInfo()).devicePublicKey) });
+  await d.mgr.combine();
+  expect(await refusal(d.mgr.newAuth({ publicKey: off }))).toBe('BAD_PUBLIC_KEY');
+  expect((await d.mgr.getInfo()).state).toBe('awaiting-auth');
+});
+
+test('finding 7: an authorized restore of a MAC-valid backup with indices 0, 5, 5, 10000, 65535 is refused whole', async () => {
+  const d = await device('crafted');
+  const c = await softOriginalInit(d.mgr);
+  await d.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, 3, 'own'));
+  const before = await d.host.ok('X4');
+  const info = await d.mgr.getInfo();
+  // A backup made with the device's own format and a KBK we know, so its MAC is valid.
+  // Every byte of this key has odd parity, as the device requires of every key.
+  const key = Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex');
+  const record = (index: number) => ({ index, type: '00A', scheme: 'P', flag: 'P', label: '', key: Buffer.from(key), kcv: kcv('SM4', key) }) as unknown as ClearBackupKey;
+  const kbk = randomBytes(16);
+  const sharesOf = async (): Promise<string[]> => (await splitSecret(kbk, 3, 2)).slice(0, 2).map((e) => hex(sm2Encrypt(Buffer.from(info.devicePublicKey, 'hex'), e)));
+  const signers = [c.authTokens[0].signer, c.authTokens[1].signer];
+  const restore = async (indices: number[]): Promise<string> =>
+    refusal(d.mgr.restoreImport({ shares: await sharesOf(), backup: hex(encodeBackup(info.deviceId, kbk, indices.map(record))), authorization: await d.mgr.authorize('restoreImport', signers) }));
+  expect(await restore([0, 5, 5, 10000, 65535])).toBe('BACKUP_INVALID');
+  expect(await restore([5, 5])).toBe('BACKUP_INVALID');
+  expect(await restore([1, MAX_INDEX + 1])).toBe('BACKUP_INVALID');
+  expect(await d.host.ok('X4')).toBe(before);
+  // The same file format with good indices is imported: the refusals are about the indices.
+  const r = await d.mgr.restoreImport({ shares: await sharesOf(), backup: hex(encodeBackup(info.deviceId, kbk, [1, MAX_INDEX].map(record))), authorization: await d.mgr.authorize('restoreImport', signers) });
+  expect(r.imported).toBe(2);
 });
 
 test('management framing: not JSON, no op, unknown op get BAD_REQUEST/UNKNOWN_OP and the connection stays usable', async () => {
