@@ -63,7 +63,8 @@ export class HostClient {
 
   /** Sends command + fields with a fresh numeric header; resolves with the answer. */
   request(command: string, ...fields: Array<string | Buffer>): Promise<HostAnswer> {
-    const header = String(this.seq++ % 10 ** this.headerLength).padStart(this.headerLength, '0');
+    // No header at all when the device is set to 0 (the default), not a stray "0".
+    const header = this.headerLength ? String(this.seq++ % 10 ** this.headerLength).padStart(this.headerLength, '0') : '';
     const body = Buffer.concat([Buffer.from(header + command, 'latin1'), ...fields.map((f) => (typeof f === 'string' ? Buffer.from(f, 'latin1') : f))]);
     return this.sendRaw(frameMessage(body)).then((a) => a[0]);
   }
