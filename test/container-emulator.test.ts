@@ -79,7 +79,7 @@ test('SIGKILL and restart on the same volume: same DMK check value, same interna
     try {
       dmkKcv = await before.dmkCheckValue();
       expect(dmkKcv).toBe(init.dmkKcv);
-      keyKcv = await before.storeKey(1, 'ZEK', 'P', { overwrite: true });
+      keyKcv = await before.storeKey(1, 'ZEK', 'P');
     } finally {
       before.close();
     }
