@@ -7,7 +7,7 @@
  * Components are parsed and checked before the device is opened: bad input changes nothing.
  * Messages never quote a component, only its line number.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { combineXor, constantTimeEqual, DuplicateComponentError, fromHex, hex, randomBytes, wipe } from '../../crypto/index.ts';
 import type { Device } from './device/device.ts';
 
@@ -57,7 +57,8 @@ export function parseComponents(text: string, source: string, separator: '\n' | 
 export function readComponentsFile(path: string): Buffer[] {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer, forever.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw new InitInputError(`--dmk-components-file ${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was written`);
   }
