@@ -46,8 +46,29 @@ function manage(port: number, op: string, params: Record<string, unknown> = {}):
   });
 }
 
+/** The device is set to a 4-character header here (withHeaderLength), and the client to match. */
 function hostConfig(port: number): string {
-  return `{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${port};timeout=5}`;
+  return `{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${port};timeout=5;headerLength=4}`;
+}
+
+/** One host request (no header: the image's default) → the answer after its length field. */
+function hostRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const body = Buffer.from(request, 'latin1');
+    const head = Buffer.alloc(2);
+    head.writeUInt16BE(body.length);
+    socket.write(Buffer.concat([head, body]));
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        socket.end();
+        resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)).toString('latin1'));
+      }
+    });
+    socket.on('error', reject);
+  });
 }
 
 test.beforeEach(async () => {
@@ -62,7 +83,7 @@ test.afterAll(async () => {
 
 test('SIGKILL and restart on the same volume: same DMK check value, same internal key KCV', async () => {
   test.setTimeout(120_000);
-  const a = await new EvsmEmulatorContainer().withName('A').withRunId(runId).start();
+  const a = await new EvsmEmulatorContainer().withName('A').withRunId(runId).withHeaderLength(4).start();
   try {
     const auth = sm2GenerateKeyPair();
     const init = await manage(a.mgmtPort, 'originalInit', {
@@ -121,8 +142,8 @@ test('withTls: the container serves the host protocol inside TLS on its TLS port
   const a = await new EvsmEmulatorContainer().withName('TLS').withRunId(runId).withTls({ cert, key }).start();
   try {
     expect(a.tlsPort).toBeGreaterThan(0);
-    // B2 echo of HELLO (docs/host-protocol.md §6; L = 4 + 2 + 4 + 5 = 15 = 0x000F).
-    const request = Buffer.from('000F' + Buffer.from('0001B20005HELLO').toString('hex'), 'hex');
+    // B2 echo of HELLO, no header (the default): L = 2 + 4 + 5 = 11 = 0x000B.
+    const request = Buffer.from('000B' + Buffer.from('B20005HELLO').toString('hex'), 'hex');
     const answer = await new Promise<Buffer>((resolve, reject) => {
       const socket = tlsConnect({ host: '127.0.0.1', port: a.tlsPort as number, ca: cert, minVersion: 'TLSv1.2' }, () => socket.write(request));
       let buf = Buffer.alloc(0);
@@ -136,9 +157,36 @@ test('withTls: the container serves the host protocol inside TLS on its TLS port
       socket.on('error', reject);
     });
     expect(answer.readUInt16BE(0)).toBe(answer.length - 2);
-    expect(answer.subarray(2).toString('latin1')).toBe('0001B300HELLO');
+    expect(answer.subarray(2).toString('latin1')).toBe('B300HELLO');
   } finally {
     await a.stop();
+  }
+  await assertNoProjectContainers({ runId });
+});
+
+test('withDmkComponents and withInit: containers an application can use at once', async () => {
+  test.setTimeout(120_000);
+  const components = ['0123456789ABCDEFFEDCBA9876543210', '00112233445566778899AABBCCDDEEFF'];
+  const a = await new EvsmEmulatorContainer().withName('CA').withRunId(runId).withDmkComponents(components).start();
+  const b = await new EvsmEmulatorContainer().withName('CB').withRunId(runId).withDmkComponents(components).start();
+  const r = await new EvsmEmulatorContainer().withName('RI').withRunId(runId).withInit().start();
+  try {
+    // Same components, same DMK; the check value is in the ready line and answers X8 (extension).
+    expect(a.dmkKcv).toMatch(/^[0-9A-F]{16}$/);
+    expect(b.dmkKcv).toBe(a.dmkKcv);
+    expect(await hostRequest(a.port, 'X8')).toBe(`X900${a.dmkKcv}`);
+    // Same DMK, same LMKs: NC's LMK check value agrees.
+    expect((await hostRequest(a.port, 'NC')).slice(0, 20)).toBe((await hostRequest(b.port, 'NC')).slice(0, 20));
+    expect(r.dmkKcv).toMatch(/^[0-9A-F]{16}$/);
+    expect(r.dmkKcv).not.toBe(a.dmkKcv);
+    // Initialized, yet not re-keyed by a restart.
+    await r.kill();
+    await r.restart();
+    expect(await hostRequest(r.port, 'X8')).toBe(`X900${r.dmkKcv}`);
+    // The components are a file in the container, not in its environment.
+    expect(JSON.stringify(execFileSync('docker', ['inspect', a.containerId], { encoding: 'utf8' }))).not.toContain(components[0]);
+  } finally {
+    await Promise.all([a.stop(), b.stop(), r.stop()]);
   }
   await assertNoProjectContainers({ runId });
 });

@@ -42,6 +42,9 @@ export class EvsmEmulatorContainer {
   private startupTimeoutMs = 30_000;
   private runId: string | undefined;
   private tls: { port: number | undefined; cert: string | Buffer; key: string | Buffer } | undefined;
+  /** the emulator's environment (docs/containers.md): EVSM_INIT, EVSM_HEADER_LENGTH, limits */
+  private env: Record<string, string> = {};
+  private components: string[] | undefined;
 
   /** image tag; default: the current emulator's image, built (or found in the cache) on start */
   constructor(image?: string) {
@@ -81,6 +84,43 @@ export class EvsmEmulatorContainer {
    */
   withTls(tls: { cert: string | Buffer; key: string | Buffer; port?: number }): this {
     this.tls = { port: tls.port, cert: tls.cert, key: tls.key };
+    return this;
+  }
+
+  /**
+   * Starts initialized: a random DMK on a fresh volume (EVSM_INIT=1); the DMK check value is in
+   * the ready line (`dmkKcv`). A volume whose device already has a DMK keeps it.
+   */
+  withInit(): this {
+    this.env.EVSM_INIT = '1';
+    return this;
+  }
+
+  /**
+   * Starts with the DMK that is the XOR of these components (2-9, 32 hex digits each), so several
+   * containers (or a container and an emulator process) share one DMK. They are copied into the
+   * container as a file (EVSM_DMK_COMPONENTS_FILE), not passed in its environment, which
+   * `docker inspect` shows to anyone.
+   */
+  withDmkComponents(components: readonly string[]): this {
+    if (components.length < 2 || !components.every((c) => /^[0-9A-Fa-f]{32}$/.test(c))) {
+      throw new Error('withDmkComponents needs 2-9 components of 32 hex digits each');
+    }
+    this.components = [...components];
+    return this;
+  }
+
+  /** The host message header length (`msgheadlength` of the application's cacipher.ini); default 0. */
+  withHeaderLength(n: number): this {
+    this.env.EVSM_HEADER_LENGTH = String(n);
+    return this;
+  }
+
+  /** Idle timeout in seconds (0 = never) and connection caps; defaults 300, 512 and 32. */
+  withLimits(limits: { idleTimeoutSeconds?: number; maxConnections?: number; maxMgmtConnections?: number }): this {
+    if (limits.idleTimeoutSeconds !== undefined) this.env.EVSM_IDLE_TIMEOUT = String(limits.idleTimeoutSeconds);
+    if (limits.maxConnections !== undefined) this.env.EVSM_MAX_CONNECTIONS = String(limits.maxConnections);
+    if (limits.maxMgmtConnections !== undefined) this.env.EVSM_MAX_MGMT_CONNECTIONS = String(limits.maxMgmtConnections);
     return this;
   }
 
@@ -134,14 +174,19 @@ export class EvsmEmulatorContainer {
       // testcontainers removes a container that never got ready, log and all: keep its tail.
       .withLogConsumer((stream) => stream.on('data', (chunk: Buffer | string) => tail.push(String(chunk))));
     const tail = new LogTail();
+    const env = { ...this.env };
+    const copies: Array<{ content: string | Buffer; target: string; mode: number }> = [];
+    if (this.components) {
+      env.EVSM_DMK_COMPONENTS_FILE = '/run/evsm/dmk-components.txt';
+      copies.push({ content: `${this.components.join('\n')}\n`, target: env.EVSM_DMK_COMPONENTS_FILE, mode: 0o444 });
+    }
+    if (Object.keys(env).length) container.withEnvironment(env);
     if (this.tls) {
       // Copied in as root-owned files, so readable by all: the container has one user anyway,
       // and this is an emulator's test certificate, not a production key.
-      container.withCopyContentToContainer([
-        { content: this.tls.cert, target: '/tls/cert.pem', mode: 0o444 },
-        { content: this.tls.key, target: '/tls/key.pem', mode: 0o444 },
-      ]);
+      copies.push({ content: this.tls.cert, target: '/tls/cert.pem', mode: 0o444 }, { content: this.tls.key, target: '/tls/key.pem', mode: 0o444 });
     }
+    if (copies.length) container.withCopyContentToContainer(copies);
 
     let started: StartedTestContainer;
     try {
@@ -197,6 +242,11 @@ export class StartedEvsmEmulatorContainer {
   /** TLS port from the last ready line; undefined when the emulator serves no TLS */
   get tlsPort(): number | undefined {
     return this.ready?.tlsPort;
+  }
+
+  /** the DMK check value from the last ready line; undefined on a factory device */
+  get dmkKcv(): string | undefined {
+    return this.ready?.dmkKcv;
   }
 
   /** the emulator's pid inside the container, from the last ready line */
