@@ -21,29 +21,42 @@ import {
 
 const runId = `test-emulator-${process.pid}-${Date.now().toString(36)}`;
 
-/** One management request (4-byte length + JSON), its final answer's result; progress events skipped. */
-function manage(port: number, op: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+/**
+ * Sends one message with a `prefix`-byte length in front, resolves with the first answer message
+ * (without its length) that `final` accepts, then closes.
+ */
+function exchange(port: number, body: Buffer, prefix: 2 | 4, final: (m: Buffer) => boolean = () => true): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port });
-    const body = Buffer.from(JSON.stringify({ id: 1, op, params }));
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(body.length);
+    const head = Buffer.alloc(prefix);
+    if (prefix === 2) head.writeUInt16BE(body.length);
+    else head.writeUInt32BE(body.length);
     socket.write(Buffer.concat([head, body]));
     let buf = Buffer.alloc(0);
+    const lengthOf = (): number => (prefix === 2 ? buf.readUInt16BE(0) : buf.readUInt32BE(0));
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
-        const n = buf.readUInt32BE(0);
-        const answer = JSON.parse(buf.subarray(4, 4 + n).toString('utf8')) as { ok?: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } };
-        buf = buf.subarray(4 + n);
-        if (answer.ok === undefined) continue; // a progress event
+      while (buf.length >= prefix && buf.length >= prefix + lengthOf()) {
+        const n = lengthOf();
+        const message = buf.subarray(prefix, prefix + n);
+        buf = buf.subarray(prefix + n);
+        if (!final(message)) continue;
         socket.end();
-        if (answer.ok) resolve(answer.result ?? {});
-        else reject(new Error(`${op}: ${answer.error?.code} ${answer.error?.message}`));
+        resolve(message);
+        return;
       }
     });
     socket.on('error', reject);
   });
+}
+
+/** One management request (4-byte length + JSON), its final answer's result; progress events skipped. */
+async function manage(port: number, op: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  type Answer = { ok?: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } };
+  const parse = (m: Buffer): Answer => JSON.parse(m.toString('utf8')) as Answer;
+  const answer = parse(await exchange(port, Buffer.from(JSON.stringify({ id: 1, op, params })), 4, (m) => parse(m).ok !== undefined));
+  if (!answer.ok) throw new Error(`${op}: ${answer.error?.code} ${answer.error?.message}`);
+  return answer.result ?? {};
 }
 
 /** The device is set to a 4-character header here (withHeaderLength), and the client to match. */
@@ -52,23 +65,8 @@ function hostConfig(port: number): string {
 }
 
 /** One host request (no header: the image's default) → the answer after its length field. */
-function hostRequest(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const body = Buffer.from(request, 'latin1');
-    const head = Buffer.alloc(2);
-    head.writeUInt16BE(body.length);
-    socket.write(Buffer.concat([head, body]));
-    let buf = Buffer.alloc(0);
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        socket.end();
-        resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)).toString('latin1'));
-      }
-    });
-    socket.on('error', reject);
-  });
+async function hostRequest(port: number, request: string): Promise<string> {
+  return (await exchange(port, Buffer.from(request, 'latin1'), 2)).toString('latin1');
 }
 
 test.beforeEach(async () => {
