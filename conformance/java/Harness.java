@@ -92,6 +92,7 @@ final class Harness {
 
     /** SymmKeyAttribute has no JSON shape of its own: its getters become an object. */
     static Object returnedJson(Object r) {
+        if (r instanceof cn.tass.hsmApi.hsmGeneralFinance.hsmGeneralFinance) return null; // getInstance: the object itself says nothing
         if (r instanceof cn.tass.hsmApi.hsmGeneralFinance.hsmGeneralFinance.SymmKeyAttribute) {
             cn.tass.hsmApi.hsmGeneralFinance.hsmGeneralFinance.SymmKeyAttribute a = (cn.tass.hsmApi.hsmGeneralFinance.hsmGeneralFinance.SymmKeyAttribute) r;
             Map<String, Object> m = new LinkedHashMap<>();

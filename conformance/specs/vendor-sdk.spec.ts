@@ -103,15 +103,18 @@ test('two hosts, one killed mid-stream: zero failed calls', async ({}, info) => 
   }
 });
 
-test('emulator container (containers target image): every SDK method in scope', async ({}, info) => {
+test('emulator container (containers target image), file and string form: every SDK method in scope', async ({}, info) => {
   const { checkContainersReadiness, EvsmEmulatorContainer, stopAllEvsmContainers } = await import('../../drivers/evsm/container/index.ts');
   const ready = await checkContainersReadiness();
   test.skip(!ready.ready, ready.ready ? '' : ready.reason);
-  const c = await new EvsmEmulatorContainer().withName('SDK-CTR').withArgs('--init', '--header-length', '0').start();
+  const c = await new EvsmEmulatorContainer().withName('SDK-CTR').withInit().withHeaderLength(0).start();
   try {
     const work = workDir();
     const fixture = writeFixtureFile(work, await formFixtureZmk(c.port));
-    await runAndExpect(info, 'container', { config: stringConfig([c.port]), fixtureFile: fixture, cwd: work });
+    const file = join(work, 'cacipher.ini');
+    writeFileSync(file, iniConfig([c.port]));
+    await runAndExpect(info, 'container-file', { config: file, fixtureFile: fixture, cwd: work });
+    await runAndExpect(info, 'container-string', { config: stringConfig([c.port]), fixtureFile: fixture, cwd: work });
   } finally {
     await c.stop();
     await stopAllEvsmContainers();
