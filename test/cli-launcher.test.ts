@@ -36,7 +36,8 @@ async function startEmulator(command: string, args: string[], env: NodeJS.Proces
     const timer = setTimeout(() => reject(new Error(`no ready line within 60 s; stderr: ${err}`)), 60_000);
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /^evsm-emulator ready .*\bport=(\d+) mgmt-port=(\d+) .*\bpid=(\d+)$/m.exec(out);
+      // Fields by name: the line may grow more of them (docs/emulator.md).
+      const m = /^evsm-emulator ready .*\bport=(\d+) mgmt-port=(\d+) .*\bpid=(\d+)\b.*$/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m);

@@ -34,8 +34,8 @@ async function emulatorVerb(): Promise<Verb> {
 
 Runs one EVSM emulator in the foreground: host protocol on --port, management protocol on
 --mgmt-port (default: port + 1; both ephemeral with --port 0), state kept in --data. When it
-listens it prints one line on stdout:
-  evsm-emulator ready name=EVSM port=8018 mgmt-port=8019 tls-port=- pid=4242
+listens it prints one line on stdout (docs/emulator.md has its fields):
+  evsm-emulator ready name=EVSM port=8018 mgmt-port=8019 tls-port=- pid=4242 dmk-kcv=-
 SIGTERM or SIGINT (Ctrl-C) closes the listeners, releases the data directory's lock and exits 0.
 docs/emulator.md has every option.
 
