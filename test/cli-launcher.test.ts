@@ -24,10 +24,23 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `command args… emulator --port 0 --data TMP` (in a process group of its own with `ownGroup`) and waits for the ready line. */
-async function startEmulator(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, ownGroup = false): Promise<Started> {
+/** Process groups started by this file's tests: whatever a failed test left running is killed after it. */
+const started: number[] = [];
+test.afterEach(() => {
+  for (const pgid of started.splice(0)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* the group is gone: the test stopped everything */
+    }
+  }
+});
+
+/** Starts `command args… emulator --port 0 --data TMP` in a process group of its own and waits for the ready line. */
+async function startEmulator(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), 'evsm-cli-launcher-'));
-  const child = spawn(command, [...args, 'emulator', '--port', '0', '--data', dataDir], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+  const child = spawn(command, [...args, 'emulator', '--port', '0', '--data', dataDir], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  started.push(child.pid!);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let out = '';
   let err = '';
@@ -134,7 +147,7 @@ const NPX_CASES = [
 
 for (const c of NPX_CASES) {
   test(`npx evsm-lab emulator: ${c.title} stops the emulator within 2 s, ports free, lock gone`, async () => {
-    const e = await startEmulator('npx', ['evsm-lab'], npxEnv(c.env), c.group);
+    const e = await startEmulator('npx', ['evsm-lab'], npxEnv(c.env));
     expect(e.pid).not.toBe(e.child.pid);
     const t0 = performance.now();
     if (c.group) process.kill(-e.child.pid!, c.signal);
