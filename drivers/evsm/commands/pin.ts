@@ -57,11 +57,11 @@ export function jeZpkToLmk(zpk: SdkKey, pinBlock: string, format: number, accoun
   return command('JE', 'PIN ZPK to LMK', true, [keyRef(zpk, 'zpk'), pinBlock, dec(format, 2), account12(account)], nonEmptyRest);
 }
 
-/** JG: a PIN under the LMK → a PIN block under a ZPK. Request: zpk + fmt(2n) + account(12) + PIN under LMK. Answer: 16H. */
+/** JG: a PIN under the LMK → a PIN block under a ZPK. Request: zpk + fmt(2n) + account(12) + PIN under LMK. Answer: exactly 16 or 32 characters. */
 export function jgLmkToZpk(zpk: SdkKey, format: number, account: string, pinUnderLmk: string): WireCommand<string> {
   return command('JG', 'PIN LMK to ZPK', true, [keyRef(zpk, 'zpk'), dec(format, 2), account12(account), pinUnderLmk], (r) => {
-    const block = r.text(16, 'PIN block');
-    r.end();
+    const block = r.restText();
+    if (block.length !== 16 && block.length !== 32) r.fail(`PIN block of ${block.length} characters (16 or 32 expected)`);
     return block;
   });
 }
