@@ -29,6 +29,38 @@ final class Ctx {
         this.zmkClear = clear == null ? null : Hex.bytes(clear);
     }
 
+    /** Flags the SDK's importWorkKey accepts (it refuses M and N locally); exportWorkKey also refuses U and T. */
+    static final String IMPORT_FLAGS = "ZXUYTPR";
+    static final String EXPORT_FLAGS = "ZXYPR";
+
+    /** A key under the LMK and, when we know it, its clear value. */
+    static final class Learned {
+        final String lmk;
+        final byte[] clear;
+
+        Learned(String lmk, byte[] clear) {
+            this.lmk = lmk;
+            this.clear = clear;
+        }
+    }
+
+    private final Map<String, Learned> learned = new HashMap<>();
+
+    /**
+     * A key for a flag: a test key imported (flags the SDK can import), else (M, N: the SDK's
+     * importWorkKey and genWorkKeyEnc refuse them locally) a random one from genWorkKey, clear
+     * value unknown.
+     */
+    Learned keyFor(String type, char flag) throws Exception {
+        if (IMPORT_FLAGS.indexOf(flag) >= 0) return new Learned(known(type, flag, clearKey(flag)), clearKey(flag));
+        Learned l = learned.get(type + "/" + flag);
+        if (l == null) {
+            l = new Learned(sdk.genWorkKey(type, flag, 0, "")[0], null);
+            learned.put(type + "/" + flag, l);
+        }
+        return l;
+    }
+
     boolean hasZmk() {
         return zmkCipher != null && zmkClear != null;
     }

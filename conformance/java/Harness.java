@@ -192,9 +192,19 @@ final class Harness {
         try {
             r = c.run();
         } catch (TAException e) {
-            return e.getErrorCode();
+            return deviceCode(e);
         }
         throw new CheckFailed(what + ": expected a TAException, got " + Json.of(returnedJson(r)));
+    }
+
+    /**
+     * The device's error code of a TAException. Some methods (generalCalMAC, …) throw code 0 with
+     * the device's code only in the message ("Failed. Error [10] ,…"): read it from there.
+     */
+    static int deviceCode(TAException e) {
+        if (e.getErrorCode() != 0) return e.getErrorCode();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Error \\[(\\d+)\\]").matcher(String.valueOf(e.getMessage()));
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
     void summary(long ms) {

@@ -83,12 +83,15 @@ final class KeyChecks {
         });
         c.h.check("keys.importWorkKey", () -> {
             c.needZmk();
-            for (char flag : FLAGS.toCharArray()) c.importKnown("00A", flag, Ctx.clearKey(flag), 0, "");
+            // The SDK's importWorkKey itself refuses M and N (locally, "Value of parameter keyFlag <M> Invalid.").
+            for (char flag : Ctx.IMPORT_FLAGS.toCharArray()) c.importKnown("00A", flag, Ctx.clearKey(flag), 0, "");
+            int l = Harness.expectThrow(() -> c.sdk.importWorkKey("00A", c.zmkCipher, c.underZmk('X', Ctx.clearKey('X')).replaceFirst("^X", "L"), 'L', 0, ""), "import with flag L");
+            Harness.equal(26, l, "flag L (SM1) on import");
             String lmk = c.importKnown("00A", 'X', Ctx.clearKey('X'), 4, "imp");
             expectInfo(c.sdk.getKeyInfo(4), 0x00A, 'X', Ref.kcv('X', Ctx.clearKey('X')), "imp");
             byte[] zero = new byte[8];
             Harness.equalBytes(Ref.ecb(Ref.cipher('X', Ctx.clearKey('X')), zero, true), c.sdk.generalDataEnc(0, "00A", lmk, null, 0, null, 5, zero, null), "the imported key encrypts as the clear test key");
-            return "every flag imported with the right CV; K0004 stored";
+            return Ctx.IMPORT_FLAGS + " imported with the right CV, L refused (26); K0004 stored";
         });
         c.h.check("keys.exportWorkKey", () -> {
             c.needZmk();

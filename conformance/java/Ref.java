@@ -148,13 +148,21 @@ final class Ref {
     }
 
     /**
-     * Pads by the SDK's padding codes (SJJ1310$PaddingMode): 1 ISO 9797-1 method 2 (80 00…),
-     * 2 ISO 9797-1 method 1 (00…, none when aligned), 3 ANSI X9.23 (00… + count), 4 PKCS#5,
+     * Pads by the SDK's padding codes, as its public enum SJJ1310$PaddingMode names them
+     * (getValue/getName) and as its own blocksEncrypt pads locally (observed): 0 PBOC2 ENC
+     * (80 00… only when not aligned), 1 ISO 9797-1 method 2 (80 00…, always), 2 ISO 9797-1
+     * method 1 (00…, only when not aligned), 3 ANSI X9.23 (00… + count, always), 4 PKCS#5,
      * 5 none. Others: null (no reference).
      */
     static byte[] pad(int code, byte[] data, int n) {
         int r = data.length % n;
         switch (code) {
+            case 0: {
+                if (r == 0 && data.length > 0) return data.clone();
+                byte[] out = Arrays.copyOf(data, data.length + (n - r));
+                out[data.length] = (byte) 0x80;
+                return out;
+            }
             case 1: {
                 byte[] out = Arrays.copyOf(data, data.length + (n - r));
                 out[data.length] = (byte) 0x80;
