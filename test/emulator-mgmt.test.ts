@@ -110,11 +110,13 @@ test.describe('two devices', () => {
   });
 
   test('external storage: a cryptogram from A works on B (same DMK), not on another DMK', async () => {
-    const t = await A.host.ok('A0', '0', '008', 'P');
-    expect(await B.host.ok('BU', '008', t.slice(0, 41))).toMatch(new RegExp(`^${t.slice(41)}`));
+    // A0 mode 0: the key under the LMK, then its check value (16H).
+    const t = await A.host.ok('A00008P');
+    const [underLmk, cv] = [t.slice(0, -16), t.slice(-16)];
+    expect(await B.host.ok('BU', '008', underLmk)).toBe(cv);
     const other = await device('other');
     await softOriginalInit(other.mgr);
-    expect((await other.host.request('BU', '008', t.slice(0, 41))).error).toBe('10');
+    expect((await other.host.request('BU', '008', underLmk)).error).toBe('10');
   });
 
   test('auth info of a device with another DMK is refused; newAuth makes 1-of-1', async () => {
@@ -156,13 +158,13 @@ test.describe('two devices', () => {
   });
 
   test('backup export and restore import: 2 of 3 shares, tamper refused, all or nothing', async () => {
-    for (const [i, type, scheme] of [
+    for (const [i, type, flag] of [
       [1, '008', 'P'],
       [2, '001', 'P'],
       [3, '00A', 'U'],
       [4, '000', 'T'],
     ] as const) {
-      await A.host.ok('X0', String(i).padStart(4, '0'), type, scheme, '1');
+      await A.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, i, `key ${i}`, type, flag));
     }
     const listA = await A.host.ok('X4');
     const kbk = [softToken(), softToken(), softToken()];
@@ -175,8 +177,9 @@ test.describe('two devices', () => {
 
     const bPub = (await B.mgr.getInfo()).devicePublicKey;
     const share = (i: number): string => reseal(kbk[i], b.shares[i].encrypted, bPub);
-    await B.host.ok('X0', '0009', '008', 'P', '1'); // B's own key, must survive every refused restore
+    await B.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, 9, 'B own', '008', 'P')); // must survive every refused restore
     const listB = await B.host.ok('X4');
+    const ownB = await B.host.ok('KG0009');
     const signers = [c.authTokens[0].signer, c.authTokens[1].signer];
 
     // one share only
@@ -202,26 +205,26 @@ test.describe('two devices', () => {
     const r = await B.mgr.restoreImport({ shares: [share(2), share(0)], backup: b.backup, authorization: await B.mgr.authorize('restoreImport', signers) }, (e) => progress.push(e));
     expect(r.imported).toBe(4);
     expect(progress.at(-1)).toEqual({ phase: 'import', done: 4, total: 4 });
-    for (let i = 1; i <= 4; i++) expect(await B.host.ok('X2', String(i).padStart(4, '0'))).toBe(await A.host.ok('X2', String(i).padStart(4, '0')));
-    expect(await B.host.ok('X2', '0009')).toBe(listB.slice(8, 28));
+    // Type, flag, check value, label and update time travel with each key (KG answers agree).
+    for (let i = 1; i <= 4; i++) expect(await B.host.ok(`KG${String(i).padStart(4, '0')}`)).toBe(await A.host.ok(`KG${String(i).padStart(4, '0')}`));
+    expect(await B.host.ok('KG0009')).toBe(ownB);
     expect((await B.host.ok('X4')).slice(4)).toBe(listA.slice(4) + listB.slice(4));
-    // the restored keys work: same MAC on both devices
-    const mac = ['0', '1', '0', '1', '2', '008', 'K0001', '0004', 'ABCD'];
-    expect(await B.host.ok('M6', ...mac)).toBe(await A.host.ok('M6', ...mac));
+    // the restored keys are the same keys: the same check value from the key itself (BU)
+    expect(await B.host.ok('BU', '008', 'K0001')).toBe(await A.host.ok('BU', '008', 'K0001'));
   });
 
   test('recovery init on an initialized device needs authorization and reports the wiped keys', async () => {
     const D = await device('D');
     await softRecovery(D.mgr, c);
     await D.mgr.syncAuth({ authInfo: c.init.authInfo });
-    await D.host.ok('X0', '0001', '008', 'P', '0');
-    await D.host.ok('X0', '0002', '008', 'P', '0');
+    await D.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, 1, '', '008'));
+    await D.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, 2, '', '008'));
     expect(await refusal(D.mgr.recoveryBegin({ components: 3, confirmWipe: true }))).toBe('AUTH_REQUIRED');
     expect(await D.host.ok('X4')).toMatch(/^0020/);
     const auth = await D.mgr.authorize('recoveryBegin', [c.authTokens[0].signer, c.authTokens[1].signer]);
     const begin = await D.mgr.recoveryBegin({ components: 3, confirmWipe: true, authorization: auth });
     expect(begin.wipedKeys).toBe(2);
-    expect(await D.host.ok('X4')).toBe('0000');
+    expect((await D.mgr.getInfo()).keyCount).toBe(0);
     expect((await D.host.request('X8')).error).toBe('13');
     for (const i of [0, 1, 2]) await D.mgr.importComponent({ encrypted: reseal(c.componentTokens[i], c.init.components[i].encrypted, begin.devicePublicKey) });
     expect(await D.mgr.combine()).toMatchObject({ dmkKcv: c.init.dmkKcv, wipedKeys: 2 });
@@ -255,7 +258,7 @@ test('finding 7: an authorized restore of a MAC-valid backup with indices 0, 5, 
   // A backup made with the device's own format and a KBK we know, so its MAC is valid.
   // Every byte of this key has odd parity, as the device requires of every key.
   const key = Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex');
-  const record = (index: number) => ({ index, type: '00A', scheme: 'P', flag: 'P', label: '', key: Buffer.from(key), kcv: kcv('SM4', key) }) as unknown as ClearBackupKey;
+  const record = (index: number): ClearBackupKey => ({ index, type: '00A', flag: 'P', label: '', updateTime: '20261201000000', key: Buffer.from(key), kcv: kcv('SM4', key) });
   const kbk = randomBytes(16);
   const sharesOf = async (): Promise<string[]> => (await splitSecret(kbk, 3, 2)).slice(0, 2).map((e) => hex(sm2Encrypt(Buffer.from(info.devicePublicKey, 'hex'), e)));
   const signers = [c.authTokens[0].signer, c.authTokens[1].signer];

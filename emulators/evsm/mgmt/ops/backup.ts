@@ -1,9 +1,9 @@
 /** backupExport and restoreImport (docs/management-protocol.md 5, 6). */
 import { combineShares, hex, kcv, randomBytes, ShareError, splitSecret, wipe } from '../../../../crypto/index.ts';
+import { checkValue } from '../../host/cipher.ts';
 import { MgmtError } from '../../errors.ts';
 import { MAX_INDEX } from '../../device/device.ts';
-import { algorithmOf } from '../../device/keytypes.ts';
-import type { StoredKey } from '../../device/state.ts';
+import { type StoredKey, updateTimeOf } from '../../device/state.ts';
 import { type ClearBackupKey, encodeBackup, openBackup, readBackupHeader } from '../backup.ts';
 import { type Op, step } from '../context.ts';
 import { authorize, needDmk } from '../guards.ts';
@@ -39,7 +39,7 @@ export const backupExport: Op = async (ctx, p, progress) => {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       const { key } = lmks.unwrap(e.type, e.lmkKey);
-      clear.push({ index: e.index, type: e.type, scheme: e.scheme, key, kcv: e.kcv });
+      clear.push({ index: e.index, type: e.type, flag: e.flag, key, kcv: e.kcv, label: e.label, updateTime: e.updateTime });
       progress('export', i + 1, entries.length);
       await step();
     }
@@ -86,10 +86,11 @@ export const restoreImport: Op = async (ctx, p, progress) => {
     const fresh: StoredKey[] = [];
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
-      if (kcv(algorithmOf(k.scheme), k.key) !== k.kcv) {
+      if (checkValue(k.flag, k.key) !== k.kcv) {
         throw new MgmtError('BACKUP_MAC', `key at index ${k.index} does not match its check value; nothing was imported`);
       }
-      fresh.push({ index: k.index, type: k.type, scheme: k.scheme, lmkKey: lmks.wrap(k.type, k.scheme, k.key), kcv: k.kcv });
+      // A version 1 file has no update time: the key is new on this device now.
+      fresh.push({ index: k.index, type: k.type, flag: k.flag, lmkKey: lmks.wrap(k.type, k.flag, k.key), kcv: k.kcv, label: k.label, updateTime: k.updateTime || updateTimeOf() });
       progress('import', i + 1, keys.length);
       await step();
     }
@@ -98,7 +99,8 @@ export const restoreImport: Op = async (ctx, p, progress) => {
     const replaced = ctx.device.state.keys.filter((k) => indices.has(k.index)).map((k) => k.index);
     ctx.device.commit((s) => ({ ...s, keys: [...s.keys.filter((k) => !indices.has(k.index)), ...fresh] }));
     ctx.log.info(`restoreImport: ${fresh.length} keys imported (${replaced.length} replaced)`);
-    return { imported: fresh.length, replaced, keys: fresh.map(({ index, type, scheme, kcv: v }) => ({ index, type, scheme, kcv: v })) };
+    // `scheme` repeats `flag` for clients written before the SJJ1310 flags.
+    return { imported: fresh.length, replaced, keys: fresh.map(({ index, type, flag, kcv: v }) => ({ index, type, flag, scheme: flag, kcv: v })) };
   } finally {
     wipe(kbk, ...keys.map((k) => k.key));
   }
