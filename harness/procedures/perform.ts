@@ -294,7 +294,7 @@ export class Procedures {
       if (where.token) {
         await where.token.writeRole({ role: 'backup', deviceId: info.deviceId, backupId: id });
         await where.token.writeBackup(bytes);
-      } else writeFileSync(where.file!, bytes);
+      } else writeFileSync(where.file!, bytes, { mode: 0o600 }); // a backup is key material under the KBK: owner only
       this.ev.fact(`${device.name} backup progress`, { events: progress.length, last: progress[progress.length - 1] ?? null });
     });
     await r.step(p, 'result', device.name, async () => {
