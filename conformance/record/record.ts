@@ -30,8 +30,18 @@ export interface GroupRecording {
   otherOutput: string[];
 }
 
-export async function recordGroup(group: string, classpath: string, headerLength = 0): Promise<GroupRecording> {
-  const device = await startTestDevice({ name: `REC-${group.toUpperCase()}`, headerLength });
+/** A started device the recorder can talk to and stop (an EmulatorProcess by default). */
+export interface RecordableDevice {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export type DeviceStarter = (name: string, headerLength: number) => Promise<RecordableDevice>;
+
+const testDevice: DeviceStarter = (name, headerLength) => startTestDevice({ name, headerLength });
+
+export async function recordGroup(group: string, classpath: string, headerLength = 0, start: DeviceStarter = testDevice): Promise<GroupRecording> {
+  const device = await start(`REC-${group.toUpperCase()}`, headerLength);
   const work = mkdtempSync(join(tmpdir(), `evsm-rec-${group}-`));
   try {
     const x8 = (await exchange(device.port, Buffer.from('X8', 'latin1'), headerLength)).toString('latin1');

@@ -96,7 +96,8 @@ export class ReplayState {
       return rule;
     }
     if (cmd === 'NC') return 'nc';
-    if (cmd === 'KG') return touchesTainted ? 'kg-cv' : 'kg';
+    // KG names its index without the K: KG0001.
+    if (cmd === 'KG') return this.tainted.sym.has(Number(req.slice(2, 6))) ? 'kg-cv' : 'kg';
     if (RANDOM_COMMANDS.has(cmd) || touchesTainted) return 'shape';
     return 'exact';
   }
