@@ -21,7 +21,7 @@ const PIN = '58204716';
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
 test.skip(!existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: run npm run setup:system`);
 
-let a: EmulatorProcess, b: EmulatorProcess;
+let a: EmulatorProcess, b: EmulatorProcess, c: EmulatorProcess;
 let browser: Browser;
 let tokensDir: string, backupDir: string;
 let serials: string[] = [];
@@ -29,7 +29,7 @@ let console_: Awaited<ReturnType<typeof startConsole>>;
 const logLines: string[] = [];
 
 test.beforeAll(async () => {
-  [a, b] = await Promise.all([EmulatorProcess.start({ name: 'A' }), EmulatorProcess.start({ name: 'B' })]);
+  [a, b, c] = await Promise.all(['A', 'B', 'C'].map((name) => EmulatorProcess.start({ name })));
   tokensDir = mkdtempSync(join(tmpdir(), 'vsmm-ukeys-'));
   backupDir = mkdtempSync(join(tmpdir(), 'vsmm-backups-'));
   serials = [];
@@ -39,6 +39,7 @@ test.beforeAll(async () => {
     devices: [
       { name: 'A', host: '127.0.0.1', port: a.mgmtPort },
       { name: 'B', host: '127.0.0.1', port: b.mgmtPort },
+      { name: 'C', host: '127.0.0.1', port: c.mgmtPort },
     ],
     tokensDir,
     backupDir,
@@ -50,7 +51,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await browser?.close();
   await console_?.close();
-  await Promise.all([a?.stop(), b?.stop()]);
+  await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
   for (const d of [tokensDir, backupDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
@@ -199,5 +200,48 @@ test('vsm-manager console: a wrong PIN is refused by the UKEY and echoed nowhere
   await field(page, /密钥备份文件/, 'other.evbk');
   expect(await outcome(page)).toContain('UKEY_PIN_INCORRECT');
   for (const l of [...logLines, ...bodies]) expect(l.includes(wrong)).toBe(false);
+  await page.close();
+});
+
+test('vsm-manager console: exported DMK components recombine to the same DMK on a third device (new 1-of-1 authorization)', async () => {
+  const first = serials.length;
+  for (let i = 1; i <= 3; i++) serials.push((await createDevice(tokensDir, { label: `UKEY-X${i}`, userPin: PIN, soPin: '87654321' })).info().serial);
+  const page = await browser.newPage();
+  await page.goto(console_.url);
+  await page.getByRole('button', { name: /获取 DMK 校验值/ }).click();
+  await device(page, 'A');
+  await outcome(page);
+  const dmkKcv = await value(page, 'dmkKcv');
+
+  // 导出 DMK 成份 on A into 2 new blank UKEYs, authorized by 2 auth UKEYs.
+  await page.getByRole('button', { name: /导出 DMK 成份/ }).click();
+  await device(page, 'A');
+  await ukeys(page, [2, 3]);
+  await ukeys(page, [first, first + 1]);
+  expect(await outcome(page)).toContain('完成 Completed');
+  expect(await value(page, 'dmkKcv')).toBe(dmkKcv);
+
+  // 恢复初始化 on the factory device C from the exported components; a new 1-of-1 auth UKEY.
+  await page.getByRole('button', { name: /恢复初始化/ }).click();
+  await device(page, 'C');
+  await page.getByLabel('我已了解 I understand').check();
+  await next(page);
+  await field(page, /DMK 成份 UKEY 数目/, '2');
+  await ukeys(page, [first + 1]);
+  await ukeys(page, [first]);
+  await page.getByLabel(/制作新的授权 UKEY/).check();
+  await next(page);
+  await ukeys(page, [first + 2]);
+  expect(await outcome(page)).toContain('完成 Completed');
+  expect(await value(page, 'dmkKcv')).toBe(dmkKcv);
+  expect(await value(page, 'authorization')).toBe('new 1-of-1');
+
+  const [ha, hc] = [await hostClient(a), await hostClient(c)];
+  try {
+    expect((await hc.diagnostics()).lmkCheckValue).toBe((await ha.diagnostics()).lmkCheckValue);
+  } finally {
+    await ha.close();
+    await hc.close();
+  }
   await page.close();
 });
