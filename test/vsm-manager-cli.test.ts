@@ -28,11 +28,15 @@ test('vsm-manager verb: ready line, page and state, SIGTERM exits 0', async () =
       child.once('exit', (code) => reject(new Error(`exited ${code} before ready: ${out}`)));
     });
     expect(await (await fetch(url)).text()).toContain('密钥管理');
-    const state = await (await fetch(`${url}api/state`)).json();
+    const state = (await (await fetch(`${url}api/state`)).json()) as { devices: unknown[]; tokens: unknown[] };
     expect(state.devices).toEqual([expect.objectContaining({ name: 'A', state: 'factory' })]);
     expect(state.tokens).toEqual([]);
-    const refused = await fetch(`${url}api/op/dmkKcv`, { method: 'POST', body: '{"device":"A"}' });
+    const post = (headers: Record<string, string>) => fetch(`${url}api/op/dmkKcv`, { method: 'POST', headers, body: '{"device":"A"}' });
+    const refused = await post({ 'content-type': 'application/json' });
     expect(await refused.text()).toContain('"code":"NOT_INITIALIZED"');
+    // What another web page could send: a plain-text body, or JSON from a foreign origin.
+    expect((await post({ 'content-type': 'text/plain' })).status).toBe(403);
+    expect((await post({ 'content-type': 'application/json', origin: 'http://evil.example' })).status).toBe(403);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

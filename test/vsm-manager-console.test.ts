@@ -137,6 +137,8 @@ test('vsm-manager console: original init, DMK check value, recovery init, backup
   expect(await value(page, 'keyCount')).toBe('3');
   expect(await value(page, 'file')).toBe('keys.evbk');
   expect(existsSync(join(backupDir, 'keys.evbk'))).toBe(true);
+  // The device's progress events reached the page's progress bar.
+  await expect(page.locator('#progressText')).toHaveText(/ 3\/3$/);
 
   // 恢复导入 on B: 2 of the 3 KBK UKEYs, the auth UKEYs (synced), the backup file.
   await page.getByRole('button', { name: /恢复导入/ }).click();

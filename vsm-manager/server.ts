@@ -64,6 +64,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 export async function startConsole(o: ConsoleOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const log = o.log ?? ((l: string) => console.log(l));
+  let port = 0; // known once listening
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
       // A fault of the console itself: a one-line reason; never the request body.
@@ -74,6 +75,22 @@ export async function startConsole(o: ConsoleOptions): Promise<{ server: Server;
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // Another web page open in the same browser must not drive the console (factory PINs are
+    // public): only our own host name is served (no DNS rebinding), and an operation needs a JSON
+    // body (a cross-site form cannot send one without a CORS preflight, which is never answered)
+    // from our own origin when the browser names one.
+    const self = `127.0.0.1:${port}`;
+    if (req.headers.host !== self && req.headers.host !== `localhost:${port}`) {
+      json(res, 421, { error: `this console answers only http://${self}/` });
+      return;
+    }
+    if (req.method === 'POST') {
+      const origin = req.headers.origin;
+      if ((origin !== undefined && origin !== `http://${req.headers.host}`) || !(req.headers['content-type'] ?? '').startsWith('application/json')) {
+        json(res, 403, { error: 'operations are accepted only from the console page itself (same origin, JSON body)' });
+        return;
+      }
+    }
     if (req.method === 'GET' && url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(PAGE);
@@ -124,7 +141,7 @@ export async function startConsole(o: ConsoleOptions): Promise<{ server: Server;
     server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
   });
   const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  port = typeof addr === 'object' && addr ? addr.port : 0;
   return { server, url: `http://127.0.0.1:${port}/`, close: () =>
       new Promise((r) => {
         server.close(() => r());
