@@ -61,10 +61,10 @@ async function device(page: Page, name: string) {
   await page.getByLabel(`设备 device ${name}`).check();
   await next(page);
 }
-async function ukeys(page: Page, which: number[]) {
+async function ukeys(page: Page, which: number[], pin = PIN) {
   for (const i of which) {
     await page.getByLabel(`选择 UKEY ${serials[i]}`).check();
-    await page.getByLabel(`UKEY 口令 PIN ${serials[i]}`).fill(PIN);
+    await page.getByLabel(`UKEY 口令 PIN ${serials[i]}`).fill(pin);
   }
   await next(page);
 }
@@ -205,7 +205,7 @@ test('vsm-manager console: a wrong PIN is refused by the UKEY and echoed nowhere
   await page.close();
 });
 
-test('vsm-manager console: exported DMK components recombine to the same DMK on a third device (new 1-of-1 authorization)', async () => {
+test('vsm-manager console: exported DMK components recombine to the same DMK on a third device (new 1-of-1 authorization); a wrong component PIN wipes nothing', async () => {
   const first = serials.length;
   for (let i = 1; i <= 3; i++) serials.push((await createDevice(tokensDir, { label: `UKEY-X${i}`, userPin: PIN, soPin: '87654321' })).info().serial);
   const page = await browser.newPage();
@@ -237,6 +237,24 @@ test('vsm-manager console: exported DMK components recombine to the same DMK on 
   expect(await outcome(page)).toContain('完成 Completed');
   expect(await value(page, 'dmkKcv')).toBe(dmkKcv);
   expect(await value(page, 'authorization')).toBe('new 1-of-1');
+
+  // A wrong PIN on a component UKEY is refused before the device wipes anything.
+  await page.getByRole('button', { name: /恢复初始化/ }).click();
+  await device(page, 'C');
+  await page.getByLabel('我已了解 I understand').check();
+  await next(page);
+  await ukeys(page, [first + 2]);
+  await field(page, /DMK 成份 UKEY 数目/, '2');
+  await ukeys(page, [first], '00000000');
+  await ukeys(page, [first + 1]);
+  await page.getByLabel(/同步授权信息/).check();
+  await next(page);
+  await ukeys(page, [2]);
+  expect(await outcome(page)).toContain('拒绝 Refused: UKEY_PIN_INCORRECT');
+  await page.getByRole('button', { name: /获取 DMK 校验值/ }).click();
+  await device(page, 'C');
+  await outcome(page);
+  expect(await value(page, 'dmkKcv')).toBe(dmkKcv);
 
   const [ha, hc] = [await hostClient(a), await hostClient(c)];
   try {

@@ -164,14 +164,17 @@ const OPS: Record<string, Op> = {
     const mode = body.authMode;
     if (mode !== 'sync' && mode !== 'new') throw new ConsoleInputError('choose how to set authorization: sync or new');
     const [authToken] = list(body, 'authToken', 1);
+    // Every UKEY is checked before the device wipes anything: a wrong one is refused first.
+    for (const c of comps) await (await s.use(c)).expectRole({ role: 'dmk-component' });
+    const at = await s.use(authToken);
+    if (mode === 'sync') await at.expectRole({ role: 'auth' });
+    else await blank(at);
     const info = await mgr.getInfo();
     const authorization = info.auth ? await mgr.authorize('recoveryBegin', await signers(s, list(body, 'authorizeWith', 1))) : undefined;
     const begun = await mgr.recoveryBegin({ components: comps.length, confirmWipe: true, ...(authorization ? { authorization } : {}) });
     const devKey = fromHex(begun.devicePublicKey);
     for (const c of comps) {
-      const t = await s.use(c);
-      await t.expectRole({ role: 'dmk-component' });
-      const clear = await t.readDmkComponent();
+      const clear = await s.find(c.serial).readDmkComponent();
       try {
         await mgr.importComponent({ encrypted: hex(sm2Encrypt(devKey, clear)) });
       } finally {
@@ -179,17 +182,14 @@ const OPS: Record<string, Op> = {
       }
     }
     const combined = await mgr.combine();
-    const t = await s.use(authToken);
     let auth: string;
     if (mode === 'sync') {
-      await t.expectRole({ role: 'auth' });
-      const r = await mgr.syncAuth({ authInfo: hex(await t.readAuthInfo()) });
+      const r = await mgr.syncAuth({ authInfo: hex(await at.readAuthInfo()) });
       auth = `synced ${r.m}-of-${r.n}`;
     } else {
-      await blank(t);
-      const r = await mgr.newAuth({ publicKey: hex(await t.generateAuthKey()) });
-      await t.writeRole({ role: 'auth', deviceId: info.deviceId, number: 1, total: 1 });
-      await t.writeAuthInfo(fromHex(r.authInfo));
+      const r = await mgr.newAuth({ publicKey: hex(await at.generateAuthKey()) });
+      await at.writeRole({ role: 'auth', deviceId: info.deviceId, number: 1, total: 1 });
+      await at.writeAuthInfo(fromHex(r.authInfo));
       auth = 'new 1-of-1';
     }
     return { dmkKcv: combined.dmkKcv, wipedKeys: begun.wipedKeys, authorization: auth };
