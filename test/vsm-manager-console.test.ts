@@ -132,6 +132,8 @@ test('vsm-manager console: original init, DMK check value, recovery init, backup
   await field(page, /密钥索引/, 'all');
   await ukeys(page, [2, 3]);
   await ukeys(page, [5, 6, 7]);
+  await page.getByLabel('保存到文件 Save to a file').check();
+  await next(page);
   await field(page, /密钥备份文件/, 'keys.evbk');
   expect(await outcome(page)).toContain('完成 Completed');
   expect(await value(page, 'keyCount')).toBe('3');
@@ -145,6 +147,8 @@ test('vsm-manager console: original init, DMK check value, recovery init, backup
   await device(page, 'B');
   await ukeys(page, [5, 7]);
   await ukeys(page, [3, 4]);
+  await page.getByLabel('密钥备份文件 A backup file').check();
+  await next(page);
   await field(page, /密钥备份文件/, 'keys.evbk');
   expect(await outcome(page)).toContain('完成 Completed');
   expect(await value(page, 'imported')).toBe('3');
@@ -199,6 +203,8 @@ test('vsm-manager console: a wrong PIN is refused by the UKEY and echoed nowhere
   await page.getByLabel(`UKEY 口令 PIN ${serials[2]}`).fill(wrong);
   await next(page);
   await ukeys(page, [8, 9, 10]);
+  await page.getByLabel('保存到文件 Save to a file').check();
+  await next(page);
   await field(page, /密钥备份文件/, 'other.evbk');
   expect(await outcome(page)).toContain('UKEY_PIN_INCORRECT');
   for (const l of [...logLines, ...bodies]) expect(l.includes(wrong)).toBe(false);
@@ -263,5 +269,36 @@ test('vsm-manager console: exported DMK components recombine to the same DMK on 
     await ha.close();
     await hc.close();
   }
+  await page.close();
+});
+
+test('vsm-manager console: backup kept inside a UKEY (保存到 UKEY 内) and restored from it', async () => {
+  const first = serials.length;
+  for (let i = 1; i <= 4; i++) serials.push((await createDevice(tokensDir, { label: `UKEY-U${i}`, userPin: PIN, soPin: '87654321' })).info().serial);
+  const page = await browser.newPage();
+  await page.goto(console_.url);
+  await page.getByRole('button', { name: /备份导出/ }).click();
+  await device(page, 'A');
+  await field(page, /密钥索引/, '1,3');
+  await ukeys(page, [2, 4]);
+  await ukeys(page, [first, first + 1, first + 2]);
+  await page.getByLabel('保存到 UKEY 内 Keep it inside a UKEY').check();
+  await next(page);
+  await ukeys(page, [first + 3]);
+  expect(await outcome(page)).toContain('完成 Completed');
+  expect(await value(page, 'keyCount')).toBe('2');
+  expect(await value(page, 'backupUkey')).toBe(serials[first + 3]);
+
+  // Restored on A itself from the backup UKEY: keys 1 and 3 again, replacing those at the same indices.
+  await page.getByRole('button', { name: /恢复导入/ }).click();
+  await device(page, 'A');
+  await ukeys(page, [first + 1, first + 2]);
+  await ukeys(page, [2, 3]);
+  await page.getByLabel('保存在 UKEY 内 Inside a UKEY').check();
+  await next(page);
+  await ukeys(page, [first + 3]);
+  expect(await outcome(page)).toContain('完成 Completed');
+  expect(await value(page, 'imported')).toBe('2');
+  expect(await value(page, 'replaced')).toBe('2');
   await page.close();
 });

@@ -218,13 +218,16 @@ const OPS: Record<string, Op> = {
   },
 
   /** 备份导出: 3 KBK UKEYs and a backup file, all keys or the given indices. */
-  async backupExport(mgr, s, body, ctx) {
+  async backupExport(mgr, s, body, ctx): Promise<Record<string, string | number>> {
     const kbk = list(body, 'kbk', 3);
     if (kbk.length !== 3) throw new ConsoleInputError('a backup needs exactly 3 blank UKEYs for the KBK');
     const auth = list(body, 'auth', 1);
-    distinct(kbk, auth);
-    const file = backupPath(ctx.backupDir, body.fileName);
-    if (existsSync(file)) throw new ConsoleInputError(`the backup file ${basename(file)} exists already: choose another name`);
+    // 保存到文件 or 保存到 UKEY 内 (the seed's variant: the backup kept inside a blank UKEY).
+    const inUkey = body.saveTo === 'ukey';
+    const holder = inUkey ? list(body, 'backupToken', 1)[0] : undefined;
+    const file = inUkey ? undefined : backupPath(ctx.backupDir, body.fileName);
+    if (file && existsSync(file)) throw new ConsoleInputError(`the backup file ${basename(file)} exists already: choose another name`);
+    distinct(kbk, auth, holder ? [holder] : []);
     let indices: number[] | undefined;
     if (body.indices !== undefined && body.indices !== 'all') {
       if (!Array.isArray(body.indices) || !body.indices.every((i) => Number.isInteger(i))) throw new ConsoleInputError('key indices must be whole numbers');
@@ -233,6 +236,7 @@ const OPS: Record<string, Op> = {
     const info = await mgr.getInfo();
     const kt: Token[] = [];
     for (const c of kbk) kt.push(await blank(await s.use(c)));
+    const holderToken = holder ? await blank(await s.use(holder)) : undefined;
     const authorization = await mgr.authorize('backupExport', await signers(s, auth));
     const recipient = sm2GenerateKeyPair();
     const backupId = `${info.deviceId}-${Date.now().toString(36)}`;
@@ -242,8 +246,13 @@ const OPS: Record<string, Op> = {
         await kt[n - 1].writeRole({ role: 'kbk-share', deviceId: info.deviceId, number: n, total: 3, backupId });
         await kt[n - 1].writeKbkShare(clear);
       });
-      writeFileSync(file, fromHex(res.backup), { flag: 'wx' });
-      return { keyCount: res.keyCount, file: basename(file), kbkKcv: res.kbkKcv };
+      if (holderToken) {
+        await holderToken.writeRole({ role: 'backup', deviceId: info.deviceId, backupId });
+        await holderToken.writeBackup(fromHex(res.backup));
+        return { keyCount: res.keyCount, backupUkey: holderToken.identity.serial, kbkKcv: res.kbkKcv };
+      }
+      writeFileSync(file!, fromHex(res.backup), { flag: 'wx' });
+      return { keyCount: res.keyCount, file: basename(file!), kbkKcv: res.kbkKcv };
     } finally {
       wipe(recipient.privateKey);
     }
@@ -253,9 +262,17 @@ const OPS: Record<string, Op> = {
   async restoreImport(mgr, s, body, ctx) {
     const kbk = list(body, 'kbk', 2);
     const auth = list(body, 'auth', 1);
-    distinct(kbk, auth);
-    const file = backupPath(ctx.backupDir, body.fileName);
-    if (!existsSync(file)) throw new ConsoleInputError(`there is no backup file ${basename(file)}`);
+    const inUkey = body.source === 'ukey';
+    const holder = inUkey ? list(body, 'backupToken', 1)[0] : undefined;
+    distinct(kbk, auth, holder ? [holder] : []);
+    const file = inUkey ? undefined : backupPath(ctx.backupDir, body.fileName);
+    if (file && !existsSync(file)) throw new ConsoleInputError(`there is no backup file ${basename(file)}`);
+    let backup: Buffer;
+    if (holder) {
+      const t = await s.use(holder);
+      await t.expectRole({ role: 'backup' });
+      backup = await t.readBackup();
+    } else backup = readFileSync(file!);
     const info = await mgr.getInfo();
     const devKey = fromHex(info.devicePublicKey);
     const shares: string[] = [];
@@ -270,7 +287,7 @@ const OPS: Record<string, Op> = {
       }
     }
     const authorization = await mgr.authorize('restoreImport', await signers(s, auth));
-    const res = await mgr.restoreImport({ shares, backup: hex(readFileSync(file)), authorization }, ctx.onProgress);
+    const res = await mgr.restoreImport({ shares, backup: hex(backup), authorization }, ctx.onProgress);
     return { imported: res.imported, replaced: res.replaced.length };
   },
 };

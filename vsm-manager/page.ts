@@ -132,18 +132,24 @@ const OPS = {
     if (v.authMode) s.push({ kind: 'token', name: 'authToken', filter: v.authMode === 'sync' ? 'auth' : 'blank', title: v.authMode === 'sync' ? '插入有效的授权 UKEY Insert a valid auth UKEY of the first device' : '插入空白 UKEY Insert a blank UKEY for the new auth key' });
     return s;
   } },
-  backupExport: { title: '备份导出 Backup export', steps: () => [
+  backupExport: { title: '备份导出 Backup export', steps: (v) => [
     { kind: 'device', title: '选择设备 Choose the device' },
     { kind: 'text', name: 'indices', label: '密钥索引（all 或 1,2,5）Key indices (all, or 1,2,5)', value: 'all', title: '选择密钥 Choose keys' },
     { kind: 'tokens', name: 'auth', filter: 'auth', min: 1, title: '授权 UKEY Authorization UKEYs (m of the set)' },
     { kind: 'tokens', name: 'kbk', filter: 'blank', min: 3, max: 3, title: '选择 3 个空 UKEY 制作 KBK UKEY Choose 3 blank UKEYs for the KBK' },
-    { kind: 'text', name: 'fileName', label: '密钥备份文件 Backup file name', value: 'keys.evbk', title: '选择密钥备份文件 Choose the backup file' },
+    { kind: 'radio', name: 'saveTo', title: '备份保存位置 Where to keep the backup', options: [['file', '保存到文件 Save to a file'], ['ukey', '保存到 UKEY 内 Keep it inside a UKEY']] },
+    v.saveTo === 'ukey'
+      ? { kind: 'token', name: 'backupToken', filter: 'blank', title: '插入空白 UKEY 保存备份 Insert a blank UKEY to keep the backup' }
+      : { kind: 'text', name: 'fileName', label: '密钥备份文件 Backup file name', value: 'keys.evbk', title: '选择密钥备份文件 Choose the backup file' },
   ] },
-  restoreImport: { title: '恢复导入 Restore import', steps: () => [
+  restoreImport: { title: '恢复导入 Restore import', steps: (v) => [
     { kind: 'device', title: '选择设备 Choose the device' },
     { kind: 'tokens', name: 'kbk', filter: 'kbk-share', min: 2, title: 'UKEY 操作窗口：选择 2 个密钥备份密钥 UKEY 并输入口令 (VERIFY) Choose 2 KBK UKEYs and enter their PINs' },
     { kind: 'tokens', name: 'auth', filter: 'auth', min: 1, title: '授权 UKEY Authorization UKEYs' },
-    { kind: 'text', name: 'fileName', label: '密钥备份文件 Backup file name', value: 'keys.evbk', title: '选择密钥备份文件 Choose the backup file' },
+    { kind: 'radio', name: 'source', title: '备份来源 Where the backup is', options: [['file', '密钥备份文件 A backup file'], ['ukey', '保存在 UKEY 内 Inside a UKEY']] },
+    v.source === 'ukey'
+      ? { kind: 'token', name: 'backupToken', filter: 'backup', title: '插入保存备份的 UKEY Insert the UKEY that keeps the backup' }
+      : { kind: 'text', name: 'fileName', label: '密钥备份文件 Backup file name', value: 'keys.evbk', title: '选择密钥备份文件 Choose the backup file' },
   ] },
   exportComponents: { title: '导出 DMK 成份 Export DMK components', steps: () => [
     { kind: 'device', title: '选择设备 Choose the device' },
@@ -151,7 +157,7 @@ const OPS = {
     { kind: 'tokens', name: 'components', filter: 'blank', min: 2, title: '选择空 UKEY 制作新的 DMK 成份 UKEY Choose blank UKEYs for the new components' },
   ] },
 };
-const VALUE_NAMES = { dmkKcv: 'DMK 校验值 DMK check value', keyCount: '密钥数 key count', imported: '导入密钥数 keys imported', replaced: '替换 replaced', file: '备份文件 backup file', kbkKcv: 'KBK 校验值 KBK check value', components: '成份 UKEY 数 component UKEYs', authorization: '授权 authorization', wipedKeys: '清除密钥数 keys wiped' };
+const VALUE_NAMES = { dmkKcv: 'DMK 校验值 DMK check value', keyCount: '密钥数 key count', imported: '导入密钥数 keys imported', replaced: '替换 replaced', file: '备份文件 backup file', backupUkey: '备份 UKEY backup UKEY', kbkKcv: 'KBK 校验值 KBK check value', components: '成份 UKEY 数 component UKEYs', authorization: '授权 authorization', wipedKeys: '清除密钥数 keys wiped' };
 
 async function start(op) {
   await refresh();
