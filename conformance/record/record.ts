@@ -19,6 +19,8 @@ import { RecordingProxy } from './proxy.ts';
 import { HEARTBEAT, SDK_VERSION, type Transcript, type TranscriptCall } from './transcript.ts';
 
 export const RECORDED_GROUPS = ['basics', 'hash', 'keys', 'data', 'mac', 'pin', 'cvv', 'sm2'] as const;
+/** Also recorded with msgheadlength=4 (the SDK's random header, echoed): file <group>-h4.json. */
+export const HEADER_GROUPS = ['basics', 'cvv'] as const;
 export const TRANSCRIPT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'data', 'sdk-transcripts');
 
 export interface GroupRecording {
@@ -93,6 +95,7 @@ export async function recordGroup(group: string, classpath: string, headerLength
         setup: [{ request: zmkRequest().toString('hex').toUpperCase(), response: setupAnswer.toString('hex').toUpperCase() }],
         calls,
         heartbeatsDropped: heartbeats,
+        failedChecks: run.checks.filter((c) => !c.ok).map((c) => ({ check: c.check, detail: c.detail })),
       };
       return { transcript, checks: run.checks, unattributed, exitCode: run.exitCode, otherOutput: run.otherOutput };
     } finally {
@@ -130,25 +133,27 @@ async function main(argv: string[]): Promise<number> {
   const classpath = compileConformance(sdk.jars);
   mkdirSync(out, { recursive: true });
   let bad = 0;
-  for (const g of groups) {
-    const r = await recordGroup(g, classpath);
+  const runs = [...groups.map((g) => ({ g, h: 0 })), ...groups.filter((g) => (HEADER_GROUPS as readonly string[]).includes(g)).map((g) => ({ g, h: 4 }))];
+  for (const { g, h } of runs) {
+    const name = h ? `${g}-h${h}` : g;
+    const r = await recordGroup(g, classpath, h);
     const failed = r.checks.filter((c) => !c.ok);
     for (const c of r.checks) console.log(`${c.ok ? (c.skipped ? 'skip' : 'ok  ') : 'FAIL'} ${c.check}${c.ok && !c.detail ? '' : ` — ${c.detail}`}`);
     for (const l of r.otherOutput) if (/Exception|error/i.test(l)) console.log(`  (program) ${l}`);
     const exchanges = r.transcript.calls.reduce((n, c) => n + c.exchanges.length, 0);
     if (r.unattributed.length) {
-      console.error(`${g}: ${r.unattributed.length} frame(s) outside any call: ${r.unattributed.slice(0, 5).join(' | ')}`);
+      console.error(`${name}: ${r.unattributed.length} frame(s) outside any call: ${r.unattributed.slice(0, 5).join(' | ')}`);
       bad++;
       continue;
     }
     if ((failed.length || r.exitCode !== 0) && !allowFailures) {
-      console.error(`${g}: ${failed.length} failed check(s), exit ${r.exitCode}: not written (use --allow-failures to keep it anyway)`);
+      console.error(`${name}: ${failed.length} failed check(s), exit ${r.exitCode}: not written (use --allow-failures to keep it anyway)`);
       bad++;
       continue;
     }
-    const file = join(out, `${g}.json`);
+    const file = join(out, `${name}.json`);
     writeFileSync(file, JSON.stringify(r.transcript, null, 1) + '\n');
-    console.log(`${g}: ${r.transcript.calls.length} calls, ${exchanges} exchanges, ${r.transcript.heartbeatsDropped} heartbeats dropped → ${file}`);
+    console.log(`${name}: ${r.transcript.calls.length} calls, ${exchanges} exchanges, ${r.transcript.heartbeatsDropped} heartbeats dropped → ${file}`);
   }
   return bad ? 1 : 0;
 }

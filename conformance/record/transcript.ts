@@ -42,6 +42,11 @@ export interface Transcript {
   calls: TranscriptCall[];
   /** CR0016 exchanges left out (the SDK's heartbeat; see decision 13) */
   heartbeatsDropped: number;
+  /**
+   * Conformance checks of this group that failed when it was recorded (recorded with
+   * --allow-failures): the SDK accepted these answers, but they were not all correct.
+   */
+  failedChecks: Array<{ check: string; detail: string }>;
 }
 
 export const SDK_VERSION = 'hsmGeneralFinance 1.47.2529 / SJJ1310 driver 3.83.2529';
