@@ -78,6 +78,30 @@ final class DataChecks {
                 return "pads 0-4 equal the SDK's PaddingMode meanings, 16 round-trips;" + notes;
             });
         }
+        c.h.check("data.diversify-session", () -> {
+            // PBOC/UnionPay diversification: child = odd-parity ECB(parent, F) per 16-byte factor;
+            // session key type 1: SK = odd-parity ECB(K, F || NOT F) for an 8-byte factor.
+            c.needZmk();
+            byte[] data = Ctx.data(16, 11);
+            String f1 = "0123456789ABCDEF0123456789ABCDEF".substring(0, 16) + "FEDCBA9876543210";
+            String f2 = "1122334455667788EEDDCCBBAA998877";
+            String sess = "A1B2C3D4E5F60718";
+            for (char flag : "XP".toCharArray()) {
+                byte[] key = Ctx.clearKey(flag);
+                String lmk = c.known("00A", flag, key);
+                Ref.Block parent = Ref.cipher(flag, key);
+                byte[] child1 = Ref.oddParity(Ref.ecb(parent, Hex.bytes(f1), true));
+                byte[] child2 = Ref.oddParity(Ref.ecb(Ref.cipher(flag, child1), Hex.bytes(f2), true));
+                Harness.equalBytes(Ref.ecb(Ref.cipher(flag, child1), data, true), c.sdk.generalDataEnc(0, "00A", lmk, f1, 0, null, 5, data, null), flag + " one level");
+                Harness.equalBytes(Ref.ecb(Ref.cipher(flag, child2), data, true), c.sdk.generalDataEnc(0, "00A", lmk, f1 + f2, 0, null, 5, data, null), flag + " two levels");
+                byte[] sf = Hex.bytes(sess);
+                byte[] notSf = new byte[8];
+                for (int i = 0; i < 8; i++) notSf[i] = (byte) ~sf[i];
+                byte[] sk = Ref.oddParity(Ref.ecb(Ref.cipher(flag, child1), Hex.concat(sf, notSf), true));
+                Harness.equalBytes(Ref.ecb(Ref.cipher(flag, sk), data, true), c.sdk.generalDataEnc(0, "00A", lmk, f1, 1, sess, 5, data, null), flag + " one level + session key 1");
+            }
+            return "X and P: 1 and 2 levels, session key type 1";
+        });
         c.h.check("data.by-index", () -> {
             c.needZmk();
             String lmkX = c.importKnown("00A", 'X', Ctx.clearKey('X'), 20, "dx");
