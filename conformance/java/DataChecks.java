@@ -128,17 +128,17 @@ final class DataChecks {
         });
         c.h.check("data.bigData", () -> {
             c.needZmk();
-            byte[] data = Ctx.data(10000, 5);
+            byte[] data = Ctx.data(8200, 5);
             for (char flag : "XP".toCharArray()) {
                 byte[] key = Ctx.clearKey(flag);
                 String lmk = c.known("00A", flag, key);
                 Ref.Block ref = Ref.cipher(flag, key);
                 String iv = Ctx.iv(flag);
                 byte[] enc = c.sdk.bigDatageneralEnc(1, lmk, 1, iv, data);
-                Harness.equalBytes(Ref.crypt(1, ref, Hex.bytes(iv), Ref.pad(1, data, ref.size()), true), enc, flag + " CBC over 10000 bytes (3 chunks)");
+                Harness.equalBytes(Ref.crypt(1, ref, Hex.bytes(iv), Ref.pad(1, data, ref.size()), true), enc, flag + " CBC over 8200 bytes (3 chunks)");
                 Harness.equalBytes(data, c.sdk.bigDatageneralDnc(1, lmk, 1, iv, enc), flag + " big-data decrypt");
                 byte[] ecb = c.sdk.bigDatageneralEnc(0, lmk, 4, null, data);
-                Harness.equalBytes(Ref.ecb(ref, Ref.pad(4, data, ref.size()), true), ecb, flag + " ECB PKCS#5 over 10000 bytes");
+                Harness.equalBytes(Ref.ecb(ref, Ref.pad(4, data, ref.size()), true), ecb, flag + " ECB PKCS#5 over 8200 bytes");
             }
             return "4096-byte chunks, CBC chaining, last-chunk padding";
         });

@@ -106,6 +106,43 @@ export async function recordGroup(group: string, classpath: string, headerLength
   }
 }
 
+export interface RecordAllOptions {
+  groups: string[];
+  out: string;
+  allowFailures: boolean;
+  classpath: string;
+  start?: DeviceStarter;
+}
+
+/** Records every group (and the header variants); returns how many were not written. */
+export async function recordAll(o: RecordAllOptions): Promise<number> {
+  mkdirSync(o.out, { recursive: true });
+  let bad = 0;
+  const runs = [...o.groups.map((g) => ({ g, h: 0 })), ...o.groups.filter((g) => (HEADER_GROUPS as readonly string[]).includes(g)).map((g) => ({ g, h: 4 }))];
+  for (const { g, h } of runs) {
+    const name = h ? `${g}-h${h}` : g;
+    const r = await recordGroup(g, o.classpath, h, o.start);
+    const failed = r.checks.filter((c) => !c.ok);
+    for (const c of r.checks) console.log(`${c.ok ? (c.skipped ? 'skip' : 'ok  ') : 'FAIL'} ${c.check}${c.ok && !c.detail ? '' : ` — ${c.detail}`}`);
+    for (const l of r.otherOutput) if (/Exception|error/i.test(l)) console.log(`  (program) ${l}`);
+    const exchanges = r.transcript.calls.reduce((n, c) => n + c.exchanges.length, 0);
+    if (r.unattributed.length) {
+      console.error(`${name}: ${r.unattributed.length} frame(s) outside any call: ${r.unattributed.slice(0, 5).join(' | ')}`);
+      bad++;
+      continue;
+    }
+    if ((failed.length || r.exitCode !== 0) && !o.allowFailures) {
+      console.error(`${name}: ${failed.length} failed check(s), exit ${r.exitCode}: not written (use --allow-failures to keep it anyway)`);
+      bad++;
+      continue;
+    }
+    const file = join(o.out, `${name}.json`);
+    writeFileSync(file, JSON.stringify(r.transcript, null, 1) + '\n');
+    console.log(`${name}: ${r.transcript.calls.length} calls, ${exchanges} exchanges, ${r.transcript.heartbeatsDropped} heartbeats dropped → ${file}`);
+  }
+  return bad;
+}
+
 async function main(argv: string[]): Promise<number> {
   let groups: string[] = [...RECORDED_GROUPS];
   let out = TRANSCRIPT_DIR;
@@ -131,31 +168,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const classpath = compileConformance(sdk.jars);
-  mkdirSync(out, { recursive: true });
-  let bad = 0;
-  const runs = [...groups.map((g) => ({ g, h: 0 })), ...groups.filter((g) => (HEADER_GROUPS as readonly string[]).includes(g)).map((g) => ({ g, h: 4 }))];
-  for (const { g, h } of runs) {
-    const name = h ? `${g}-h${h}` : g;
-    const r = await recordGroup(g, classpath, h);
-    const failed = r.checks.filter((c) => !c.ok);
-    for (const c of r.checks) console.log(`${c.ok ? (c.skipped ? 'skip' : 'ok  ') : 'FAIL'} ${c.check}${c.ok && !c.detail ? '' : ` — ${c.detail}`}`);
-    for (const l of r.otherOutput) if (/Exception|error/i.test(l)) console.log(`  (program) ${l}`);
-    const exchanges = r.transcript.calls.reduce((n, c) => n + c.exchanges.length, 0);
-    if (r.unattributed.length) {
-      console.error(`${name}: ${r.unattributed.length} frame(s) outside any call: ${r.unattributed.slice(0, 5).join(' | ')}`);
-      bad++;
-      continue;
-    }
-    if ((failed.length || r.exitCode !== 0) && !allowFailures) {
-      console.error(`${name}: ${failed.length} failed check(s), exit ${r.exitCode}: not written (use --allow-failures to keep it anyway)`);
-      bad++;
-      continue;
-    }
-    const file = join(out, `${name}.json`);
-    writeFileSync(file, JSON.stringify(r.transcript, null, 1) + '\n');
-    console.log(`${name}: ${r.transcript.calls.length} calls, ${exchanges} exchanges, ${r.transcript.heartbeatsDropped} heartbeats dropped → ${file}`);
-  }
-  return bad ? 1 : 0;
+  return (await recordAll({ groups, out, allowFailures, classpath })) ? 1 : 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
