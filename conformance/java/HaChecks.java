@@ -10,10 +10,12 @@ final class HaChecks {
     private HaChecks() {}
 
     /**
-     * ha.stream: `threads` threads call for `seconds`: genRandom(8), an S3 with a known key
-     * (compared with the reference), a 3C SM3 hash. Prints "@@HA {"calls":N,"failed":F}" every
+     * ha.stream: `threads` threads call for `seconds`: genRandom(8), an S3 and an S0 MAC with
+     * known keys (each compared with the reference). Prints "@@HA {"calls":N,"failed":F}" every
      * 200 ms so the caller can kill a host mid-stream.
      */
+    private static final String MAC_DATA = "000102030405060708090A0B0C0D0E0F1011121314151617";
+
     static void stream(Ctx c, double seconds, int threads) {
         c.h.check("ha.stream", () -> {
             if (c.hosts < 2) throw new Harness.Skipped("needs a config with two or more hosts, this one has " + c.hosts);
@@ -22,6 +24,8 @@ final class HaChecks {
             String lmk = c.known("00A", 'X', key);
             byte[] data = Ctx.data(16, 9);
             byte[] expected = Ref.ecb(Ref.cipher('X', key), data, true);
+            String zak = c.known("008", 'X', key);
+            String expectedMac = MacChecks.refMac(1, 'X', key, 1, MAC_DATA, "0000000000000000", 8);
             AtomicInteger calls = new AtomicInteger();
             AtomicInteger failed = new AtomicInteger();
             AtomicReference<String> firstFailure = new AtomicReference<>();
@@ -43,7 +47,7 @@ final class HaChecks {
                                     if (!Arrays.equals(expected, c.sdk.api.generalDataEnc(0, "00A", lmk, null, 0, null, 5, data, null))) throw new IllegalStateException("S3 result differs from the reference");
                                     break;
                                 default:
-                                    if (!BasicChecks.SM3_ABC.equals(Hex.of(c.sdk.api.generateHASH(20, "abc".getBytes(), new byte[0], new byte[0])))) throw new IllegalStateException("SM3(abc) wrong");
+                                    if (!expectedMac.equals(c.sdk.api.generalCalMAC(1, 8, "008", zak, "", 0, "", 1, MAC_DATA, "0000000000000000"))) throw new IllegalStateException("S0 MAC differs from the reference");
                             }
                         } catch (Exception e) {
                             failed.incrementAndGet();
@@ -75,22 +79,27 @@ final class HaChecks {
             c.needZmk();
             String lmk = c.known("00A", 'X', Ctx.clearKey('X'));
             byte[] data = Ctx.data(16, 10);
-            c.sdk.genWorkKey("00A", 'X', 99, "perf");
             StringBuilder sb = new StringBuilder();
             String[] names = {"S3 16 bytes", "genRandom(8)", "S0 MAC 24 bytes", "3C SM3"};
             String zak = c.known("008", 'X', Ctx.clearKey('X'));
             for (int kind = 0; kind < names.length; kind++) {
                 long t0 = System.nanoTime();
-                for (int i = 0; i < n; i++) {
-                    switch (kind) {
-                        case 0: c.sdk.api.generalDataEnc(0, "00A", lmk, null, 0, null, 5, data, null); break;
-                        case 1: c.sdk.api.genRandom(8); break;
-                        case 2: c.sdk.api.generalCalMAC(1, 8, "008", zak, "", 0, "", 1, "000102030405060708090A0B0C0D0E0F1011121314151617", "0000000000000000"); break;
-                        default: c.sdk.api.generateHASH(20, "abc".getBytes(), new byte[0], new byte[0]);
+                if (sb.length() > 0) sb.append("; ");
+                try {
+                    for (int i = 0; i < n; i++) {
+                        switch (kind) {
+                            case 0: c.sdk.api.generalDataEnc(0, "00A", lmk, null, 0, null, 5, data, null); break;
+                            case 1: c.sdk.api.genRandom(8); break;
+                            case 2: c.sdk.api.generalCalMAC(1, 8, "008", zak, "", 0, "", 1, MAC_DATA, "0000000000000000"); break;
+                            default: c.sdk.api.generateHASH(20, "abc".getBytes(), new byte[0], new byte[0]);
+                        }
                     }
+                } catch (cn.tass.exceptions.TAException e) {
+                    // Throughput is reported, not judged: a call the device refuses is named, not failed.
+                    sb.append(names[kind]).append(" n/a (error ").append(Harness.deviceCode(e)).append(')');
+                    continue;
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
-                if (sb.length() > 0) sb.append("; ");
                 sb.append(names[kind]).append(' ').append(Math.round(n / secs)).append("/s");
             }
             return n + " calls each: " + sb;
