@@ -4,6 +4,8 @@ final class MacChecks {
 
     private static final String DATA = "4E6F77206973207468652074696D6520666F7220616C6C20"; // "Now is the time for all "
     private static final String IV8 = "0000000000000000";
+    /** DATA with its first byte changed: a MAC of DATA must not verify on it. */
+    private static final String ALTERED = "5E" + DATA.substring(2);
 
     /** ISO 9797-1 MAC of the hex data, reference, as hex of `bytes` leftmost bytes. */
     static String refMac(int alg, char flag, byte[] key, int pad, String hex, String iv, int bytes) {
@@ -54,8 +56,7 @@ final class MacChecks {
             String zak = c.known("008", 'X', Ctx.clearKey('X'));
             String mac = c.sdk.generalCalMAC(1, 8, "008", zak, "", 0, "", 1, DATA, IV8);
             Harness.require(c.sdk.generalVerifyMAC(1, 8, "008", zak, "", 0, "", 1, DATA, IV8, mac), "the right MAC verifies");
-            String altered = "5E" + DATA.substring(2);
-            Harness.require(!c.sdk.generalVerifyMAC(1, 8, "008", zak, "", 0, "", 1, altered, IV8, mac), "altered data must not verify");
+            Harness.require(!c.sdk.generalVerifyMAC(1, 8, "008", zak, "", 0, "", 1, ALTERED, IV8, mac), "altered data must not verify");
             return "true, then false on altered data";
         });
         c.h.check("mac.D0-D1", () -> {
@@ -65,8 +66,7 @@ final class MacChecks {
             String mac = c.sdk.calMAC(1, 8, "008", zak, "", 0, "", 1, DATA, IV8);
             Harness.equal(refMac(1, 'X', key, 1, DATA, IV8, 8), mac, "D0 MAC");
             Harness.require(c.sdk.verifyMAC(1, 8, "008", zak, "", 0, "", 1, DATA, IV8, mac), "D1 with the right MAC");
-            String altered = "5E" + DATA.substring(2);
-            Harness.require(!c.sdk.verifyMAC(1, 8, "008", zak, "", 0, "", 1, altered, IV8, mac), "D1 with altered data must return false");
+            Harness.require(!c.sdk.verifyMAC(1, 8, "008", zak, "", 0, "", 1, ALTERED, IV8, mac), "D1 with altered data must return false");
             return "D0 = reference; D1 true, then false on altered data";
         });
         c.h.check("mac.MU-unionpay", () -> {
