@@ -8,3 +8,4 @@ export * from './pad.ts';
 export * from './kcv.ts';
 export * from './components.ts';
 export * from './sharing.ts';
+export * from './parity.ts';

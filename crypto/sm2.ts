@@ -225,3 +225,17 @@ export function sm2PairToStore(importKey?: Uint8Array): Sm2KeyPair {
   const privateKey = toPrivateKey32(importKey);
   return { privateKey, publicKey: sm2PublicKeyOf(privateKey) };
 }
+
+const be32 = (n: bigint): Buffer => Buffer.from(n.toString(16).padStart(64, '0'), 'hex');
+
+/**
+ * Z_A of GM/T 0003.2 §5.5: SM3(ENTL_A || ID_A || a || b || x_G || y_G || x_A || y_A), the prefix
+ * an SM2 signature hashes before the message (ENTL_A = bit length of the user ID, 2 bytes).
+ */
+export function sm2UserHash(publicKey: Uint8Array, userId = SM2_DEFAULT_USER_ID): Buffer {
+  if (publicKey.length !== 65 || publicKey[0] !== 0x04) throw new RangeError('SM2 public key must be 65 bytes, 04 || X || Y');
+  const id = Buffer.from(userId, 'latin1');
+  if (id.length > 8191) throw new RangeError('SM2 user ID longer than 8191 bytes');
+  const entl = Buffer.from([(id.length * 8) >> 8, (id.length * 8) & 0xff]);
+  return sm3(entl, id, be32(CURVE.a), be32(CURVE.b), be32(CURVE.Gx), be32(CURVE.Gy), publicKey.subarray(1, 33), publicKey.subarray(33, 65));
+}

@@ -7,11 +7,12 @@ import { fromHex, kcv, sm2PublicKeyOf } from '../../../crypto/index.ts';
 import { HostError } from '../errors.ts';
 import { LmkSet } from './lmk.ts';
 import { lockDataDir } from './lock.ts';
-import { type DeviceState, type StoredKey, loadOrCreateState, saveState } from './state.ts';
+import { type DeviceState, type StoredKey, type StoredSm2Key, loadOrCreateState, saveState } from './state.ts';
 
 export const MODEL = 'SJJ1310';
 export const FIRMWARE = 'EVSM01.00';
-export const MAX_INDEX = 9999;
+/** Internal key indices are 1-2048 (`K0001`…`K2048`), as the SDK documents. */
+export const MAX_INDEX = 2048;
 
 export type DeviceStatus = 'factory' | 'recovering' | 'awaiting-auth' | 'initialized';
 
@@ -41,6 +42,11 @@ export class Device {
 
   get deviceId(): string {
     return this.current.deviceId;
+  }
+
+  /** The 12 characters NC reports as the serial: the last 12 of the device id. */
+  get serial(): string {
+    return this.current.deviceId.slice(-12).padStart(12, '0');
   }
 
   get publicKey(): Buffer {
@@ -88,10 +94,18 @@ export class Device {
     return this.current.keys.find((k) => k.index === index);
   }
 
+  getSm2Key(index: number): StoredSm2Key | undefined {
+    return this.current.sm2Keys.find((k) => k.index === index);
+  }
+
   /** Writes `next` (revision + 1) to disk, then makes it the live state. */
   commit(change: (s: DeviceState) => Omit<DeviceState, 'revision' | 'format'> & Partial<DeviceState>): DeviceState {
     const next: DeviceState = { ...this.current, ...change(this.current), revision: this.current.revision + 1 };
     next.keys = [...next.keys].sort((a, b) => a.index - b.index);
+    // SM2 private keys are under the old DMK's LMK: a new DMK (init, recovery, reset) drops them,
+    // as the management operations drop the symmetric keys, unless the change set them itself.
+    const sm2Kept = next.dmk !== this.current.dmk && next.sm2Keys === this.current.sm2Keys ? [] : next.sm2Keys;
+    next.sm2Keys = [...sm2Kept].sort((a, b) => a.index - b.index);
     saveState(this.dataDir, next);
     const dmkChanged = next.dmk !== this.current.dmk;
     this.current = next;
@@ -105,6 +119,14 @@ export class Device {
 
   deleteKey(index: number): void {
     this.commit((s) => ({ ...s, keys: s.keys.filter((k) => k.index !== index) }));
+  }
+
+  putSm2Key(entry: StoredSm2Key): void {
+    this.commit((s) => ({ ...s, sm2Keys: [...s.sm2Keys.filter((k) => k.index !== entry.index), entry] }));
+  }
+
+  deleteSm2Key(index: number): void {
+    this.commit((s) => ({ ...s, sm2Keys: s.sm2Keys.filter((k) => k.index !== index) }));
   }
 
   private refreshLmks(): void {

@@ -1,88 +1,86 @@
 /**
  * LMKs derived from the DMK, and key cryptograms under them (docs/host-protocol.md 2.3).
- * One LMK per (key type, algorithm): a cryptogram made for one type is refused as any other,
- * because it is decrypted under another LMK and fails its check (SM4) or its parity (3DES).
+ * One LMK per (key type code, family): a cryptogram made for one type decrypts to another value
+ * under any other type's LMK, which fails the odd-parity check (refused with 10) or, rarely,
+ * stands for a different key; never the original one.
  */
-import {
-  constantTimeEqual,
-  hmacSm3,
-  sm4EcbDecrypt,
-  sm4EcbEncrypt,
-  tdesEcbDecrypt,
-  tdesEcbEncrypt,
-  wipe,
-  fromHex,
-  hex,
-} from '../../../crypto/index.ts';
+import { fromHex, hasOddParity, hex, hmacSm3, setOddParity, wipe } from '../../../crypto/index.ts';
 import { HostError } from '../errors.ts';
-import { KEY_TYPES, type KeyScheme, type KeyTypeCode, algorithmOf, keyLengthOf } from './keytypes.ts';
-import { hasOddParity } from './parity.ts';
+import { ecb, wrapEcb } from '../host/cipher.ts';
+import { type Family, type KeyFlag, type KeyTypeCode, KEY_TYPES, familyOf, isKeyFlag, keyLengthOf } from './keytypes.ts';
 
-interface Lmk {
-  enc: Buffer;
-  chk: Buffer;
+/** Bumped when the derivation changes; state files of format 1 used v1 (device/migrate.ts). */
+export const LMK_VERSION = 'v2';
+
+const LMK_LENGTH: Record<Family, number> = { DES: 24, SM4: 16, AES: 32 };
+
+/** The label an LMK is derived from: names the version, the purpose (a type code) and the family. */
+export function lmkLabel(purpose: string, family: Family): string {
+  return `evsm-lab/lmk/${LMK_VERSION}/${purpose}/${family}`;
 }
 
-/** LMKs for one DMK, derived once and cached (derivation is an HMAC; use is hot). */
+/** Derives one LMK: HMAC-SM3(DMK, label), cut to the family's LMK length (DES: 3DES triple). */
+export function deriveLmk(dmk: Uint8Array, purpose: string, family: Family): Buffer {
+  const m = hmacSm3(dmk, Buffer.from(lmkLabel(purpose, family), 'ascii'));
+  const out = Buffer.alloc(LMK_LENGTH[family]);
+  // AES-256 needs 32 bytes: the whole HMAC output. DES LMKs get parity for tidiness (ignored by DES).
+  m.copy(out, 0, 0, out.length);
+  if (family === 'DES') setOddParity(out);
+  wipe(m);
+  return out;
+}
+
+/** LMKs for one DMK, derived once each and cached (derivation is an HMAC; use is hot). */
 export class LmkSet {
-  private readonly cache = new Map<string, Lmk>();
+  private readonly cache = new Map<string, Buffer>();
 
   constructor(private readonly dmk: Buffer) {}
 
-  private lmk(type: KeyTypeCode, alg: 'SM4' | '3DES'): Lmk {
-    const id = `${type}/${alg}`;
+  /** The LMK for a purpose (a key type code, or `PIN`, `SM2`) and family. */
+  lmk(purpose: string, family: Family): Buffer {
+    const id = `${purpose}/${family}`;
     let l = this.cache.get(id);
     if (!l) {
-      const m = hmacSm3(this.dmk, Buffer.from(`evsm-lab/lmk/v1/${id}`, 'ascii'));
-      l = alg === 'SM4' ? { enc: m.subarray(0, 16), chk: m.subarray(16, 32) } : { enc: m.subarray(0, 24), chk: Buffer.alloc(0) };
+      l = deriveLmk(this.dmk, purpose, family);
       this.cache.set(id, l);
     }
     return l;
   }
 
-  /** KCV of the ZMK SM4 LMK: what NC reports as the LMK check value. */
-  lmkEncForCheck(): Buffer {
-    return this.lmk('000', 'SM4').enc;
+  /** NC's LMK check value: the check value of the SM4 LMK of key type 000. */
+  checkValue(): string {
+    return hex(ecb('SM4', this.lmk('000', 'SM4'), true, Buffer.alloc(16)).subarray(0, 8));
   }
 
-  /** Clear key → key field under the LMK ("P…", "U…", "T…"). */
-  wrap(type: KeyTypeCode, scheme: KeyScheme, key: Uint8Array): string {
-    const alg = algorithmOf(scheme);
-    const l = this.lmk(type, alg);
-    if (alg === 'SM4') {
-      const c = sm4EcbEncrypt(l.enc, key);
-      const check = hmacSm3(l.chk, Buffer.from('P'), c).subarray(0, 4);
-      return `P${hex(c)}${hex(check)}`;
-    }
-    return `${scheme}${hex(tdesEcbEncrypt(l.enc, key))}`;
+  /** Clear key → flag + hex(ECB(LMK(type, family), key)). */
+  wrap(type: KeyTypeCode, flag: KeyFlag, key: Uint8Array): string {
+    const family = familyOf(flag);
+    return flag + hex(wrapEcb(family, this.lmk(type, family), true, key));
   }
 
-  /** Key field under the LMK → clear key; refuses with 10 when the check or parity fails. Caller wipes. */
-  unwrap(type: KeyTypeCode, field: string): { scheme: KeyScheme; key: Buffer } {
-    const scheme = field[0] as KeyScheme;
-    const alg = algorithmOf(scheme);
+  /**
+   * Key field under the LMK (flag + hex) → clear key; refuses with 10 when the decrypted key
+   * lacks odd parity (wrong key type, another DMK, or altered). The caller wipes the key.
+   */
+  unwrap(type: KeyTypeCode, field: string): { flag: KeyFlag; key: Buffer } {
+    const flag = field[0];
+    if (!isKeyFlag(flag)) throw new HostError('26', `key flag ${flag} is not supported`);
     const body = field.slice(1);
-    const l = this.lmk(type, alg);
-    if (alg === 'SM4') {
-      const c = fromHex(body.slice(0, 32));
-      const check = fromHex(body.slice(32, 40));
-      const expect = hmacSm3(l.chk, Buffer.from('P'), c).subarray(0, 4);
-      if (!constantTimeEqual(check, expect)) {
-        throw new HostError('10', `key under LMK fails its check for key type ${type} (${KEY_TYPES[type]}): wrong key type, another DMK, or altered`);
-      }
-      return { scheme, key: sm4EcbDecrypt(l.enc, c) };
+    if (body.length !== 2 * keyLengthOf(flag) || !/^[0-9A-Fa-f]*$/.test(body)) {
+      throw new HostError('27', `a key of flag ${flag} under the LMK is ${2 * keyLengthOf(flag)} hex digits after the flag`);
     }
-    const key = tdesEcbDecrypt(l.enc, fromHex(body));
-    if (key.length !== keyLengthOf(scheme) || !hasOddParity(key)) {
+    const family = familyOf(flag);
+    const key = wrapEcb(family, this.lmk(type, family), false, fromHex(body));
+    if (!hasOddParity(key)) {
       wipe(key);
-      throw new HostError('10', `key under LMK fails the parity check for key type ${type} (${KEY_TYPES[type]}): wrong key type, another DMK, or altered`);
+      throw new HostError('10', `key under LMK fails its parity check as key type ${type} (${KEY_TYPES[type]}): wrong key type, another DMK, or altered`);
     }
-    return { scheme, key };
+    return { flag, key };
   }
 
   /** Zeroes every cached LMK (on DMK change or shutdown). */
   wipe(): void {
-    for (const l of this.cache.values()) wipe(l.enc, l.chk);
+    for (const l of this.cache.values()) wipe(l);
     this.cache.clear();
     wipe(this.dmk);
   }

@@ -1,45 +1,22 @@
 /**
  * The persisted device state (docs/emulator.md, "State file"). One JSON file, replaced
  * atomically as a whole; the in-memory copy is immutable and swapped after each write.
+ * Format 2 (this one): SJJ1310 key store (indices 1-2048, key flags, labels, update times, SM2
+ * key pairs) under v2 LMKs. A format-1 file is migrated on load (device/migrate.ts).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hex, randomBytes, sm2GenerateKeyPair } from '../../../crypto/index.ts';
 import { writeFileAtomicSync } from './persist.ts';
-import type { KeyScheme, KeyTypeCode } from './keytypes.ts';
+import { migrateFormat1 } from './migrate.ts';
 
-export const STATE_FORMAT = 1;
+export const STATE_FORMAT = 2;
 export const STATE_FILE = 'state.json';
+/** Where a migrated format-1 file is kept, untouched, next to the new one. */
+export const FORMAT1_COPY = 'state.format1.json';
 
-export interface StoredKey {
-  index: number;
-  type: KeyTypeCode;
-  scheme: KeyScheme;
-  /** the key under this device's LMK (a key field, docs/host-protocol.md 2.3) */
-  lmkKey: string;
-  /** 16H */
-  kcv: string;
-}
-
-export interface AuthPolicy {
-  m: number;
-  /** hex of 65-byte SM2 public keys, in the order the policy was set */
-  publicKeys: string[];
-}
-
-export interface DeviceState {
-  format: number;
-  deviceId: string;
-  /** device SM2 private key (hex): components and shares are encrypted to its public key */
-  deviceKey: string;
-  /** DMK (hex), null on a factory device */
-  dmk: string | null;
-  auth: AuthPolicy | null;
-  /** internal keys, sorted by index */
-  keys: StoredKey[];
-  /** increases with every write; lets tests tell old state from new */
-  revision: number;
-}
+export type { AuthPolicy, DeviceState, StoredKey, StoredSm2Key } from './state-types.ts';
+import type { DeviceState } from './state-types.ts';
 
 export class StateFileError extends Error {}
 
@@ -47,7 +24,12 @@ export function statePath(dir: string): string {
   return join(dir, STATE_FILE);
 }
 
-/** Reads the state of DIR, or makes a factory state (new device id and key) and writes it. */
+/** yyyymmddhhmmss in UTC. */
+export function updateTimeOf(d = new Date()): string {
+  return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/** Reads the state of DIR (migrating format 1), or makes a factory state and writes it. */
 export function loadOrCreateState(dir: string): DeviceState {
   mkdirSync(dir, { recursive: true });
   const path = statePath(dir);
@@ -59,8 +41,23 @@ export function loadOrCreateState(dir: string): DeviceState {
       throw new StateFileError(`${path} is not valid JSON (${(e as Error).message}); restore it from a copy or move it away to start as a factory device`);
     }
     const s = parsed as DeviceState;
-    if (s.format !== STATE_FORMAT || typeof s.deviceId !== 'string' || !Array.isArray(s.keys)) {
-      throw new StateFileError(`${path} is not an evsm-lab state file of format ${STATE_FORMAT}`);
+    if (typeof s !== 'object' || s === null || typeof s.deviceId !== 'string' || !Array.isArray(s.keys)) {
+      throw new StateFileError(`${path} is not an evsm-lab state file`);
+    }
+    if (s.format === 1) {
+      let migrated: DeviceState;
+      try {
+        migrated = migrateFormat1(s as unknown as Parameters<typeof migrateFormat1>[0], path, updateTimeOf());
+      } catch (e) {
+        throw new StateFileError((e as Error).message);
+      }
+      // Keep the old file as it was: a refused or regretted migration can go back to it.
+      copyFileSync(path, join(dir, FORMAT1_COPY));
+      saveState(dir, migrated);
+      return migrated;
+    }
+    if (s.format !== STATE_FORMAT || !Array.isArray(s.sm2Keys)) {
+      throw new StateFileError(`${path} is an evsm-lab state file of format ${String(s.format)}, this emulator reads formats 1 and ${STATE_FORMAT}: use the emulator version that wrote it`);
     }
     return s;
   }
@@ -72,6 +69,7 @@ export function loadOrCreateState(dir: string): DeviceState {
     dmk: null,
     auth: null,
     keys: [],
+    sm2Keys: [],
     revision: 0,
   };
   pair.privateKey.fill(0);

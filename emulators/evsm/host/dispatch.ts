@@ -1,20 +1,42 @@
 /**
  * Turns one request message (header + command + fields) into one answer message
- * (header + response code + error code + fields). Never throws: every failure is an answer.
+ * (header + response code + error code + fields). Never throws: every failure is an answer
+ * with a code from the SDK's error table (docs/host-protocol.md 3).
  */
 import { HostError } from '../errors.ts';
 import { Fields } from './fields.ts';
 import type { Handler, HostContext } from './handler.ts';
-import { B2, N0, NC, NO } from './commands/diagnostics.ts';
-import { A0, A6, A8, BU, XA } from './commands/keys.ts';
-import { CC } from './commands/pin.ts';
-import { M6, M8 } from './commands/mac.ts';
-import { M0, M2 } from './commands/data.ts';
-import { X0, X2, X4, X6, X8 } from './commands/store.ts';
+import { B2, CR, N0, NC, NO } from './commands/diagnostics.ts';
+import { A0, A6, A8, BU, XK } from './commands/keys.ts';
+import { KF, KG, X4, X8 } from './commands/store.ts';
+import { D3, D4, M0, M2, S3, S4 } from './commands/data.ts';
+import { D0, D1, M6, M8, S0 } from './commands/mac.ts';
+import { BA, CC, JA, JE, JG, TI } from './commands/pin.ts';
+import { CW, CY } from './commands/cvv.ts';
+import { SM2_HANDLERS } from './commands/sm2.ts';
+import { HASH_HANDLERS } from './commands/hash.ts';
 
-const HANDLERS: Readonly<Record<string, Handler>> = { NC, B2, N0, NO, A0, BU, A6, A8, XA, CC, M6, M8, M0, M2, X0, X2, X4, X6, X8 };
+const HANDLERS: Readonly<Record<string, Handler>> = {
+  // SJJ1310 commands
+  NC, CR, A0, A6, A8, KG, KF, S3, S4, D3, D4, S0, D0, D1, CC, TI, BA, JA, JE, JG, CW, CY,
+  ...SM2_HANDLERS,
+  ...HASH_HANDLERS,
+  // payShield style (codes that do not clash)
+  B2, N0, NO, BU, M0, M2, M6, M8,
+  // EXTENSIONS of this emulator (decision 10): not SJJ1310 commands
+  X4, X8, XK,
+};
 
 export const IMPLEMENTED_COMMANDS = Object.keys(HANDLERS);
+
+/** The error codes the SDK knows (a code outside this set crashes it). */
+export const SDK_ERROR_CODES: ReadonlySet<string> = new Set(
+  [...range(0, 10), ...range(12, 43), 45, 49, ...range(51, 58), 65, ...range(67, 70), ...range(74, 87), ...range(90, 94), ...range(96, 99)].map((n) => String(n).padStart(2, '0')),
+);
+
+function range(a: number, b: number): number[] {
+  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+}
 
 /** `A0` → `A1`: the second character advanced by one. */
 export function responseCode(command: string): string {
@@ -53,9 +75,9 @@ export function dispatch(ctx: HostContext, body: Buffer, headerLength: number): 
     const out = handler(ctx, new Fields(body.subarray(headerLength + 2)));
     return { answer: answer(header, rc, '00', out), command, error: '00' };
   } catch (e) {
-    if (e instanceof HostError) return { answer: answer(header, rc, e.code), command, error: e.code, reason: e.message };
+    if (e instanceof HostError && SDK_ERROR_CODES.has(e.code)) return { answer: answer(header, rc, e.code), command, error: e.code, reason: e.message };
     // A crypto-core RangeError here means input we did not validate well enough: report it as
-    // bad input rather than dropping the connection.
+    // bad input rather than dropping the connection; anything else is an internal error.
     const code = e instanceof RangeError ? '15' : '41';
     return { answer: answer(header, rc, code), command, error: code, reason: (e as Error).message };
   }

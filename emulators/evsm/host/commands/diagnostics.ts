@@ -1,13 +1,22 @@
-/** NC diagnostics, B2 echo, N0 random, NO status. */
-import { kcv, hex, randomBytes } from '../../../../crypto/index.ts';
+/** NC status and CR random (SJJ1310); B2 echo, N0 random, NO status (payShield style). */
+import { hex, randomBytes } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import { FIRMWARE } from '../../device/device.ts';
 import type { Handler } from '../handler.ts';
 
+/** LMK check value 16H (zeros on a factory device) + firmware 9A + serial 12A (decision 8). */
 export const NC: Handler = ({ device }, f) => {
   f.end();
-  const check = device.hasDmk() ? kcv('SM4', device.lmks.lmkEncForCheck()) : '0'.repeat(16);
-  return check + FIRMWARE;
+  const check = device.hasDmk() ? device.lmks.checkValue() : '0'.repeat(16);
+  return check + FIRMWARE + device.serial;
+};
+
+/** `CR` + count 4N → count raw random bytes; the SDK's heartbeat is CR0016 (decision 9). */
+export const CR: Handler = (_ctx, f) => {
+  const n = f.digits(4, 'random length');
+  f.end();
+  if (n < 1 || n > 4096) throw new HostError('15', 'random length must be 0001-4096');
+  return randomBytes(n);
 };
 
 export const B2: Handler = (_ctx, f) => {

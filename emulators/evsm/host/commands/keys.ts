@@ -1,141 +1,151 @@
-/** A0 generate, BU check value, A6 import under ZMK, A8 export under ZMK, XA form from clear components. */
-import { combineXor, DuplicateComponentError, kcv, hex, randomBytes, wipe } from '../../../../crypto/index.ts';
+/**
+ * Symmetric key commands: A0 generate (mode 0, or 1 = also under a ZMK; optional store part),
+ * A6 import from under a ZMK, A8 export under a ZMK, BU check value (payShield style), and the
+ * EXTENSION XK (form a key from clear components; not an SJJ1310 command).
+ */
+import { combineXor, DuplicateComponentError, hasOddParity, hex, randomBytes, setOddParity, wipe } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
-import { algorithmOf, keyLengthOf, type KeyScheme } from '../../device/keytypes.ts';
-import { hasOddParity, setOddParity } from '../../device/parity.ts';
-import { ecb } from '../cipher.ts';
+import type { Device } from '../../device/device.ts';
+import { type KeyFlag, type KeyTypeCode, familyOf, keyLengthOf } from '../../device/keytypes.ts';
+import { updateTimeOf } from '../../device/state.ts';
+import { checkValue, wrapEcb } from '../cipher.ts';
 import type { Fields } from '../fields.ts';
 import type { Handler } from '../handler.ts';
-import { type ClearKey, readKeyRef, readKeyType, readLmkScheme, readZmkKey, readZmkScheme, resolveKey } from '../keyref.ts';
+import { type ClearKey, readFlag, readKeyRef, readKeyType, resolveKey } from '../keyref.ts';
+import { type StorePart, readStorePart } from './label.ts';
 
-/** A fresh random key; 3DES keys get odd parity. Caller wipes. */
-export function newKey(scheme: KeyScheme): Buffer {
-  const key = randomBytes(keyLengthOf(scheme));
-  if (algorithmOf(scheme) === '3DES') setOddParity(key);
+/** A fresh random key with odd parity on every byte (decision 4). Caller wipes. */
+export function newKey(flag: KeyFlag): Buffer {
+  const key = randomBytes(keyLengthOf(flag));
+  setOddParity(key);
   return key;
 }
 
-export function keyKcv(scheme: KeyScheme, key: Uint8Array): string {
-  return kcv(algorithmOf(scheme), key);
+/** Wraps a clear key under the LMK, stores it when asked, and returns the answer's key + CV. */
+export function keepKey(device: Device, type: KeyTypeCode, flag: KeyFlag, key: Uint8Array, store: StorePart | undefined): { lmkKey: string; cv: string } {
+  const lmkKey = device.lmks.wrap(type, flag, key);
+  const cv = checkValue(flag, key);
+  if (store) device.putKey({ index: store.index, type, flag, lmkKey, kcv: cv, label: store.label, updateTime: updateTimeOf() });
+  return { lmkKey, cv };
 }
 
-function readZmk(ctx: Parameters<Handler>[0], f: Fields): ClearKey {
-  return resolveKey(ctx.device, '000', readKeyRef(f, 'ZMK'));
+function readZmk(device: Device, f: Fields): ClearKey {
+  return resolveKey(device, '000', readKeyRef(f, 'ZMK'));
 }
 
-function wrapUnderZmk(zmk: ClearKey, key: Buffer): Buffer {
-  if (algorithmOf(zmk.scheme) === 'SM4' && key.length % 16 !== 0) {
-    throw new HostError('26', 'an SM4 ZMK cannot wrap a triple-length 3DES key; use a 3DES ZMK');
-  }
-  return ecb(zmk.scheme, true, zmk.key, key);
+/** flag + hex(ECB(ZMK, key)): the key under a ZMK has the same length as under the LMK. */
+export function underZmk(zmk: ClearKey, flag: KeyFlag, key: Uint8Array): string {
+  return flag + hex(wrapEcb(familyOf(zmk.flag), zmk.key, true, key));
 }
 
-function sameScheme(lmkScheme: KeyScheme, zmkScheme: KeyScheme): void {
-  if (lmkScheme !== zmkScheme) throw new HostError('26', `key scheme under ZMK (${zmkScheme}) and under LMK (${lmkScheme}) must name the same algorithm and length`);
-}
-
-export const A0: Handler = (ctx, f) => {
+export const A0: Handler = ({ device }, f) => {
   const mode = f.choice('mode', ['0', '1']);
   const type = readKeyType(f);
-  const scheme = readLmkScheme(f);
+  const flag = readFlag(f);
   let zmk: ClearKey | undefined;
-  let zmkTag = '';
-  if (mode === '1') {
-    zmk = readZmk(ctx, f);
-    const z = readZmkScheme(f);
-    zmkTag = z.tag;
-    sameScheme(scheme, z.scheme);
-  }
-  f.end();
-  const lmks = ctx.device.lmks;
-  const key = newKey(scheme);
+  let key: Buffer | undefined;
   try {
-    let out = lmks.wrap(type, scheme, key);
-    if (zmk) out += zmkTag + hex(wrapUnderZmk(zmk, key));
-    return out + keyKcv(scheme, key).slice(0, 6);
+    if (mode === '1') {
+      zmk = readZmk(device, f);
+      // Documented by the vendor as the ZMK's algorithm flag; the ZMK's own flag is what counts.
+      readFlag(f, 'ZMK flag');
+    }
+    const store = readStorePart(f);
+    f.end();
+    void device.lmks;
+    key = newKey(flag);
+    const zmkPart = zmk ? underZmk(zmk, flag, key) : '';
+    const { lmkKey, cv } = keepKey(device, type, flag, key, store);
+    return lmkKey + zmkPart + cv;
   } finally {
     wipe(key, zmk?.key);
   }
 };
 
-export const BU: Handler = (ctx, f) => {
+export const A6: Handler = ({ device }, f) => {
+  const type = readKeyType(f);
+  const zmk = readZmk(device, f);
+  let key: Buffer | undefined;
+  try {
+    if (f.peek() === 'K') throw new HostError('15', 'the key under the ZMK must be a cryptogram (flag + hex), not an index');
+    const inFlag = readFlag(f, 'flag of the key under the ZMK');
+    const cipher = f.hex(2 * keyLengthOf(inFlag), 'key under the ZMK');
+    const flag = readFlag(f);
+    const store = readStorePart(f);
+    f.end();
+    if (familyOf(flag) !== familyOf(inFlag) || keyLengthOf(flag) !== keyLengthOf(inFlag)) {
+      throw new HostError('26', `the key under the ZMK (flag ${inFlag}) and the key flag ${flag} must name the same algorithm and length`);
+    }
+    key = wrapEcb(familyOf(zmk.flag), zmk.key, false, cipher);
+    if (!hasOddParity(key)) throw new HostError('10', 'the key under the ZMK fails its parity check: wrong ZMK or altered cryptogram');
+    const { lmkKey, cv } = keepKey(device, type, flag, key, store);
+    return lmkKey + cv;
+  } finally {
+    wipe(zmk.key, key);
+  }
+};
+
+export const A8: Handler = ({ device }, f) => {
+  const type = readKeyType(f);
+  const zmk = readZmk(device, f);
+  let clear: ClearKey | undefined;
+  try {
+    const ref = readKeyRef(f, 'key');
+    // Documented by the vendor as the ZMK's algorithm flag: checked, not otherwise used.
+    readFlag(f, 'ZMK flag');
+    f.end();
+    clear = resolveKey(device, type, ref);
+    return underZmk(zmk, clear.flag, clear.key) + checkValue(clear.flag, clear.key);
+  } finally {
+    wipe(zmk.key, clear?.key);
+  }
+};
+
+/** payShield-style check value of a key (type 3H + key): 16H. */
+export const BU: Handler = ({ device }, f) => {
   const type = readKeyType(f);
   const ref = readKeyRef(f, 'key');
   f.end();
-  const { scheme, key } = resolveKey(ctx.device, type, ref);
+  const { flag, key } = resolveKey(device, type, ref);
   try {
-    return keyKcv(scheme, key);
+    return checkValue(flag, key);
   } finally {
     wipe(key);
   }
 };
 
-export const A6: Handler = (ctx, f) => {
-  const type = readKeyType(f);
-  const zmk = readZmk(ctx, f);
-  let key: Buffer | undefined;
-  try {
-    const under = readZmkKey(f, 'key under ZMK');
-    const scheme = readLmkScheme(f);
-    f.end();
-    sameScheme(scheme, under.scheme);
-    if (algorithmOf(zmk.scheme) === 'SM4' && under.cipher.length % 16 !== 0) {
-      throw new HostError('26', 'an SM4 ZMK cannot wrap a triple-length 3DES key; use a 3DES ZMK');
-    }
-    key = ecb(zmk.scheme, false, zmk.key, under.cipher);
-    if (algorithmOf(scheme) === '3DES' && !hasOddParity(key)) {
-      throw new HostError('11', 'key under ZMK fails the parity check: wrong ZMK or altered cryptogram');
-    }
-    return ctx.device.lmks.wrap(type, scheme, key) + keyKcv(scheme, key).slice(0, 6);
-  } finally {
-    wipe(zmk.key, key);
-  }
-};
-
-export const A8: Handler = (ctx, f) => {
-  const type = readKeyType(f);
-  const zmk = readZmk(ctx, f);
-  let key: Buffer | undefined;
-  try {
-    const ref = readKeyRef(f, 'key');
-    const z = readZmkScheme(f);
-    f.end();
-    const clear = resolveKey(ctx.device, type, ref);
-    key = clear.key;
-    sameScheme(clear.scheme, z.scheme);
-    return z.tag + hex(wrapUnderZmk(zmk, key)) + keyKcv(clear.scheme, key).slice(0, 6);
-  } finally {
-    wipe(zmk.key, key);
-  }
-};
-
-/** Forms a key as the XOR of clear components; shared by XA and tests of the store. */
-export function formKey(scheme: KeyScheme, components: Buffer[]): Buffer {
+/** XOR of clear components, parity-adjusted; two equal components → 06 (decision 10). */
+export function formKey(components: Buffer[]): Buffer {
   let key: Buffer;
   try {
     key = combineXor(components);
   } catch (e) {
-    if (e instanceof DuplicateComponentError) throw new HostError('16', `${e.message}; nothing was created`);
+    if (e instanceof DuplicateComponentError) throw new HostError('06', `${e.message}; nothing was created`);
     throw e;
   }
-  if (algorithmOf(scheme) === '3DES') setOddParity(key);
+  setOddParity(key);
   return key;
 }
 
-export const XA: Handler = (ctx, f) => {
+/**
+ * EXTENSION (not an SJJ1310 command): form a key from n clear components.
+ * `XK` + type 3H + flag 1A + n 1N (2-9) + n × component (hex of the key length) → key under LMK + CV.
+ */
+export const XK: Handler = ({ device }, f) => {
   const type = readKeyType(f);
-  const scheme = readLmkScheme(f);
-  const n = f.digits(1, 'number of components');
-  if (n < 2) throw new HostError('15', 'number of components must be 2-9');
+  const flag = readFlag(f);
+  const n = f.digits(1, 'number of components', '06');
+  if (n < 2) throw new HostError('06', 'number of components must be 2-9');
   const components: Buffer[] = [];
   try {
     // f.hex returns fresh buffers (not views of the request), so wiping them below is enough.
-    for (let i = 0; i < n; i++) components.push(f.hex(keyLengthOf(scheme) * 2, `component ${i + 1}`));
+    for (let i = 0; i < n; i++) components.push(f.hex(keyLengthOf(flag) * 2, `component ${i + 1}`));
     f.end();
-    const lmks = ctx.device.lmks;
-    const key = formKey(scheme, components);
+    void device.lmks;
+    const key = formKey(components);
     try {
-      return lmks.wrap(type, scheme, key) + keyKcv(scheme, key);
+      const { lmkKey, cv } = keepKey(device, type, flag, key, undefined);
+      return lmkKey + cv;
     } finally {
       wipe(key);
     }

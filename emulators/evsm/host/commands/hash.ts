@@ -1,0 +1,139 @@
+/**
+ * Hashing: 3C single shot, H1 init / H2 update / H3 final (sjj1310-wire.md §1, layouts as the
+ * vendor SDK sends them). Algorithm codes (docs/host-protocol.md, "Hash algorithms"):
+ * 01 SHA-1, 02 MD5, 03 SHA-224, 05 SHA-384, 06 SHA-256, 07 SHA-512, 08 SM3 (plain), 20 SM3 —
+ * with a user ID and a public key, SM3(Z_A || M) as GM/T 0003 signs it; without a public key,
+ * plain SM3. Anything else → 74.
+ *
+ * The multi-part context is a handle, not the hash state: state lives in this device (OpenSSL
+ * cannot export it, and the SDK's context length field is 4 decimal digits). A handle names its
+ * algorithm and a sequence number, so an H2 the SDK re-sends after a timeout is answered the same
+ * way instead of hashing the chunk twice. Contexts expire after 10 minutes unused; at most 1024.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { randomBytes, sm2UserHash } from '../../../../crypto/index.ts';
+import { HostError } from '../../errors.ts';
+import type { Fields } from '../fields.ts';
+import type { Handler } from '../handler.ts';
+
+const NODE_NAMES: Record<string, string> = { '01': 'sha1', '02': 'md5', '03': 'sha224', '05': 'sha384', '06': 'sha256', '07': 'sha512', '08': 'sm3', '20': 'sm3' };
+const MAX_DATA = 4096;
+const CONTEXT_TTL_MS = 10 * 60_000;
+const MAX_CONTEXTS = 1024;
+
+function readAlg(f: Fields): string {
+  const alg = f.text(2, 'hash algorithm');
+  if (!Object.prototype.hasOwnProperty.call(NODE_NAMES, alg)) throw new HostError('74', `hash algorithm ${alg} is not supported (01 02 03 05 06 07 08 20)`);
+  return alg;
+}
+
+/** An SM2 public key as the SDK passes it: 04||X||Y (65 bytes) or a DER SubjectPublicKeyInfo ending in it. */
+export function rawSm2PublicKey(pub: Buffer): Buffer {
+  if (pub.length === 65 && pub[0] === 0x04) return pub;
+  if (pub.length > 65 && pub[0] === 0x30 && pub[pub.length - 65] === 0x04) return pub.subarray(pub.length - 65);
+  throw new HostError('76', `public key of ${pub.length} bytes is neither 04||X||Y nor DER`);
+}
+
+/** uidLen(4n) + uid + pubLen(4n) + pub (SM3 only): the Z_A prefix, or nothing without a public key. */
+function readZPrefix(f: Fields): Buffer | undefined {
+  const uid = f.bytes(f.digits(4, 'user ID length'), 'user ID');
+  const pub = f.bytes(f.digits(4, 'public key length'), 'public key');
+  if (pub.length === 0) return undefined;
+  return sm2UserHash(rawSm2PublicKey(pub), uid.length ? uid.toString('latin1') : undefined);
+}
+
+function start(alg: string, z: Buffer | undefined): Hash {
+  const h = createHash(NODE_NAMES[alg]);
+  if (z) h.update(z);
+  return h;
+}
+
+function digestAnswer(h: Hash): string {
+  const d = h.digest();
+  return String(d.length).padStart(2, '0') + d.toString('latin1');
+}
+
+/** 3C: alg(2n) + len(4n) + data + `;` + [alg 20: uidLen + uid + pubLen + pub] → len(2n) + hash. */
+export const C3: Handler = (_ctx, f) => {
+  const alg = readAlg(f);
+  const len = f.digits(4, 'data length');
+  if (len > MAX_DATA) throw new HostError('80', `3C takes at most ${MAX_DATA} bytes; use H1/H2/H3`);
+  const data = f.bytes(len, 'data');
+  f.expect(';', 'separator');
+  const z = alg === '20' && f.remaining ? readZPrefix(f) : undefined;
+  f.end();
+  return Buffer.from(digestAnswer(start(alg, z).update(data)), 'latin1');
+};
+
+interface Context {
+  alg: string;
+  seq: number;
+  hash: Hash;
+  /** the state before the last H2, to answer a re-sent H2 the same way */
+  previous?: { hash: Hash; chunk: Buffer };
+  used: number;
+}
+
+const contexts = new Map<string, Context>();
+
+function sweep(now: number): void {
+  for (const [id, c] of contexts) if (now - c.used > CONTEXT_TTL_MS) contexts.delete(id);
+  while (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
+}
+
+const ctxText = (id: string, c: Context): string => `HC${c.alg}${id}${c.seq.toString(16).toUpperCase().padStart(8, '0')}`;
+const ctxAnswer = (id: string, c: Context): Buffer => Buffer.from(`0028${ctxText(id, c)}`, 'latin1');
+
+function readContext(f: Fields): { id: string; seq: number; c: Context } {
+  const len = f.digits(4, 'context length');
+  const text = f.text(len, 'context');
+  const m = /^HC(\d\d)([0-9A-F]{16})([0-9A-F]{8})$/.exec(text);
+  if (!m) throw new HostError('15', 'not a hash context of this device');
+  const c = contexts.get(m[2]);
+  if (!c || c.alg !== m[1]) throw new HostError('15', 'hash context unknown here (expired, finished, or made by another device): start again with H1');
+  return { id: m[2], seq: parseInt(m[3], 16), c };
+}
+
+/** H1: alg(2n) + [alg 20: uidLen + uid + pubLen + pub] → ctxLen(4n) + ctx. */
+export const H1: Handler = (_ctx, f) => {
+  const alg = readAlg(f);
+  const z = alg === '20' ? readZPrefix(f) : undefined;
+  f.end();
+  const now = Date.now();
+  sweep(now);
+  const id = randomBytes(8).toString('hex').toUpperCase();
+  const c: Context = { alg, seq: 0, hash: start(alg, z), used: now };
+  contexts.set(id, c);
+  return ctxAnswer(id, c);
+};
+
+/** H2: ctxLen(4n) + ctx + len(4n) + data → the next context. */
+export const H2: Handler = (_ctx, f) => {
+  const { id, seq, c } = readContext(f);
+  const len = f.digits(4, 'data length');
+  if (len > MAX_DATA) throw new HostError('80', `H2 takes at most ${MAX_DATA} bytes a chunk`);
+  const chunk = Buffer.from(f.bytes(len, 'data'));
+  f.end();
+  c.used = Date.now();
+  if (seq === c.seq - 1 && c.previous && c.previous.chunk.equals(chunk)) {
+    // the same H2 again (the SDK re-sends after a timeout): the answer it already had
+    return ctxAnswer(id, c);
+  }
+  if (seq !== c.seq) throw new HostError('15', 'hash context is out of step (an older context was sent)');
+  const before = c.hash.copy();
+  c.hash.update(chunk);
+  c.previous = { hash: before, chunk };
+  c.seq++;
+  return ctxAnswer(id, c);
+};
+
+/** H3: ctxLen(4n) + ctx → len(2n) + hash; the context ends. */
+export const H3: Handler = (_ctx, f) => {
+  const { id, seq, c } = readContext(f);
+  f.end();
+  if (seq !== c.seq) throw new HostError('15', 'hash context is out of step (an older context was sent)');
+  contexts.delete(id);
+  return Buffer.from(digestAnswer(c.hash), 'latin1');
+};
+
+export const HASH_HANDLERS: Readonly<Record<string, Handler>> = { '3C': C3, H1, H2, H3 };
