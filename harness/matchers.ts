@@ -7,13 +7,20 @@
  */
 import { expect as base } from '@playwright/test';
 import { refSm4EcbEncrypt } from '../crypto/reference.ts';
-import { kcv as kcvOf, type KeyAlgorithm } from '../crypto/index.ts';
-import type { LabDevice, KeyInfo } from './devices/types.ts';
+import { kcv as kcvOf } from '../crypto/index.ts';
+import { keyAt } from '../drivers/evsm/index.ts';
+import { keyTypeCode } from '../drivers/evsm/commands/key-types.ts';
+import { canWrap, operationOf, probeZmkFlag } from './devices/behaviour.ts';
+import type { LabDevice, KeyInfo, ProbeZmk } from './devices/types.ts';
 
-/** The independent reference KCV of a clear key: sm-crypto for SM4, the crypto core for 3DES. */
+/**
+ * The independent reference KCV of a clear key: sm-crypto for SM4, the crypto core for 3DES
+ * (`3DES`, `3DES-2`, `3DES-3`: the key's length decides). 16 hex digits, as every device answer.
+ */
 export function referenceKcv(algorithm: string, clearKey: Uint8Array): string {
   if (algorithm === 'SM4') return refSm4EcbEncrypt(clearKey, Buffer.alloc(16)).subarray(0, 8).toString('hex').toUpperCase();
-  return kcvOf(algorithm as KeyAlgorithm, clearKey);
+  if (algorithm.startsWith('3DES')) return kcvOf('3DES', clearKey);
+  throw new RangeError(`no reference KCV for ${algorithm} (SM4 and 3DES only)`);
 }
 
 export interface IdenticalKeysOptions {
@@ -28,13 +35,41 @@ interface Mismatch {
   problem: string;
 }
 
+/** Per index: what each device reported (KG), in the devices' order. */
+type Reported = Map<number, Array<KeyInfo | undefined>>;
+
+/**
+ * Picks, once per comparison, the ZMK each export check runs under (harness/devices/behaviour.ts):
+ * devices with one DMK share an A0 probe ZMK made on the first device; devices with different
+ * DMKs use a ZMK stored at the same index on all of them with the same check value.
+ */
+function probeZmks(devices: LabDevice[], reported: Reported, matched: number[]): (key: KeyInfo) => Promise<ProbeZmk | undefined> {
+  let sameDmk: Promise<boolean> | undefined;
+  const made = new Map<string, Promise<ProbeZmk>>();
+  const sharedZmks = matched.map((i) => reported.get(i)![0]!).filter((k) => operationOf(k.type) === 'export' && keyTypeCode(k.type) === '000');
+  return async (key) => {
+    sameDmk ??= Promise.all(devices.map((d) => d.lmkKcv())).then((v) => v[0] !== undefined && v.every((x) => x === v[0]));
+    if (await sameDmk) {
+      const flag = probeZmkFlag(key.flag);
+      let z = made.get(flag);
+      if (!z) made.set(flag, (z = devices[0].probeZmk(flag)));
+      return z;
+    }
+    const shared = sharedZmks.find((z) => canWrap(z.flag, key.flag));
+    return shared && { ref: keyAt(shared.index), flag: shared.flag, what: `the ZMK at index ${shared.index} (same check value on every device)` };
+  };
+}
+
 async function compareKeys(devices: LabDevice[], indices: number[] | 'all', options: IdenticalKeysOptions): Promise<{ mismatches: Mismatch[]; checked: number[] }> {
   const ev = devices[0].evidence;
   const list = indices === 'all' ? (await devices[0].listKeys()).map((k) => k.index) : indices;
   const mismatches: Mismatch[] = [];
-  // Devices are read in parallel, indices in sequence: bounded load on a 2-core machine.
+  const reported: Reported = new Map();
+  const matched: number[] = [];
+  // First what every device reports (KG): devices in parallel, indices in sequence (bounded load on 2 cores).
   for (const index of list) {
     const infos: Array<KeyInfo | undefined> = await Promise.all(devices.map((d) => d.keyAt(index)));
+    reported.set(index, infos);
     const ref = options.reference?.[index];
     const refKcv = ref ? referenceKcv(ref.algorithm, ref.clearKey) : undefined;
     infos.forEach((k, i) => ev.kcv({ device: devices[i].name, index, type: k?.type, algorithm: k?.algorithm, kcv: k?.kcv ?? null, ...(refKcv ? { reference: refKcv } : {}) }));
@@ -43,17 +78,29 @@ async function compareKeys(devices: LabDevice[], indices: number[] | 'all', opti
       mismatches.push({ index, problem: `no key on ${missing.join(', ')}` });
       continue;
     }
+    const before = mismatches.length;
     const kcvs = infos.map((k) => k!.kcv);
     if (new Set(kcvs).size > 1) mismatches.push({ index, problem: `KCVs differ: ${devices.map((d, i) => `${d.name}=${kcvs[i]}`).join(' ')}` });
     const types = infos.map((k) => `${k!.type}/${k!.algorithm}`);
     if (new Set(types).size > 1) mismatches.push({ index, problem: `types differ: ${devices.map((d, i) => `${d.name}=${types[i]}`).join(' ')}` });
     if (refKcv && kcvs.some((k) => k !== refKcv)) mismatches.push({ index, problem: `KCV is not the reference ${refKcv} (sm-crypto): ${devices.map((d, i) => `${d.name}=${kcvs[i]}`).join(' ')}` });
-    if (options.behaviour !== false) {
-      const outs = await Promise.all(devices.map((d) => d.behaviour(index)));
+    if (mismatches.length === before) matched.push(index);
+  }
+  // Then what each key does, for the keys every device reports alike.
+  if (options.behaviour !== false) {
+    const zmkFor = probeZmks(devices, reported, matched);
+    const unchecked: number[] = [];
+    for (const index of matched) {
+      const infos = reported.get(index)!;
+      const exported = operationOf(infos[0]!.type) === 'export';
+      const zmk = exported ? await zmkFor(infos[0]!) : undefined;
+      if (exported && !zmk) unchecked.push(index);
+      const outs = await Promise.all(devices.map((d, i) => d.behaviour(index, { key: infos[i], zmk })));
       if (new Set(outs.map((o) => `${o.operation}:${o.output}`)).size > 1) {
         mismatches.push({ index, problem: `behaviour differs (${outs[0].operation}): ${devices.map((d, i) => `${d.name}=${outs[i].output.slice(0, 16)}…`).join(' ')}` });
       }
     }
+    if (unchecked.length) ev.fact(`key use not checked (no ZMK shared by ${devices.map((d) => d.name).join(', ')})`, unchecked);
   }
   return { mismatches, checked: list };
 }
@@ -77,17 +124,29 @@ export const expect = base.extend({
     };
   },
 
-  /** `expect([A, B, C]).toShareDmk()`: every device reports the same DMK check value. */
+  /**
+   * `expect([A, B, C]).toShareDmk()`: every device holds the same DMK. Proved on every target by
+   * NC's LMK check value (the LMKs derive from the DMK); where the DMK check value is readable
+   * (X8 on emulator targets, the management port on a bench) it must agree too, and the message
+   * lists both.
+   */
   async toShareDmk(devices: LabDevice[]) {
     const name = 'toShareDmk';
-    const kcvs = await Promise.all(devices.map((d) => d.dmkKcv()));
-    devices.forEach((d, i) => devices[0].evidence.dmkKcvs.push({ device: d.name, kcv: kcvs[i] ?? '(no DMK)', when: 'compare' }));
-    const pass = kcvs.every((k) => k !== undefined) && new Set(kcvs).size === 1;
-    const table = devices.map((d, i) => `${d.name}=${kcvs[i] ?? '(no DMK)'}`).join(' ');
+    const [dmk, lmk] = await Promise.all([Promise.all(devices.map((d) => d.dmkKcv())), Promise.all(devices.map((d) => d.lmkKcv()))]);
+    const ev = devices[0].evidence;
+    devices.forEach((d, i) => {
+      if (dmk[i] !== undefined || d.verification === 'emulator') ev.dmkKcvs.push({ device: d.name, kcv: dmk[i] ?? '(no DMK)', when: 'compare' });
+      ev.dmkKcvs.push({ device: d.name, kcv: lmk[i] ?? '(no DMK)', when: 'compare (NC LMK check value)' });
+    });
+    const allEqual = (v: Array<string | undefined>) => v.every((k) => k !== undefined) && new Set(v).size === 1;
+    const dmkRead = dmk.some((k) => k !== undefined) || devices.some((d) => d.verification === 'emulator');
+    const pass = allEqual(lmk) && (!dmkRead || allEqual(dmk));
+    const table = (v: Array<string | undefined>) => devices.map((d, i) => `${d.name}=${v[i] ?? '(no DMK)'}`).join(' ');
+    const shown = [...(dmkRead ? [`DMK check values: ${table(dmk)}`] : []), `LMK check values (NC): ${table(lmk)}`].join('; ');
     return {
       name,
       pass,
-      message: () => `${this.utils.matcherHint(name, undefined, undefined, { isNot: this.isNot })}\n\nDMK check values: ${table}${pass ? ' (all equal)' : ' — MISMATCH: the devices do not hold the same DMK'}`,
+      message: () => `${this.utils.matcherHint(name, undefined, undefined, { isNot: this.isNot })}\n\n${shown}${pass ? ' (all equal)' : ' — MISMATCH: the devices do not hold the same DMK'}`,
     };
   },
 

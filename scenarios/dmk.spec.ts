@@ -4,6 +4,7 @@
  */
 import { test, expect, ManagementError, needsManagement } from '../harness/fixtures.ts';
 import { componentFingerprint, referenceDmkKcv } from '../harness/reference.ts';
+import { macS0 } from '../harness/devices/key-use.ts';
 
 for (const components of [2, 3]) {
   test(`DMK-01 original init with ${components} components and 2-of-3 authorization`, async ({ evsmA, procedures }) => {
@@ -11,8 +12,11 @@ for (const components of [2, 3]) {
 
     await test.step('verify: the device reports the DMK the component UKEYs make', async () => {
       expect(a.components).toHaveLength(components);
-      const hostKcv = await evsmA.dmkKcv();
-      expect(hostKcv, 'X8 over the host protocol equals the original-init result').toBe(a.dmkKcv);
+      expect(await evsmA.lmkKcv(), 'NC: the device reports LMKs (not the factory zeros)').toBeDefined();
+      // X8 on emulator targets; on a bench the management port's value, when the lab gives one
+      // (a real SJJ1310 has no host command for the DMK check value).
+      const deviceKcv = await evsmA.dmkKcv();
+      if (deviceKcv !== undefined || evsmA.verification === 'emulator') expect(deviceKcv, 'the DMK check value the device reports equals the original-init result').toBe(a.dmkKcv);
       // Independent: XOR of what the tokens hold, KCV by sm-crypto.
       expect(await referenceDmkKcv(a.components), 'components on the UKEYs recombine to the device DMK').toBe(a.dmkKcv);
     });
@@ -40,9 +44,9 @@ test('DMK-02 recovery init on B with the components in another order gives the D
   await procedures.dmkKcvs([evsmA, evsmB]);
   await expect([evsmA, evsmB]).toShareDmk();
   await test.step('verify: a key made on A works on B (same LMKs)', async () => {
-    const zak = await evsmA.client.generateKey('ZAK', 'P');
+    const zak = { keyType: 'ZAK', key: (await evsmA.client.generateKey('ZAK', 'P')).keyUnderLmk };
     const data = Buffer.from('DMK-02 order independence check');
-    expect(await evsmB.client.generateMac(zak.keyUnderLmk, data)).toBe(await evsmA.client.generateMac(zak.keyUnderLmk, data));
+    expect(await macS0(evsmB.client, zak, data)).toBe(await macS0(evsmA.client, zak, data));
   });
 });
 

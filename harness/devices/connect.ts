@@ -2,30 +2,34 @@
  * Builds the harness's device view from a bench slot: an EVSM client on that one host (the
  * application's own client, drivers/evsm) plus the slot's control. Every host command the
  * harness sends goes into the test's transcript (facts only: command, index, KCV, result).
+ *
+ * How the view verifies (types.ts `VerificationMode`):
+ *  - emulator targets (embedded, containers): listing by the X4 extension, the DMK check value by
+ *    the X8 extension; key info by KG, key use by S0 / S3 / A8.
+ *  - `hardware` (rehearsal included): only commands a real SJJ1310 has — listing by KG per index
+ *    (1-2048), DMK comparison by NC's LMK check value, key info by KG, key use by S0 / S3 / A8.
+ *    The DMK check value itself comes from the management port when the lab file gives one (the
+ *    VsmManager side); a real SJJ1310 has no host command for it.
  */
-import { EvsmClient, EvsmCommandError } from '../../drivers/evsm/index.ts';
-import { ManagerClient } from '../../drivers/evsm/manager/index.ts';
-import type { KeyTypeName } from '../../drivers/evsm/commands/types.ts';
+import { EvsmClient, EvsmCommandError, EvsmUnavailableError, keyAt } from '../../drivers/evsm/index.ts';
+import { ManagementError, ManagerClient } from '../../drivers/evsm/manager/index.ts';
+import type { KeyFlag, StoredKeyInfo } from '../../drivers/evsm/commands/types.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import { errorText } from '../evidence/transcript.ts';
 import type { DeviceSlot, TargetName } from '../targets/bench.ts';
-import type { Behaviour, KeyInfo, LabDevice } from './types.ts';
+import { algorithmOf, behaviourOf, typeName } from './behaviour.ts';
+import type { Behaviour, KeyInfo, LabDevice, ProbeZmk, VerificationMode } from './types.ts';
+import { noteCheck, noteMode } from './verification.ts';
 
-/** Fixed public test data for behaviour checks (not secrets: the same on every run). */
-const PROBE_DATA = Buffer.from('evsm-lab behaviour probe block!!', 'latin1'); // 32 bytes
-/** Clear components of the probe ZMK each device forms for itself (public test values). */
-const PROBE_ZMK_SM4 = ['0123456789ABCDEF0123456789ABCDEF', 'FEDCBA9876543210FEDCBA9876543210'];
-const PROBE_ZMK_3DES = ['0123456789ABCDEF0123456789ABCDEF', '1032547698BADCFE1032547698BADCFE'];
-
-const TYPE_NAMES: Record<string, KeyTypeName> = { '000': 'ZMK', '001': 'ZPK', '008': 'ZAK', '00A': 'ZEK' };
-
-export function typeName(t: string): string {
-  return TYPE_NAMES[t] ?? t;
-}
-
-export function algorithmOf(scheme: string): string {
-  return scheme === 'P' ? 'SM4' : scheme === 'T' ? '3DES-3' : '3DES';
-}
+/** Every index an SJJ1310 can hold a key at (protocol decision 7). */
+export const ALL_INDICES: readonly number[] = Array.from({ length: 2048 }, (_, i) => i + 1);
+const FACTORY_LMK_KCV = '0000000000000000';
+/** KG: no key at this index. */
+const NO_KEY = '45';
+/** X8: device not initialized (no DMK). */
+const NO_DMK = '13';
+/** How long a verification waits for a device its client still marks down (just restarted). */
+const REJOIN_MS = 15_000;
 
 export interface ConnectedDevice extends LabDevice {
   /** The application client on this device alone (for scenarios that use keys directly). */
@@ -36,13 +40,50 @@ export interface ConnectedDevice extends LabDevice {
   close(): Promise<void>;
 }
 
+export function verificationModeOf(target: TargetName): VerificationMode {
+  return target === 'hardware' ? 'sjj1310' : 'emulator';
+}
+
+function keyInfoOf(k: StoredKeyInfo): KeyInfo {
+  return { index: k.index, type: typeName(k.keyType), flag: k.scheme, algorithm: algorithmOf(k.scheme), kcv: k.kcv };
+}
+
 export async function connectDevice(slot: DeviceSlot, target: TargetName, evidence: Evidence): Promise<ConnectedDevice> {
-  const client = await EvsmClient.fromConfig({ logger: { categories: [], logPath: undefined }, hosts: [slot.host] }, { healthIntervalMs: 60_000 });
+  // The SDK's 1-second heartbeat: after a kill and restart (HA scenarios) the view's own client
+  // sees the device again within a second, as an application would.
+  const client = await EvsmClient.fromConfig({ logger: { categories: [], logPath: undefined }, hosts: [slot.host] }, { heartbeatIntervalMs: 1000 });
   const name = slot.name;
+  const mode = verificationModeOf(target);
   const management = slot.mgmtPort === undefined ? undefined : await ManagerClient.connect({ host: slot.host.host, port: slot.mgmtPort });
-  const probeZmk = new Map<string, string>();
+  // While a KG scan runs, its 2048 commands are counted into one transcript entry instead of 2048.
+  let scanning = 0;
   // Every host command, the scenario's own included: name, result, time, failover tries.
-  client.onCommand((ev) => device.evidence.transcript.record(name, ev.command, ev.ok ? 'ok' : errorText(ev.error), undefined, { ms: ev.ms, tries: ev.tries }));
+  client.onCommand((ev) => {
+    if (scanning > 0 && ev.command.startsWith('KG')) return;
+    device.evidence.transcript.record(name, ev.command, ev.ok ? 'ok' : errorText(ev.error), undefined, { ms: ev.ms, tries: ev.tries });
+  });
+  const note = (check: string, how: string) => noteCheck(device.evidence, mode, check, how);
+  // Right after a restart the client may still mark the device down (it re-probes each second,
+  // and fails at once while every host is down, as the SDK): wait for it to rejoin, once.
+  const onDevice = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof EvsmUnavailableError)) throw e;
+      await client.waitForHost(slot.host.name, 'up', REJOIN_MS);
+      return fn();
+    }
+  };
+
+  async function scan(indices: readonly number[]): Promise<KeyInfo[]> {
+    scanning++;
+    try {
+      const found = await onDevice(() => client.scanKeys(indices));
+      return found.map(keyInfoOf);
+    } finally {
+      scanning--;
+    }
+  }
 
   const device: ConnectedDevice = {
     name,
@@ -50,57 +91,75 @@ export async function connectDevice(slot: DeviceSlot, target: TargetName, eviden
     client,
     management,
     evidence,
+    verification: mode,
     info: { name, model: slot.model, serial: slot.serial, host: slot.host.host, port: slot.host.port, mgmtPort: slot.mgmtPort, target },
     control: slot.control,
 
     async listKeys(): Promise<KeyInfo[]> {
-      const keys = await device.evidence.transcript.around(name, 'X4 list keys', undefined, () => client.listKeys(), (r) => ({ count: r.length }));
-      return keys.map((k) => ({ index: k.index, type: typeName(k.keyType), algorithm: algorithmOf(k.scheme), kcv: k.kcv }));
+      const t = device.evidence.transcript;
+      if (mode === 'emulator') {
+        note('key listing', 'X4 (emulator extension)');
+        return t.around(name, 'X4 list keys (emulator extension)', undefined, async () => (await onDevice(() => client.listKeys())).map(keyInfoOf), (r) => ({ count: r.length }));
+      }
+      note('key listing', `KG per index 1-${ALL_INDICES.length}`);
+      return t.around(name, `KG scan of indices 1-${ALL_INDICES.length}`, { commands: ALL_INDICES.length }, () => scan(ALL_INDICES), (r) => ({ count: r.length }));
     },
 
     async keyAt(index: number): Promise<KeyInfo | undefined> {
+      note('key info and check value', 'KG');
       try {
-        const k = await device.evidence.transcript.around(name, 'X2 key info', { index }, () => client.keyInfo(index), (r) => ({ type: typeName(r.keyType), kcv: r.kcv }));
-        return { index, type: typeName(k.keyType), algorithm: algorithmOf(k.scheme), kcv: k.kcv };
+        const k = await device.evidence.transcript.around(name, 'KG key info', { index }, () => onDevice(() => client.keyInfo(index)), (r) => ({ type: typeName(r.keyType), flag: r.scheme, kcv: r.kcv }));
+        return keyInfoOf({ ...k, index });
       } catch (e) {
-        if (e instanceof EvsmCommandError && e.errorCode === '12') return undefined;
+        if (e instanceof EvsmCommandError && e.errorCode === NO_KEY) return undefined;
         throw e;
       }
     },
 
-    async behaviour(index: number): Promise<Behaviour> {
-      const info = await client.keyInfo(index);
-      const type = typeName(info.keyType);
-      const ref = `K${String(index).padStart(4, '0')}`;
-      const t = device.evidence.transcript;
-      if (type === 'ZAK') {
-        const mac = await t.around(name, 'M6 MAC', { index, bytes: PROBE_DATA.length }, () => client.generateMac(ref, PROBE_DATA, { size: 16 }));
-        return { operation: 'MAC(M6) of the probe block', output: mac };
-      }
-      if (type === 'ZEK') {
-        const out = await t.around(name, 'M0 encrypt', { index, bytes: PROBE_DATA.length }, () => client.encryptData(ref, PROBE_DATA));
-        return { operation: 'encrypt(M0, ECB) of the probe block', output: out.data.toString('hex').toUpperCase() };
-      }
-      // ZMK, ZPK: export under a probe ZMK that each device forms from the same public components.
-      const sm4 = info.scheme === 'P';
-      const zmkKey = sm4 ? 'P' : 'U';
-      let zmk = probeZmk.get(zmkKey);
-      if (!zmk) {
-        zmk = (await t.around(name, 'XA form probe ZMK', { scheme: zmkKey }, () => client.formKey('ZMK', zmkKey, sm4 ? PROBE_ZMK_SM4 : PROBE_ZMK_3DES))).keyUnderLmk;
-        probeZmk.set(zmkKey, zmk);
-      }
-      const z = zmk;
-      const exp = await t.around(name, 'A8 export under probe ZMK', { index }, () => client.exportKey(type as KeyTypeName, z, ref, sm4 ? 'P' : info.scheme === 'T' ? 'T' : 'U'));
-      return { operation: 'export(A8) under the probe ZMK', output: exp.keyUnderZmk };
+    async behaviour(index: number, options: { key?: KeyInfo; zmk?: ProbeZmk } = {}): Promise<Behaviour> {
+      const key = options.key ?? (await device.keyAt(index));
+      if (!key) return { operation: 'key use', output: `no key at index ${index}` };
+      const check = behaviourOf(client, keyAt(index), key, options.zmk);
+      note(`key use (${check.operation})`, check.command);
+      return onDevice(() => check.run());
+    },
+
+    async probeZmk(flag: string): Promise<ProbeZmk> {
+      note('probe ZMK for exports', 'A0 on the first device, its cryptogram used on every device with the same DMK');
+      const g = await device.evidence.transcript.around(name, 'A0 probe ZMK', { flag }, () => onDevice(() => client.generateKey('ZMK', flag as KeyFlag)), (r) => ({ kcv: r.kcv }));
+      return { ref: g.keyUnderLmk, flag, what: `the A0 probe ZMK (${flag}) made on ${name}` };
     },
 
     async dmkKcv(): Promise<string | undefined> {
-      try {
-        return await device.evidence.transcript.around(name, 'X8 DMK check value', undefined, () => client.dmkCheckValue(), (r) => ({ kcv: r }));
-      } catch (e) {
-        if (e instanceof EvsmCommandError && e.errorCode === '13') return undefined;
-        throw e;
+      const t = device.evidence.transcript;
+      if (mode === 'emulator') {
+        note('DMK check value', 'X8 (emulator extension)');
+        try {
+          return await t.around(name, 'X8 DMK check value (emulator extension)', undefined, () => onDevice(() => client.dmkCheckValue()), (r) => ({ kcv: r }));
+        } catch (e) {
+          if (e instanceof EvsmCommandError && e.errorCode === NO_DMK) return undefined;
+          throw e;
+        }
       }
+      // A real SJJ1310 has no host command for it: the management side (VsmManager's) reports it.
+      // A connection of its own per read: the fixture's may be stale after a power cycle (HA-01).
+      if (slot.mgmtPort === undefined) return undefined;
+      note('DMK check value', 'management port (getDmkKcv), not a host command');
+      const mgmt = await ManagerClient.connect({ host: slot.host.host, port: slot.mgmtPort });
+      try {
+        return await t.around(name, 'mgmt getDmkKcv', undefined, async () => (await mgmt.getDmkKcv()).dmkKcv, (r) => ({ kcv: r }));
+      } catch (e) {
+        if (e instanceof ManagementError && e.code === 'NOT_INITIALIZED') return undefined;
+        throw e;
+      } finally {
+        mgmt.close();
+      }
+    },
+
+    async lmkKcv(): Promise<string | undefined> {
+      note('DMK comparison', 'NC LMK check value');
+      const kcv = await device.evidence.transcript.around(name, 'NC LMK check value', undefined, async () => (await onDevice(() => client.diagnostics())).lmkCheckValue, (r) => ({ kcv: r }));
+      return kcv === FACTORY_LMK_KCV ? undefined : kcv;
     },
 
     async close() {
@@ -109,5 +168,6 @@ export async function connectDevice(slot: DeviceSlot, target: TargetName, eviden
     },
   };
   evidence.device({ name, model: slot.model, serial: slot.serial, host: slot.host.host, port: slot.host.port, target });
+  noteMode(evidence, mode);
   return device;
 }

@@ -2,8 +2,10 @@
  * Host-command transcript: what the harness asked each device and what it answered, kept as
  * evidence. Entries are built by the harness from fields it chooses (command code, index, KCV,
  * status), never from raw frames, so secrets do not get in; `redact` is the safety net for free
- * text (error messages): runs of 32+ hex digits (clear double-length keys, shares, cryptograms)
- * and long base64 runs are masked, KCVs (16 hex digits) stay readable as evidence.
+ * text (error messages): runs of 32+ hex digits (clear double-length keys, shares, cryptograms),
+ * a key-flag letter followed by 16+ hex digits (an SJJ1310 cryptogram under the LMK or a ZMK, the
+ * single-DES `Z` + 16H one included) and long base64 runs are masked; KCVs (16 hex digits on
+ * their own) stay readable as evidence.
  */
 export interface TranscriptEntry {
   /** Milliseconds since the transcript started. */
@@ -20,11 +22,14 @@ export interface TranscriptEntry {
 }
 
 const LONG_HEX = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])/g;
+/** Flag (Z X U Y T P R M N L, decision 3) + hex: a key cryptogram, whatever its length. */
+const CRYPTOGRAM = /(?<![0-9A-Za-z])[ZXUYTPRMNL][0-9A-Fa-f]{16,}(?![0-9A-Fa-f])/g;
 const LONG_B64 = /[A-Za-z0-9+/]{40,}={0,2}/g;
 const PIN_LIKE = /\b(pin|password|口令)(\s*[:=]\s*|\s+)\S+/gi;
 
 export function redact(text: string): string {
   return text
+    .replace(CRYPTOGRAM, (m) => `[REDACTED cryptogram ${m[0]}]`)
     .replace(LONG_HEX, (m) => `[REDACTED ${m.length} hex]`)
     .replace(LONG_B64, (m) => `[REDACTED ${m.length} chars]`)
     .replace(PIN_LIKE, (_m, name: string, sep: string) => `${name}${sep}[REDACTED]`);
