@@ -41,8 +41,12 @@ final class BasicChecks {
     private static final byte[] ABC = "abc".getBytes(StandardCharsets.US_ASCII);
     static final String SM3_ABC = "66C7F0F462EEEDD9D1F2D46BDC10E4E24167C4875CF2F7A2297DA02B8F4BA8E0";
 
-    /** The device's hash algorithm codes (3C/H1) and the JDK name of each. */
-    private static final Object[][] SHA = {{1, "SHA-1"}, {5, "SHA-224"}, {6, "SHA-256"}, {7, "SHA-384"}, {8, "SHA-512"}};
+    /**
+     * Hash algorithm codes of 3C/H1 and the JDK name of each: the codes the SDK's own JCE provider
+     * (JCEProviderBase.hashInit(name)) sends in H1 for these names (observed: SM3 20, SHA-1 01,
+     * MD5 02, SHA-256 06, SHA-384 07, SHA-512 08; SHA-224 it refuses locally).
+     */
+    private static final Object[][] SHA = {{1, "SHA-1"}, {2, "MD5"}, {6, "SHA-256"}, {7, "SHA-384"}, {8, "SHA-512"}};
 
     static void hash(Ctx c) {
         c.h.check("hash.selftest", () -> {
