@@ -73,7 +73,7 @@ final class MacChecks {
             c.needZmk();
             byte[] key = Ctx.clearKey('X');
             String zak = c.known("008", 'X', key);
-            String data = "0200302004C030C0801100000000000000100000013022000374380888227776333D11051010000073100000031303030";
+            String data = "0200302004C030C0801100000000000000100000013022000374380888227776333D1105101000007310000003130303";
             String s = c.sdk.generalCalMAC(zak, data);
             String b = c.sdk.generalCalMAC(zak, Hex.bytes(data));
             Harness.equal(s, b, "String (binary sent) and byte[] (XOR sent) overloads");

@@ -4,12 +4,17 @@
  * with the one the SDK accepted.
  *
  * Exact comparison, except where the recorded answer was random:
- *  - CR (random bytes), E3 (SM2 encryption), E5 (SM2 signature), JA (random PIN), A0 mode 1 and
- *    every A0/E7 (a fresh key): same response code, error code and length (E5: same structure);
+ *  - CR (random bytes), E3 (SM2 encryption), JA (random PIN), A0 mode 1 and every A0/E7 (a fresh
+ *    key): same response code, error code and length; E5 (SM2 signature): same code and error, a
+ *    well-formed signature field within 2 bytes of the recorded length (DER varies);
  *  - NC: all but the 12-character serial;
  *  - KG: all but the update time (and the check value of a key A0 made);
  *  - any request that names a stored index whose key was random at recording time (A0/E7 with a
  *    store part taints the index; A6 with a store part and KF clean it again): same code, error and length.
+ *  - a verification (E6, D1, CY) with such an index: only the response code (the key differs, so
+ *    the verdict may);
+ *  - H1/H2 answer a hash context the device made up: same code, error and length, and the replay
+ *    puts the live context into the later H2/H3 requests in place of the recorded one.
  * Requests that carry a random key's cryptogram are exact: the DMK is the same, so the replayed
  * device decrypts the recorded cryptogram to the recorded key.
  */
@@ -26,11 +31,14 @@ export interface Mismatch {
   rule: string;
 }
 
-type Rule = 'exact' | 'shape' | 'nc' | 'kg' | 'kg-cv';
+type Rule = 'exact' | 'shape' | 'code' | 'signature' | 'nc' | 'kg' | 'kg-cv';
 
 const KEY_LENGTH: Record<string, number> = { Z: 8, X: 16, U: 16, P: 16, R: 16, L: 16, Y: 24, T: 24, M: 24, N: 32 };
 const SM2_COMMANDS = new Set(['E2', 'E3', 'E4', 'E5', 'E6', 'E7']);
-const RANDOM_COMMANDS = new Set(['CR', 'E3', 'E5', 'JA']);
+const RANDOM_COMMANDS = new Set(['CR', 'E3', 'JA']);
+const VERIFY_COMMANDS = new Set(['E6', 'D1', 'CY']);
+/** Commands whose answer carries a hash context (len 4n + context) the next request sends back. */
+const CONTEXT_COMMANDS = new Set(['H1', 'H2']);
 
 /** Index of a store part (`K` + 4 digits + 2-digit label length) starting at pos, if any. */
 function storeIndexAt(req: string, pos: number): number | undefined {
@@ -98,7 +106,10 @@ export class ReplayState {
     if (cmd === 'NC') return 'nc';
     // KG names its index without the K: KG0001.
     if (cmd === 'KG') return this.tainted.sym.has(Number(req.slice(2, 6))) ? 'kg-cv' : 'kg';
-    if (RANDOM_COMMANDS.has(cmd) || touchesTainted) return 'shape';
+    if (touchesTainted && VERIFY_COMMANDS.has(cmd)) return 'code';
+    // A fresh signature each time; in DER its length varies by a byte or two.
+    if (cmd === 'E5') return 'signature';
+    if (RANDOM_COMMANDS.has(cmd) || CONTEXT_COMMANDS.has(cmd) || touchesTainted) return 'shape';
     return 'exact';
   }
 }
@@ -114,6 +125,12 @@ export function compare(rule: Rule, expectedHex: string, got: Buffer): string | 
       return exp.equals(got) ? undefined : 'differs';
     case 'shape':
       return codeAndError && exp.length === got.length ? undefined : 'response code, error code or length differs';
+    case 'signature': {
+      const n = Number(g.slice(4, 8));
+      return codeAndError && (e.slice(2, 4) !== '00' || (g.length === 8 + n && Math.abs(exp.length - got.length) <= 2)) ? undefined : 'not a signature answer of the recorded kind';
+    }
+    case 'code':
+      return e.slice(0, 2) === g.slice(0, 2) ? undefined : 'response code differs';
     case 'nc':
       return exp.length === got.length && e.slice(0, -12) === g.slice(0, -12) ? undefined : 'differs before the serial';
     case 'kg':
@@ -172,6 +189,36 @@ export class Wire {
   }
 }
 
+/**
+ * H1 and H2 answer a context (len 4n + bytes) that the next H2/H3 sends back; the replayed device
+ * makes up its own. Each recorded context is mapped to the live one and replaced in later requests.
+ */
+export class HashContexts {
+  private readonly map: Array<[Buffer, Buffer]> = [];
+
+  learn(request: Buffer, recorded: Buffer, live: Buffer): void {
+    const cmd = request.subarray(0, 2).toString('latin1');
+    if (!CONTEXT_COMMANDS.has(cmd)) return;
+    const field = (answer: Buffer): Buffer | undefined => {
+      if (answer.subarray(2, 4).toString('latin1') !== '00' || answer.length < 8) return undefined;
+      const n = Number(answer.subarray(4, 8).toString('latin1'));
+      return Number.isInteger(n) && answer.length >= 8 + n ? answer.subarray(4, 8 + n) : undefined;
+    };
+    const r = field(recorded);
+    const l = field(live);
+    if (r && l && !r.equals(l)) this.map.push([Buffer.from(r), Buffer.from(l)]);
+  }
+
+  apply(request: Buffer): Buffer {
+    let out = request;
+    for (const [from, to] of this.map) {
+      const at = out.indexOf(from);
+      if (at >= 0) out = Buffer.concat([out.subarray(0, at), to, out.subarray(at + from.length)]);
+    }
+    return out;
+  }
+}
+
 function show(hexText: string): string {
   const s = Buffer.from(hexText, 'hex').toString('latin1');
   const printable = s.replace(/[^\x20-\x7e]/g, '.');
@@ -182,6 +229,7 @@ function show(hexText: string): string {
 export async function replay(t: Transcript, port: number): Promise<{ mismatches: Mismatch[]; exchanges: number }> {
   const wire = await Wire.open(port, t.headerLength);
   const state = new ReplayState();
+  const contexts = new HashContexts();
   const mismatches: Mismatch[] = [];
   let exchanges = 0;
   try {
@@ -190,8 +238,9 @@ export async function replay(t: Transcript, port: number): Promise<{ mismatches:
       for (let i = 0; i < call.exchanges.length; i++) {
         const x = call.exchanges[i];
         const rule = call.call === '(setup)' ? 'exact' : state.classify(x.request, x.response);
-        const got = await wire.send(Buffer.from(x.request, 'hex'));
+        const got = await wire.send(contexts.apply(Buffer.from(x.request, 'hex')));
         exchanges++;
+        contexts.learn(Buffer.from(x.request, 'hex'), Buffer.from(x.response, 'hex'), got);
         const why = compare(rule, x.response, got);
         if (why) mismatches.push({ call: call.call, exchange: i, request: show(x.request), expected: show(x.response), got: show(got.toString('hex')), rule: `${rule}: ${why}` });
       }
