@@ -10,15 +10,15 @@ import { B2, CR, N0, NC, NO } from './commands/diagnostics.ts';
 import { A0, A6, A8, BU, XK } from './commands/keys.ts';
 import { KF, KG, X4, X8 } from './commands/store.ts';
 import { D3, D4, M0, M2, S3, S4 } from './commands/data.ts';
-import { D0, D1, M6, M8, S0 } from './commands/mac.ts';
-import { BA, CC, JA, JE, JG, TI } from './commands/pin.ts';
+import { D0, D1, M6, M8, MU, S0 } from './commands/mac.ts';
+import { BA, CC, JA, JE, JG, NG, TI } from './commands/pin.ts';
 import { CW, CY } from './commands/cvv.ts';
 import { SM2_HANDLERS } from './commands/sm2.ts';
 import { HASH_HANDLERS } from './commands/hash.ts';
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
   // SJJ1310 commands
-  NC, CR, A0, A6, A8, KG, KF, S3, S4, D3, D4, S0, D0, D1, CC, TI, BA, JA, JE, JG, CW, CY,
+  NC, CR, A0, A6, A8, KG, KF, S3, S4, D3, D4, S0, D0, D1, MU, CC, TI, BA, JA, JE, JG, NG, CW, CY,
   ...SM2_HANDLERS,
   ...HASH_HANDLERS,
   // payShield style (codes that do not clash)

@@ -1,7 +1,7 @@
 /**
  * Hashing: 3C single shot, H1 init / H2 update / H3 final (sjj1310-wire.md §1, layouts as the
  * vendor SDK sends them). Algorithm codes (docs/host-protocol.md, "Hash algorithms"):
- * 01 SHA-1, 02 MD5, 03 SHA-224, 05 SHA-384, 06 SHA-256, 07 SHA-512, 08 SM3 (plain), 20 SM3 —
+ * 01 SHA-1, 02 MD5, 05 SHA-224, 06 SHA-256, 07 SHA-384, 08 SHA-512, 20 SM3 —
  * with a user ID and a public key, SM3(Z_A || M) as GM/T 0003 signs it; without a public key,
  * plain SM3. Anything else → 74.
  *
@@ -16,14 +16,15 @@ import { HostError } from '../../errors.ts';
 import type { Fields } from '../fields.ts';
 import type { Handler } from '../handler.ts';
 
-const NODE_NAMES: Record<string, string> = { '01': 'sha1', '02': 'md5', '03': 'sha224', '05': 'sha384', '06': 'sha256', '07': 'sha512', '08': 'sm3', '20': 'sm3' };
+/** Thales-style hash identifiers (01 SHA-1 and 06 SHA-256 as the SDK's examples send them), 20 = SM3. */
+const NODE_NAMES: Record<string, string> = { '01': 'sha1', '02': 'md5', '05': 'sha224', '06': 'sha256', '07': 'sha384', '08': 'sha512', '20': 'sm3' };
 const MAX_DATA = 4096;
 const CONTEXT_TTL_MS = 10 * 60_000;
 const MAX_CONTEXTS = 1024;
 
 function readAlg(f: Fields): string {
   const alg = f.text(2, 'hash algorithm');
-  if (!Object.prototype.hasOwnProperty.call(NODE_NAMES, alg)) throw new HostError('74', `hash algorithm ${alg} is not supported (01 02 03 05 06 07 08 20)`);
+  if (!Object.prototype.hasOwnProperty.call(NODE_NAMES, alg)) throw new HostError('74', `hash algorithm ${alg} is not supported (01 02 05 06 07 08 20)`);
   return alg;
 }
 

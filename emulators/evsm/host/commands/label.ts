@@ -56,7 +56,12 @@ export function readStorePart(f: Fields): StorePart | undefined {
   return { index, label };
 }
 
-/** labelLen 2N + label (UTF-8), for answers. */
+/**
+ * labelLen 2N + label (UTF-8), for answers. Unlike requests, the length here counts UTF-8 bytes:
+ * the SDK refuses KH with `02` + the 6 bytes of 中文 and accepts `06` (found with the SDK,
+ * docs/conformance.md finding 1).
+ */
 export function labelField(label: string): Buffer {
-  return Buffer.concat([Buffer.from(String(labelLength(label)).padStart(2, '0'), 'latin1'), Buffer.from(label, 'utf8')]);
+  const bytes = Buffer.from(label, 'utf8');
+  return Buffer.concat([Buffer.from(String(bytes.length).padStart(2, '0'), 'latin1'), bytes]);
 }

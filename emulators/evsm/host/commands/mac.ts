@@ -144,7 +144,7 @@ function payShieldMac(r: PayShieldMac): string {
   if (r.padding === '0' && (r.message.length === 0 || r.message.length % block !== 0)) {
     throw new HostError('80', `with padding method 0 the message must be a whole number of ${block}-byte blocks`);
   }
-  const mode: PadMode = r.padding === '0' ? 5 : r.padding === '1' ? 3 : 1;
+  const mode: PadMode = r.padding === '0' ? 5 : r.padding === '1' ? 2 : 1;
   return hex(macBlock(r.algorithm, r.key, Buffer.alloc(block), pad(mode, r.message, block))).slice(0, r.macHexLength);
 }
 
@@ -167,5 +167,37 @@ export const M8: Handler = (ctx, f) => {
     return '';
   } finally {
     wipe(r.key.key);
+  }
+};
+
+/**
+ * `MU` + `0110` + ZAK + len 4H + data → 16H: the UnionPay (银联) POS "ECB" MAC. X = XOR of the
+ * zero-padded 8-byte blocks; its 16 hex characters A; E(E(A[0..8]) XOR A[8..16]) under the
+ * DES-family key. The SDK's String overload sends the data (binary), its byte[] overload sends
+ * X already as its 16 hex characters: 16 bytes that are all hex characters are taken as A.
+ * `0110` is what the SDK sends; its meaning is not known, so nothing else is accepted.
+ */
+export const MU: Handler = (ctx, f) => {
+  if (f.text(4, 'MU mode') !== '0110') throw new HostError('15', 'MU mode must be 0110 (as the SDK sends it)');
+  const ref = readKeyRef(f, 'ZAK');
+  const n = f.hexNumber(4, 'data length');
+  const data = Buffer.from(f.bytes(n, 'data'));
+  f.end();
+  const k = resolveKey(ctx.device, '008', ref);
+  try {
+    if (familyOf(k.flag) !== 'DES') throw new HostError('26', `the UnionPay MAC needs a DES-family ZAK, not flag ${k.flag}`);
+    let ascii: Buffer;
+    if (data.length === 16 && /^[0-9A-Fa-f]{16}$/.test(data.toString('latin1'))) {
+      ascii = Buffer.from(data.toString('latin1').toUpperCase(), 'latin1');
+    } else {
+      let x: Buffer = Buffer.alloc(8);
+      const padded = pad(2, data, 8);
+      for (let off = 0; off < padded.length; off += 8) x = xorBytes(x, padded.subarray(off, off + 8));
+      ascii = Buffer.from(hex(x), 'latin1');
+    }
+    const e1 = ecb('DES', k.key, true, ascii.subarray(0, 8));
+    return hex(ecb('DES', k.key, true, xorBytes(e1, ascii.subarray(8, 16))));
+  } finally {
+    wipe(k.key);
   }
 };

@@ -1,55 +1,63 @@
 /**
- * Padding modes of S3/S4, D3/D4 (2H: 01…05, 0A, 0B) and S0/D0/D1 (2N: 01…05, 10, 11). The
- * vendor SDK pads nothing itself and only names the values "1~5 or 10~11"; their meanings are
- * this emulator's documented choice (docs/host-protocol.md 2.7), standard schemes each.
+ * Padding modes of S3/S4, D3/D4 (2H: 00…05, 10) and S0/D0/D1 (2N: 00…05, 16), numbered as the
+ * vendor SDK's public enum `SJJ1310$PaddingMode` names them and as its own blocksEncrypt pads
+ * (docs/conformance.md finding 2; docs/host-protocol.md 2.7):
+ * 0 PBOC 2.0 encryption padding (0x80 then 0x00, only when the data is not whole blocks);
+ * 1 ISO/IEC 9797-1 method 2 (PBOC 2.0 MAC padding: 0x80 then 0x00, always);
+ * 2 ISO/IEC 9797-1 method 1 (ANSI X9.19: 0x00 only when needed);
+ * 3 ANSI X9.23 (0x00 then a count byte, always); 4 PKCS#5 (PKCS#7 on 16-byte blocks, always);
+ * 5 none (whole blocks, except in CFB/OFB); 16 PBOC 3.0 encryption padding (a length byte, the
+ * data, then 0x80 0x00… when not whole blocks).
  */
-import { randomBytes } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 
-export type PadMode = 1 | 2 | 3 | 4 | 5 | 10 | 11;
-const MODES: readonly number[] = [1, 2, 3, 4, 5, 10, 11];
+export type PadMode = 0 | 1 | 2 | 3 | 4 | 5 | 16;
+const MODES: readonly number[] = [0, 1, 2, 3, 4, 5, 16];
 
 export function padMode(n: number): PadMode {
-  if (!MODES.includes(n)) throw new HostError('39', `padding mode ${n} is not one of 1-5, 10, 11`);
+  if (!MODES.includes(n)) throw new HostError('39', `padding mode ${n} is not one of 0-5 or 16`);
   return n as PadMode;
 }
 
-/** Padding modes whose padding a decryption removes (the others are returned as decrypted). */
+/** Padding modes whose padding a decryption removes (0 and 2 cannot be told from data: kept). */
 export function removable(mode: PadMode): boolean {
-  return mode === 1 || mode === 4 || mode === 10 || mode === 11;
+  return mode === 1 || mode === 3 || mode === 4 || mode === 16;
 }
 
-/**
- * 01 ISO/IEC 9797-1 method 2 (0x80 then 0x00, always); 02 the same only when the data is not
- * whole blocks; 03 ISO/IEC 9797-1 method 1 (0x00 only when needed); 04 PKCS#7 (PKCS#5 for
- * 8-byte blocks); 05 none (whole blocks, except in CFB/OFB); 10 ANSI X9.23 (0x00 then a count
- * byte, always); 11 ISO 10126 (random then a count byte, always).
- */
+/** 0x80 then zeros to the block boundary; `always` adds a block to whole data. */
+function pad80(data: Uint8Array, block: number, always: boolean): Buffer {
+  const rem = data.length % block;
+  if (!always && rem === 0 && data.length > 0) return Buffer.from(data);
+  const b = Buffer.alloc(data.length + block - rem);
+  b.set(data);
+  b[data.length] = 0x80;
+  return b;
+}
+
 export function pad(mode: PadMode, data: Uint8Array, block: number, stream = false): Buffer {
   const rem = data.length % block;
   const fill = block - rem;
-  const out = (n: number, fn: (b: Buffer) => void): Buffer => {
-    const b = Buffer.alloc(data.length + n);
-    b.set(data);
-    fn(b);
-    return b;
-  };
   switch (mode) {
+    case 0:
+      return pad80(data, block, false);
     case 1:
-      return out(fill, (b) => (b[data.length] = 0x80));
-    case 2:
-      return rem === 0 && data.length > 0 ? Buffer.from(data) : out(fill, (b) => (b[data.length] = 0x80));
+      return pad80(data, block, true);
+    case 2: {
+      if (rem === 0 && data.length > 0) return Buffer.from(data);
+      const b = Buffer.alloc(data.length + fill);
+      b.set(data);
+      return b;
+    }
     case 3:
-      return rem === 0 && data.length > 0 ? Buffer.from(data) : out(fill, () => undefined);
-    case 4:
-      return out(fill, (b) => b.fill(fill, data.length));
-    case 10:
-      return out(fill, (b) => (b[b.length - 1] = fill));
-    case 11:
-      return out(fill, (b) => {
-        randomBytes(fill - 1).copy(b, data.length);
-        b[b.length - 1] = fill;
-      });
+    case 4: {
+      const b = Buffer.alloc(data.length + fill, mode === 4 ? fill : 0);
+      b.set(data);
+      b[b.length - 1] = fill;
+      return b;
+    }
+    case 16:
+      if (data.length > 255) throw new HostError('15', 'PBOC 3.0 padding (16) carries the data length in one byte: at most 255 bytes');
+      return pad80(Buffer.concat([Buffer.from([data.length]), data]), block, false);
     case 5:
       if (!stream && (rem !== 0 || data.length === 0)) throw new HostError('15', `with padding mode 05 (none) the data must be a whole number of ${block}-byte blocks`);
       return Buffer.from(data);
@@ -61,6 +69,14 @@ export function unpad(mode: PadMode, data: Buffer, block: number): Buffer {
   if (!removable(mode)) return data;
   const bad = (): HostError => new HostError('70', 'the decrypted data does not end in valid padding: wrong key, IV or padding mode, or altered data');
   if (data.length === 0 || data.length % block !== 0) throw bad();
+  if (mode === 16) {
+    const n = data[0];
+    if (n + 1 > data.length) throw bad();
+    const tail = data.subarray(n + 1);
+    if (tail.length >= block) throw bad();
+    if (tail.length > 0 && (tail[0] !== 0x80 || !tail.subarray(1).every((b) => b === 0))) throw bad();
+    return data.subarray(1, n + 1);
+  }
   if (mode === 1) {
     let i = data.length - 1;
     while (i >= data.length - block && data[i] === 0) i--;
@@ -70,6 +86,6 @@ export function unpad(mode: PadMode, data: Buffer, block: number): Buffer {
   const n = data[data.length - 1];
   if (n < 1 || n > block) throw bad();
   if (mode === 4 && !data.subarray(data.length - n).every((b) => b === n)) throw bad();
-  if (mode === 10 && !data.subarray(data.length - n, data.length - 1).every((b) => b === 0)) throw bad();
+  if (mode === 3 && !data.subarray(data.length - n, data.length - 1).every((b) => b === 0)) throw bad();
   return data.subarray(0, data.length - n);
 }

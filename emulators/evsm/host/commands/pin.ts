@@ -176,3 +176,16 @@ export const JG: Handler = ({ device }, f) =>
     const zpk = keep(resolveKey(device, '001', ref));
     return sealBlock(zpk, keep(fromLmk(device, field, account)), account);
   });
+
+/**
+ * `NG` + account 12N + PIN under the LMK (32H) → the clear PIN + `F` (the BA request's PIN
+ * field). The SDK's decPinByZpk sends JE then NG. A real device answers NG only when authorized
+ * (17 otherwise); this emulator is test equipment and always answers.
+ */
+export const NG: Handler = ({ device }, f) =>
+  withWipe((keep) => {
+    const account = accountDigits(f.text(12, 'account'));
+    const field = f.rest().toString('latin1');
+    const pin = keep(fromLmk(device, field, account));
+    return Buffer.concat([pin, Buffer.from('F', 'latin1')]);
+  });

@@ -152,10 +152,13 @@ function readPrivate(device: Device, f: Fields): Buffer {
   return unwrapPrivate(device, c);
 }
 
-/** E4: curve + len(4n) + cipher + `;` + private key → len(4n) + plain. */
+/**
+ * E4: curve + len(**5n**) + cipher + `;` + private key → len(4n) + plain. The SDK sends the
+ * cipher's length with 5 digits here (`E40700111…` for 111 bytes), unlike E3's 4.
+ */
 export const E4: Handler = ({ device }, f) => {
   readCurve(f);
-  const cipher = f.bytes(f.digits(4, 'cipher length'), 'cipher');
+  const cipher = f.bytes(f.digits(5, 'cipher length'), 'cipher');
   f.expect(';', 'separator');
   const d = readPrivate(device, f);
   try {
