@@ -7,7 +7,7 @@
  */
 import { expect as base } from '@playwright/test';
 import { refSm4EcbEncrypt } from '../crypto/reference.ts';
-import { kcv as kcvOf } from '../crypto/index.ts';
+import { hex, kcv as kcvOf, sm3 } from '../crypto/index.ts';
 import { keyAt } from '../drivers/evsm/index.ts';
 import { keyTypeCode } from '../drivers/evsm/commands/key-types.ts';
 import { canWrap, operationOf, probeZmkFlag } from './devices/behaviour.ts';
@@ -97,7 +97,9 @@ async function compareKeys(devices: LabDevice[], indices: number[] | 'all', opti
       if (exported && !zmk) unchecked.push(index);
       const outs = await Promise.all(devices.map((d, i) => d.behaviour(index, { key: infos[i], zmk })));
       if (new Set(outs.map((o) => `${o.operation}:${o.output}`)).size > 1) {
-        mismatches.push({ index, problem: `behaviour differs (${outs[0].operation}): ${devices.map((d, i) => `${d.name}=${outs[i].output.slice(0, 16)}…`).join(' ')}` });
+        // An export's output is a key under the probe ZMK: shown as a fingerprint, not as the cryptogram.
+        const shown = (o: string) => (exported && !o.startsWith('refused') ? `sm3:${hex(sm3(Buffer.from(o))).slice(0, 8)}` : `${o.slice(0, 16)}…`);
+        mismatches.push({ index, problem: `behaviour differs (${outs[0].operation}): ${devices.map((d, i) => `${d.name}=${shown(outs[i].output)}`).join(' ')}` });
       }
     }
     if (unchecked.length) ev.fact(`key use not checked (no ZMK shared by ${devices.map((d) => d.name).join(', ')})`, unchecked);

@@ -101,6 +101,11 @@ test('export checks run under one A0 probe ZMK from the first device when the DM
   const lone = fake('A', keys, 'ABCDABCDABCDABCD');
   await expect([lone, fake('B', keys, 'DCBADCBADCBADCBA')]).toHaveIdenticalKeys('all');
   expect(lone.evidence.facts['key use not checked (no ZMK shared by A, B)']).toEqual([1, 2]);
+  // A different export under the probe is reported by fingerprint, never as the cryptogram.
+  const changed = fake('B', { ...keys, 2: { kcv: '2222222222222222', type: 'ZPK', out: 'P0123456789ABCDEF0123456789ABCDEF' } }, 'ABCDABCDABCDABCD');
+  const e = await expect([fake('A', keys, 'ABCDABCDABCDABCD'), changed]).toHaveIdenticalKeys('all').then(() => undefined, (x: Error) => x);
+  expect(e?.message).toMatch(/index 2: behaviour differs \(export under the probe P from A\): A=sm3:[0-9A-F]{8} B=sm3:[0-9A-F]{8}/);
+  expect(e?.message).not.toContain('P0123456789ABCDEF');
 });
 
 test('reference keys formed from components have odd parity (XK adjusts the XOR), so their KCVs match the device', () => {
