@@ -11,8 +11,8 @@
  *  - KG: all but the update time (and the check value of a key A0 made);
  *  - any request that names a stored index whose key was random at recording time (A0/E7 with a
  *    store part taints the index; A6 with a store part and KF clean it again): same code, error and length.
- *  - a verification (E6, D1, CY) with such an index: only the response code (the key differs, so
- *    the verdict may);
+ *  - a decryption or verification (E4, E6, D1, CY, S4, D4, CC, JE, JG) with such an index: only
+ *    the response code (the key differs, so the outcome may);
  *  - H1/H2 answer a hash context the device made up: same code, error and length, and the replay
  *    puts the live context into the later H2/H3 requests in place of the recorded one.
  * Requests that carry a random key's cryptogram are exact: the DMK is the same, so the replayed
@@ -36,7 +36,8 @@ type Rule = 'exact' | 'shape' | 'code' | 'signature' | 'nc' | 'kg' | 'kg-cv';
 const KEY_LENGTH: Record<string, number> = { Z: 8, X: 16, U: 16, P: 16, R: 16, L: 16, Y: 24, T: 24, M: 24, N: 32 };
 const SM2_COMMANDS = new Set(['E2', 'E3', 'E4', 'E5', 'E6', 'E7']);
 const RANDOM_COMMANDS = new Set(['CR', 'E3', 'JA']);
-const VERIFY_COMMANDS = new Set(['E6', 'D1', 'CY']);
+/** Commands that decrypt or verify: with another key the outcome itself changes (an error code). */
+const KEY_VERDICT_COMMANDS = new Set(['E4', 'E6', 'D1', 'CY', 'S4', 'D4', 'CC', 'JE', 'JG']);
 /** Commands whose answer carries a hash context (len 4n + context) the next request sends back. */
 const CONTEXT_COMMANDS = new Set(['H1', 'H2']);
 
@@ -106,7 +107,7 @@ export class ReplayState {
     if (cmd === 'NC') return 'nc';
     // KG names its index without the K: KG0001.
     if (cmd === 'KG') return this.tainted.sym.has(Number(req.slice(2, 6))) ? 'kg-cv' : 'kg';
-    if (touchesTainted && VERIFY_COMMANDS.has(cmd)) return 'code';
+    if (touchesTainted && KEY_VERDICT_COMMANDS.has(cmd)) return 'code';
     // A fresh signature each time; in DER its length varies by a byte or two.
     if (cmd === 'E5') return 'signature';
     if (RANDOM_COMMANDS.has(cmd) || CONTEXT_COMMANDS.has(cmd) || touchesTainted) return 'shape';
