@@ -78,8 +78,14 @@ export async function connectDevice(slot: DeviceSlot, target: TargetName, eviden
   async function scan(indices: readonly number[]): Promise<KeyInfo[]> {
     scanning++;
     try {
-      const found = await onDevice(() => client.scanKeys(indices));
-      return found.map(keyInfoOf);
+      try {
+        const found = await onDevice(() => client.scanKeys(indices));
+        return found.map(keyInfoOf);
+      } catch (e) {
+        // a device with no DMK (factory, or just wiped) holds no keys: KG answers 13 for every index
+        if (e instanceof EvsmCommandError && e.errorCode === NO_DMK) return [];
+        throw e;
+      }
     } finally {
       scanning--;
     }

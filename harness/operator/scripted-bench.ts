@@ -60,6 +60,17 @@ export function scriptedVsmManager(options: ScriptedBenchOptions): VsmManagerOpe
       }
       return { how: 'answered' };
     },
+    async readDmkKcv(device) {
+      // what a person reads off VsmManager's 获取 DMK 校验值 screen
+      const endpoint = options.endpoint(device);
+      if (!endpoint) throw new Error(`scripted bench operator: the rehearsal names no management port for device ${device}`);
+      const management = await ManagerClient.connect(endpoint);
+      try {
+        return (await management.getDmkKcv()).dmkKcv;
+      } finally {
+        management.close();
+      }
+    },
   };
 }
 

@@ -38,6 +38,24 @@ export interface ManagerOutcome {
 export interface VsmManagerOperator {
   /** Shows the step and resolves once the operator confirms it is done (and, on an action step, how it ended). */
   perform(request: ManagerStepRequest): Promise<ManagerOutcome>;
+  /**
+   * The DMK check value as VsmManager shows it (获取 DMK 校验值). A real SJJ1310 has no host command
+   * for it, so on a bench it is read off VsmManager's screen; 16 hex digits.
+   */
+  readDmkKcv(device: string): Promise<string>;
+}
+
+/** The question for the DMK check value VsmManager shows. */
+export const DMK_KCV_QUESTION: Text = {
+  zh: '在 VsmManager 中选择 获取 DMK 校验值，输入显示的校验值（16 位十六进制）。',
+  en: 'In VsmManager choose 获取 DMK 校验值 (get DMK check value) and type the value it shows (16 hex digits).',
+};
+
+/** 16 hex digits, upper-cased; anything else is refused so a typo is not taken as a result. */
+export function parseKcv(answer: string): string {
+  const v = answer.trim().replace(/\s+/g, '').toUpperCase();
+  if (!/^[0-9A-F]{16}$/.test(v)) throw new Error(`"${answer.trim()}" is not a check value: 16 hex digits as VsmManager shows them`);
+  return v;
 }
 
 /** The question asked after an action step. */
@@ -76,6 +94,16 @@ export function promptingVsmManager(operator: Operator): VsmManagerOperator {
       if (!request.action) return { how };
       const refused = parseOutcome(await operator.ask(OUTCOME_QUESTION, request.device));
       return refused ? { how, refused } : { how };
+    },
+    async readDmkKcv(device) {
+      // a typo gets the question again (three times), rather than failing a scenario a person was doing well
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return parseKcv(await operator.ask(DMK_KCV_QUESTION, device));
+        } catch (e) {
+          if (attempt >= 3) throw e;
+        }
+      }
     },
   };
 }

@@ -44,12 +44,14 @@ export class OperatorPath {
     });
   }
 
-  /** X8 over the host protocol. */
+  /**
+   * The DMK check value after VsmManager's step: over the host protocol where the device has the
+   * X8 extension (emulators), else as VsmManager shows it (a real SJJ1310 has no host command for it).
+   */
   async hostDmkKcv(device: ManagedDevice): Promise<string> {
-    if (!device.dmkKcv) throw new Error(`operator path: device ${device.name} has no host connection to read the DMK check value`);
-    const kcv = await device.dmkKcv();
-    if (!kcv) throw new Error(`operator path: device ${device.name} reports no DMK over the host protocol (X8) after VsmManager's step`);
-    return kcv;
+    const kcv = device.dmkKcv ? await device.dmkKcv() : undefined;
+    if (kcv) return kcv;
+    return this.deps.vsmManager!.readDmkKcv(device.name);
   }
 
   private async hostKeys(device: ManagedDevice): Promise<KeyInfo[]> {
@@ -87,7 +89,7 @@ export class OperatorPath {
         throw new Error(`operator path: the component UKEYs ${serials(components)} do not all hold a DMK component of one device after original init on ${device.name}`);
       }
       const dmkKcv = await this.hostDmkKcv(device);
-      this.deps.evidence.dmkKcvs.push({ device: device.name, kcv: dmkKcv, when: 'original init (X8 after VsmManager)' });
+      this.deps.evidence.dmkKcvs.push({ device: device.name, kcv: dmkKcv, when: 'original init (after VsmManager)' });
       return { deviceId, dmkKcv, components, auth: { m: opts.threshold, n: opts.authTokens, tokens: auth } };
     }))!;
   }
@@ -112,7 +114,7 @@ export class OperatorPath {
       await this.noteTokens([sync], () => 'auth sync source', `${p.id}.sync-auth`);
       const dmkKcv = await this.hostDmkKcv(device);
       const after = await this.hostKeys(device);
-      this.deps.evidence.dmkKcvs.push({ device: device.name, kcv: dmkKcv, when: 'recovery init (X8 after VsmManager)' });
+      this.deps.evidence.dmkKcvs.push({ device: device.name, kcv: dmkKcv, when: 'recovery init (after VsmManager)' });
       this.deps.evidence.fact(`${device.name} recovery init wiped (X4 before/after)`, { before: before!.length, after: after.length });
       return { wipedKeys: before!.length - after.length, dmkKcv };
     }))!;
