@@ -5,22 +5,20 @@
  * with a user ID and a public key, SM3(Z_A || M) as GM/T 0003 signs it; without a public key,
  * plain SM3. Anything else → 74.
  *
- * The multi-part context is a handle, not the hash state: state lives in this device (OpenSSL
- * cannot export it, and the SDK's context length field is 4 decimal digits). A handle names its
- * algorithm and a sequence number, so an H2 the SDK re-sends after a timeout is answered the same
- * way instead of hashing the chunk twice. Contexts expire after 10 minutes unused; at most 1024.
+ * The multi-part context carries the whole running state (hashstate.ts), so H2 and H3 may go
+ * to any device (the SDK spreads one generateHASH call over its hosts) and a re-sent H2 gets the
+ * same answer.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { randomBytes, sm2UserHash } from '../../../../crypto/index.ts';
+import { sm2UserHash } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import type { Fields } from '../fields.ts';
 import type { Handler } from '../handler.ts';
+import { type HashContext, loadContext, newContext, saveContext } from './hashstate.ts';
 
 /** Thales-style hash identifiers (01 SHA-1 and 06 SHA-256 as the SDK's examples send them), 20 = SM3. */
 const NODE_NAMES: Record<string, string> = { '01': 'sha1', '02': 'md5', '05': 'sha224', '06': 'sha256', '07': 'sha384', '08': 'sha512', '20': 'sm3' };
 const MAX_DATA = 4096;
-const CONTEXT_TTL_MS = 10 * 60_000;
-const MAX_CONTEXTS = 1024;
 
 function readAlg(f: Fields): string {
   const alg = f.text(2, 'hash algorithm');
@@ -66,33 +64,14 @@ export const C3: Handler = (_ctx, f) => {
   return Buffer.from(digestAnswer(start(alg, z).update(data)), 'latin1');
 };
 
-interface Context {
-  alg: string;
-  seq: number;
-  hash: Hash;
-  /** the state before the last H2, to answer a re-sent H2 the same way */
-  previous?: { hash: Hash; chunk: Buffer };
-  used: number;
+function contextAnswer(c: HashContext): Buffer {
+  const ctx = saveContext(c);
+  return Buffer.concat([Buffer.from(String(ctx.length).padStart(4, '0'), 'latin1'), ctx]);
 }
 
-const contexts = new Map<string, Context>();
-
-function sweep(now: number): void {
-  for (const [id, c] of contexts) if (now - c.used > CONTEXT_TTL_MS) contexts.delete(id);
-  while (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
-}
-
-const ctxText = (id: string, c: Context): string => `HC${c.alg}${id}${c.seq.toString(16).toUpperCase().padStart(8, '0')}`;
-const ctxAnswer = (id: string, c: Context): Buffer => Buffer.from(`0028${ctxText(id, c)}`, 'latin1');
-
-function readContext(f: Fields): { id: string; seq: number; c: Context } {
+function readContext(f: Fields): HashContext {
   const len = f.digits(4, 'context length');
-  const text = f.text(len, 'context');
-  const m = /^HC(\d\d)([0-9A-F]{16})([0-9A-F]{8})$/.exec(text);
-  if (!m) throw new HostError('15', 'not a hash context of this device');
-  const c = contexts.get(m[2]);
-  if (!c || c.alg !== m[1]) throw new HostError('15', 'hash context unknown here (expired, finished, or made by another device): start again with H1');
-  return { id: m[2], seq: parseInt(m[3], 16), c };
+  return loadContext(Buffer.from(f.bytes(len, 'context')));
 }
 
 /** H1: alg(2n) + [alg 20: uidLen + uid + pubLen + pub] → ctxLen(4n) + ctx. */
@@ -100,41 +79,28 @@ export const H1: Handler = (_ctx, f) => {
   const alg = readAlg(f);
   const z = alg === '20' ? readZPrefix(f) : undefined;
   f.end();
-  const now = Date.now();
-  sweep(now);
-  const id = randomBytes(8).toString('hex').toUpperCase();
-  const c: Context = { alg, seq: 0, hash: start(alg, z), used: now };
-  contexts.set(id, c);
-  return ctxAnswer(id, c);
+  const c = newContext(alg);
+  if (z) c.md.update(z);
+  return contextAnswer(c);
 };
 
-/** H2: ctxLen(4n) + ctx + len(4n) + data → the next context. */
+/** H2: ctxLen(4n) + ctx + len(4n) + data → the next context (a pure function: re-sending is harmless). */
 export const H2: Handler = (_ctx, f) => {
-  const { id, seq, c } = readContext(f);
+  const c = readContext(f);
   const len = f.digits(4, 'data length');
   if (len > MAX_DATA) throw new HostError('80', `H2 takes at most ${MAX_DATA} bytes a chunk`);
-  const chunk = Buffer.from(f.bytes(len, 'data'));
+  const chunk = f.bytes(len, 'data');
   f.end();
-  c.used = Date.now();
-  if (seq === c.seq - 1 && c.previous && c.previous.chunk.equals(chunk)) {
-    // the same H2 again (the SDK re-sends after a timeout): the answer it already had
-    return ctxAnswer(id, c);
-  }
-  if (seq !== c.seq) throw new HostError('15', 'hash context is out of step (an older context was sent)');
-  const before = c.hash.copy();
-  c.hash.update(chunk);
-  c.previous = { hash: before, chunk };
-  c.seq++;
-  return ctxAnswer(id, c);
+  c.md.update(chunk);
+  return contextAnswer(c);
 };
 
-/** H3: ctxLen(4n) + ctx → len(2n) + hash; the context ends. */
+/** H3: ctxLen(4n) + ctx → len(2n) + hash. */
 export const H3: Handler = (_ctx, f) => {
-  const { id, seq, c } = readContext(f);
+  const c = readContext(f);
   f.end();
-  if (seq !== c.seq) throw new HostError('15', 'hash context is out of step (an older context was sent)');
-  contexts.delete(id);
-  return Buffer.from(digestAnswer(c.hash), 'latin1');
+  const d = Buffer.from(c.md.digest());
+  return Buffer.concat([Buffer.from(String(d.length).padStart(2, '0'), 'latin1'), d]);
 };
 
 export const HASH_HANDLERS: Readonly<Record<string, Handler>> = { '3C': C3, H1, H2, H3 };
