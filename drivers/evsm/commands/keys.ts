@@ -105,7 +105,7 @@ export interface SymmKeyAttribute {
 
 /**
  * KG: key info at an index. Answer `KH00` + type(3H) + flag(1) + CV(16) + labelLen(2n) + label
- * (labelLen characters, UTF-8) + T(2n) + the rest; the SDK wants at least T characters of rest
+ * (labelLen bytes of UTF-8) + T(2n) + the rest; the SDK wants at least T characters of rest
  * and returns the whole rest (null when empty). Error 45: no key at that index.
  */
 export function kgKeyInfo(index: number): WireCommand<SymmKeyAttribute> {
@@ -113,24 +113,26 @@ export function kgKeyInfo(index: number): WireCommand<SymmKeyAttribute> {
 }
 
 function parseKeyInfo(r: FieldReader): SymmKeyAttribute {
-  // Everything is ASCII but the label, which the device sends as UTF-8 and the SDK counts in characters.
-  const text = r.rest().toString('utf8');
+  // All ASCII but the label: the device counts it in UTF-8 bytes (found with the vendor SDK, which
+  // refused a character count), so the fields are cut as bytes and only the label decoded.
+  const b = Buffer.from(r.rest());
+  const ascii = (from: number, to: number): string => b.subarray(from, to).toString('latin1');
   const fail = (why: string): never => r.fail(why);
-  if (text.length < 22) fail(`key info of ${text.length} characters is too short`);
-  const typeHex = text.slice(0, 3);
+  if (b.length < 22) fail(`key info of ${b.length} bytes is too short`);
+  const typeHex = ascii(0, 3);
   if (!/^[0-9A-Fa-f]{3}$/.test(typeHex)) fail(`key type "${typeHex}" is not 3 hex digits`);
-  const labelLenText = text.slice(20, 22);
+  const labelLenText = ascii(20, 22);
   if (!/^\d\d$/.test(labelLenText)) fail(`label length "${labelLenText}" is not 2 digits`);
   const labelEnd = 22 + Number(labelLenText);
-  const tText = text.slice(labelEnd, labelEnd + 2);
+  const tText = ascii(labelEnd, labelEnd + 2);
   if (!/^\d\d$/.test(tText)) fail(`time field length "${tText}" is not 2 digits`);
-  const rest = text.slice(labelEnd + 2);
+  const rest = ascii(labelEnd + 2, b.length);
   if (rest.length < Number(tText)) fail(`time field of ${rest.length} characters, ${tText} announced`);
   return {
     keyType: parseInt(typeHex, 16),
-    keyAlgFlag: text[3],
-    keyCV: text.slice(4, 20),
-    keyLabel: text.slice(22, labelEnd),
+    keyAlgFlag: ascii(3, 4),
+    keyCV: ascii(4, 20),
+    keyLabel: b.subarray(22, labelEnd).toString('utf8'),
     updateTime: rest === '' ? null : rest,
   };
 }

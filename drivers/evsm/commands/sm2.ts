@@ -96,7 +96,8 @@ export function e4Decrypt(cipher: Buffer, key: number | Buffer, curve = SM2_CURV
   if (typeof key === 'number' && (!Number.isInteger(key) || key < 1 || key > MAX_SM2_INDEX)) {
     throw new EvsmParameterError("Value of parameter key Invalid, between '1' and '64'");
   }
-  const fields = [`${dec(curve, 2)}${len4(cipher.length, 'data')}`, cipher, ';', privateRef(key, 'key')];
+  // E4's cipher length has 5 digits (the SDK sends `E40700111…`), unlike E3's 4.
+  const fields = [`${dec(curve, 2)}${dec(cipher.length, 5)}`, cipher, ';', privateRef(key, 'key')];
   return command('E4', 'SM2 decrypt', true, fields, (r) => exactBlock(r, 'plain'));
 }
 
