@@ -82,6 +82,10 @@ test('the DMK check value table says equal or differ too; facts print as tables,
   expect(dmk).toContain('<th>Read</th><th>Type</th><th>A</th><th>B</th><th>KCVs</th>');
   expect(dmk).toMatch(/<td>after init<\/td>.*st-passed">equal/);
   expect(dmk).toMatch(/<td>after export<\/td>.*st-failed">differ/);
+  // read once per device at different moments: one row comparing the last values
+  data.runs[0].evidence[0].value = [{ device: 'A', kcv: '2677F46B09C122CC', when: 'original init' }, { device: 'B', kcv: '2677F46B09C122CC', when: 'recovery init' }];
+  const once = renderCertification(data, makeSeal(data));
+  expect(once.slice(once.indexOf('dmk-kcv</h3>'), once.indexOf('SM3 D'))).toMatch(/<td>last read on each device<\/td>.*st-passed">equal/);
   const facts = html.slice(html.indexOf('Facts recorded'), html.indexOf('Evidence index'));
   expect(facts).not.toContain('{&quot;');
   expect(facts).toContain('<td>commands</td><td><code>200</code></td>');

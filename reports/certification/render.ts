@@ -52,10 +52,16 @@ function kcvPivot(rows: { [k: string]: Json | undefined }[]): string | undefined
   if (!rows.length || !rows.every((r) => r.device !== undefined && 'kcv' in r)) return undefined;
   const byIndex = rows.every((r) => r.index !== undefined);
   const devices = [...new Set(rows.map((r) => str(r.device)))];
+  const keyOf = (r: { [k: string]: Json | undefined }): string => (byIndex ? str(r.index) : str(r.when ?? r.name ?? 'DMK'));
+  // A DMK table read once per device at different moments (A after original init, B after
+  // recovery init) compares the devices' last values, in one row.
+  const readings = new Map<string, Set<string>>();
+  for (const r of rows) readings.set(keyOf(r), (readings.get(keyOf(r)) ?? new Set()).add(str(r.device)));
+  const lastPerDevice = !byIndex && devices.length > 1 && [...readings.values()].every((d) => d.size === 1);
   const keys = new Map<string, { key: string; type: string; kcvs: Map<string, string> }>();
   for (const r of rows) {
     const type = str(r.type ?? r.algorithm);
-    const key = byIndex ? str(r.index) : str(r.when ?? r.name ?? 'DMK');
+    const key = lastPerDevice ? 'last read on each device' : keyOf(r);
     const k = `${key}|${type}`;
     if (!keys.has(k)) keys.set(k, { key, type, kcvs: new Map() });
     keys.get(k)!.kcvs.set(str(r.device), str(r.kcv));
@@ -64,7 +70,13 @@ function kcvPivot(rows: { [k: string]: Json | undefined }[]): string | undefined
     const values = devices.map((d) => k.kcvs.get(d) ?? '');
     const present = values.filter(Boolean);
     const same = present.length === devices.length && present.every((v) => v === present[0]);
-    const verdict = devices.length < 2 ? '<span class="st st-none">one device</span>' : same ? '<span class="st st-passed">equal</span>' : '<span class="st st-failed">differ</span>';
+    // an index missing on one device is a difference; a moment only one device was read at is not a comparison
+    const verdict =
+      devices.length < 2 || (!byIndex && present.length < 2)
+        ? '<span class="st st-none">one device</span>'
+        : same
+          ? '<span class="st st-passed">equal</span>'
+          : '<span class="st st-failed">differ</span>';
     return [esc(k.key), esc(k.type), ...values.map((v) => `<code>${esc(v || '—')}</code>`), verdict];
   });
   const c = capped(body);
