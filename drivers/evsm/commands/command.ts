@@ -13,13 +13,7 @@ export function command<T>(
   fields: Array<string | Buffer>,
   decode: (r: FieldReader) => T,
 ): WireCommand<T> {
-  return {
-    code,
-    name: `${code} ${name}`,
-    idempotent,
-    message: encodeCommand(code, ...fields),
-    parse: (answer, host) => decode(openAnswer(code, answer, host)),
-  };
+  return wire(code, name, idempotent, fields, (answer, host) => decode(openAnswer(code, answer, host)));
 }
 
 /**
@@ -33,13 +27,12 @@ export function statusCommand<T>(
   fields: Array<string | Buffer>,
   decode: (status: AnswerStatus, host: string) => T,
 ): WireCommand<T> {
-  return {
-    code,
-    name: `${code} ${name}`,
-    idempotent,
-    message: encodeCommand(code, ...fields),
-    parse: (answer, host) => decode(readStatus(code, answer, host), host),
-  };
+  return wire(code, name, idempotent, fields, (answer, host) => decode(readStatus(code, answer, host), host));
+}
+
+/** The request and the name every command carries; only how the answer is read differs. */
+function wire<T>(code: string, name: string, idempotent: boolean, fields: Array<string | Buffer>, parse: WireCommand<T>['parse']): WireCommand<T> {
+  return { code, name: `${code} ${name}`, idempotent, message: encodeCommand(code, ...fields), parse };
 }
 
 /** A reader over an answer body, for status commands that accepted 00. */

@@ -6,20 +6,13 @@
 import type { WireCommand } from '../failover.ts';
 import { EvsmParameterError } from '../errors.ts';
 import { command } from './command.ts';
-import { dec, disperField, hexInt, hexLen4, keyRef, sessionField, type SdkKey } from './fields.ts';
+import { dec, disperField, hexInt, hexLen4, keyRef, sessionField, type KeyUseArgs, type SdkKey } from './fields.ts';
 import { keyTypeCode, type KeyType } from './key-types.ts';
 
 /** The shared arguments of S3/S4/D3/D4 (and S0/D0/D1), in the SDK's order and spelling. */
-export interface CipherArgs {
+export interface CipherArgs extends KeyUseArgs {
   /** 0 ECB, 1 CBC, 2 CFB, 3 OFB. */
   algorithm: number;
-  keyType: KeyType;
-  key: SdkKey;
-  /** Diversification factors, 32H per level; '' or null for none. */
-  disperFactor?: string | null;
-  /** 0 none, 1 (16H factor), 2 and 5 (32H factor), 3 and 4 (no factor). */
-  sessionKeyType?: number;
-  sessionKeyFactor?: string | null;
   /** Pad flag as the SDK numbers it (S3/D3 send it as 2 hex digits). */
   padFlag: number;
   /** Sent verbatim after the data when the algorithm is not ECB. */

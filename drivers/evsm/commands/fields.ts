@@ -5,6 +5,7 @@
  * (sjj1310-wire.md §1, test/client-sdk-requests.test.ts).
  */
 import { EvsmParameterError } from '../errors.ts';
+import type { KeyType } from './key-types.ts';
 
 /** Java `%0<w>d`: zero-padded decimal; a minus sign counts in the width (`-05`). */
 export function dec(n: number, width: number): string {
@@ -21,6 +22,17 @@ export function hexInt(n: number, width: number): string {
 
 /** A reference to a key as the SDK's `Object` parameters take it: an index or a cryptogram. */
 export type SdkKey = number | string;
+
+/** The key part S3/S4/D3/D4 and S0/D0/D1 share: key type, key, diversification, session key. */
+export interface KeyUseArgs {
+  keyType: KeyType;
+  key: SdkKey;
+  /** Diversification factors, 32H per level; '' or null for none. */
+  disperFactor?: string | null;
+  /** 0 none, 1 (16H factor), 2 and 5 (32H factor), 3 and 4 (no factor). */
+  sessionKeyType?: number;
+  sessionKeyFactor?: string | null;
+}
 
 /**
  * `7` → `K0007` (a stored key), a string → sent verbatim (a key under the LMK, `X39B8…`, or a

@@ -8,19 +8,14 @@ import type { WireCommand } from '../failover.ts';
 import { EvsmParameterError } from '../errors.ts';
 import { command, readerOf, statusCommand } from './command.ts';
 import { commandError } from './codec.ts';
-import { dec, disperField, hexLen4, keyRef, sessionField, type SdkKey } from './fields.ts';
+import { dec, disperField, hexLen4, keyRef, sessionField, type KeyUseArgs, type SdkKey } from './fields.ts';
 import { keyTypeCode, type KeyType } from './key-types.ts';
 
-export interface MacArgs {
+export interface MacArgs extends KeyUseArgs {
   /** MAC algorithm: S0 and D1 take 1 or 3; D0 sends 01 for 1 and 03 for anything else (the SDK's rule). */
   algorithm: number;
   /** MAC value type 0-44; its last digit is the MAC length in bytes (0 = 16). */
   valueType: number;
-  keyType: KeyType;
-  key: SdkKey;
-  disperFactor?: string | null;
-  sessionKeyType?: number;
-  sessionKeyFactor?: string | null;
   /** Pad flag, sent as 2 decimal digits. */
   padFlag: number;
   /** 16H or 32H, required. */
