@@ -1,0 +1,193 @@
+/**
+ * "Insert KBK UKEY 2 of 3 and enter its PIN" on the operator station. The search itself is the
+ * UKEY layer's own (`LocatingTokenSource`: the same locator, role check, PIN retries and timeout as
+ * the console bench); this source only shows it:
+ *  - one token prompt per `acquire`, with the instruction and what is wanted;
+ *  - live detection: every token the locator lists, and what the role check made of it (fits,
+ *    wrong UKEY and why, unreadable), reported to the station as it changes;
+ *  - the PIN: asked on the page once the right token is in (after the PIN providers given, e.g.
+ *    the lab file's variables, have none); a wrong one is said on the page and asked again.
+ * The PIN goes from the page to `token.login` and nowhere else.
+ */
+import type { EventEmitter } from 'node:events';
+import type { TokenLocator } from '../../drivers/ukey/locators.ts';
+import type { Operator as TokenOperator } from '../../drivers/ukey/operator.ts';
+import { chainPins, type PinProvider } from '../../drivers/ukey/pins.ts';
+import { describeRole } from '../../drivers/ukey/role.ts';
+import { LocatingTokenSource } from '../../drivers/ukey/token-source.ts';
+import type { Token, TokenRequest, TokenSource } from '../../drivers/ukey/token.ts';
+import type { Text } from '../procedures/types.ts';
+import type { StationClient } from './client.ts';
+import { expectedToken, type Sighting } from './protocol.ts';
+
+export interface StationTokenSourceOptions {
+  station: StationClient;
+  locator: TokenLocator;
+  /** Asked first (the lab file's variables, EVSM_UKEY_PIN…); the page is asked when they have none. */
+  pins?: PinProvider;
+  /** PINs asked on the page per token before giving up (default 3). */
+  maxPinAttempts?: number;
+  /** How long to wait for the token to appear (default: the station client's prompt timeout). */
+  timeoutMs?: number;
+  /** How often the locator is polled (default 500 ms). */
+  pollMs?: number;
+  /** A started UsbWatcher: an insert is noticed at once. */
+  inserts?: EventEmitter;
+  /** The device the tokens are for, shown on the page ('' when none). */
+  device?: string;
+}
+
+/** Re-sent this often even when nothing changed, so the station knows the worker is still there. */
+const HEARTBEAT_MS = 5000;
+
+interface Current {
+  id: string;
+  request: TokenRequest;
+  text: Text;
+  seen: Map<string, Sighting>;
+  posted: string;
+  postedAt: number;
+}
+
+export class StationTokenSource implements TokenSource {
+  private readonly inner: LocatingTokenSource;
+  private current: Current | undefined;
+  private posting: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: StationTokenSourceOptions) {
+    const say: TokenOperator = {
+      say: (line) => this.say(line),
+      askSecret: async () => {
+        throw new Error('the station token source asks PINs on the page (its PIN provider), not as a free question');
+      },
+    };
+    const max = o.maxPinAttempts ?? 3;
+    const pagePins: PinProvider = async (token, kind, attempt) => {
+      const c = this.current;
+      if (!c || attempt > max) return undefined;
+      return o.station.askPin(c.id, { serial: token.serial, label: token.label, kind, attempt }, c.text);
+    };
+    this.inner = new LocatingTokenSource({
+      locator: this.watch(o.locator),
+      pins: o.pins ? chainPins(o.pins, pagePins) : pagePins,
+      operator: say,
+      timeoutMs: o.timeoutMs ?? o.station.timeoutMs,
+      pollMs: o.pollMs,
+      inserts: o.inserts,
+    });
+  }
+
+  async acquire(request: TokenRequest): Promise<Token> {
+    const expect = expectedToken(request);
+    const text: Text = { zh: `插入 UKEY 并输入口令：${expect}`, en: request.instruction };
+    const id = await this.o.station.open({ kind: 'token', device: this.o.device ?? '', text, expect });
+    this.current = { id, request, text, seen: new Map(), posted: '', postedAt: 0 };
+    try {
+      const token = await this.inner.acquire(request);
+      await this.posting;
+      await this.o.station.withdraw(id, `UKEY serial ${token.identity.serial} accepted`);
+      return token;
+    } catch (e) {
+      await this.posting;
+      await this.o.station.withdraw(id, `not acquired: ${(e as Error).message.split('\n')[0].slice(0, 150)}`);
+      throw e;
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  release(token: Token): Promise<void> {
+    return this.inner.release(token);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** The token layer's lines: on the prompt while one is open, else as a station notice. */
+  private say(line: string): void {
+    const c = this.current;
+    if (c && line === c.request.instruction) return; // already the prompt's text
+    const send = c ? this.o.station.note(c.id, line) : this.o.station.notice(line);
+    this.posting = this.posting.then(() => send).catch(() => undefined);
+  }
+
+  /** The locator, reporting each listing and each role check to the station. */
+  private watch(locator: TokenLocator): TokenLocator {
+    return {
+      where: locator.where,
+      present: async () => {
+        const list = await locator.present();
+        const c = this.current;
+        if (c) {
+          const next = new Map<string, Sighting>();
+          for (const p of list) next.set(p.serial, c.seen.get(p.serial) ?? { serial: p.serial, label: p.label, status: 'checking' });
+          c.seen = next;
+          this.report(c);
+        }
+        return list.map((p) => ({
+          serial: p.serial,
+          label: p.label,
+          open: async () => {
+            try {
+              return this.observe(await p.open(), p.serial);
+            } catch (e) {
+              this.mark(p.serial, 'unreadable', e instanceof Error ? e.message.split('\n')[0] : String(e));
+              throw e;
+            }
+          },
+        }));
+      },
+    };
+  }
+
+  private mark(serial: string, status: Sighting['status'], message?: string): void {
+    const c = this.current;
+    const s = c?.seen.get(serial);
+    if (!c || !s) return;
+    c.seen.set(serial, message === undefined ? { serial, label: s.label, status } : { serial, label: s.label, status, message });
+    this.report(c);
+  }
+
+  private report(c: Current): void {
+    const list = [...c.seen.values()];
+    const json = JSON.stringify(list);
+    if (json === c.posted && Date.now() - c.postedAt < HEARTBEAT_MS) return;
+    c.posted = json;
+    c.postedAt = Date.now();
+    this.posting = this.posting.then(() => this.o.station.seen(c.id, list)).catch(() => undefined);
+  }
+
+  /** The opened token, with its role check reported (same verdict the search reaches). */
+  private observe(token: Token, serial: string): Token {
+    const verdict = async <T>(check: () => Promise<T>, fits: (v: T) => string | undefined): Promise<T> => {
+      try {
+        const v = await check();
+        const wrong = fits(v);
+        this.mark(serial, wrong === undefined ? 'fits' : 'wrong', wrong);
+        return v;
+      } catch (e) {
+        this.mark(serial, 'wrong', e instanceof Error ? e.message : String(e));
+        throw e;
+      }
+    };
+    return new Proxy(token, {
+      get: (t, prop) => {
+        if (prop === 'expectRole') return (e: Parameters<Token['expectRole']>[0]) => verdict(() => t.expectRole(e), () => undefined);
+        if (prop === 'readRole') {
+          return () =>
+            verdict(
+              () => t.readRole(),
+              (role) => (this.current?.request.blank && role ? `this is ${describeRole(role)}, not a blank UKEY` : undefined),
+            );
+        }
+        const v: unknown = Reflect.get(t, prop, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  }
+}
+
+export function stationTokenSource(options: StationTokenSourceOptions): TokenSource {
+  return new StationTokenSource(options);
+}
