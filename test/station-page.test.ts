@@ -13,7 +13,7 @@ import { createVirtualToken } from '../drivers/ukey/virtual.ts';
 import { virtualLocator } from '../drivers/ukey/locators.ts';
 import { TOKEN_FILE_SUFFIX } from '../emulators/ukey/index.ts';
 import { chromiumMissing, launchChromium } from '../reports/chromium.ts';
-import { StationClient, stationOperator, stationVsmManager } from '../harness/station/client.ts';
+import { OperatorCannot, StationClient, stationOperator, stationVsmManager } from '../harness/station/client.ts';
 import { startStation, type Station } from '../harness/station/server.ts';
 import { stationTokenSource } from '../harness/station/token-source.ts';
 import { DMK_KCV_QUESTION, OUTCOME_QUESTION, type ManagerAction } from '../harness/operator/vsm-manager.ts';
@@ -246,6 +246,26 @@ test('station: pause holds the next prompt (its wait does not count) until resum
   await page.getByRole('button', { name: '完成 Done' }).click();
   await confirming;
   expect(logLines).toContain('station: resumed: 1 held prompt(s) shown');
+  await page.close();
+});
+
+test('station: 无法完成 "cannot do it" fails the step at once with the reason the person gave (not in the station log)', async () => {
+  const { page } = await openPage();
+  const confirming = stationOperator(client).confirm({ zh: '重新开启设备 B，然后确认。', en: 'Switch device B on again, then confirm.' }, 'B');
+  const failed = confirming.catch((e: unknown) => e);
+  await page.getByText('无法完成 Cannot do it', { exact: true }).click();
+  const go = page.getByRole('button', { name: '无法完成，使步骤失败 Cannot do it: fail the step' });
+  await go.click();
+  await expect(page.locator('[data-prompt] [role=alert]')).toContainText('Say why it cannot be done');
+  expect(await settled(confirming)).toBe(false);
+  await page.getByLabel('原因 Reason').fill('device B shows E07 on its panel and does not boot');
+  await go.click();
+  const e = await failed;
+  expect(e).toBeInstanceOf(OperatorCannot);
+  expect((e as Error).message).toBe('the operator at the station could not do it: device B shows E07 on its panel and does not boot ("Switch device B on again, then confirm.")');
+  await expect(page.locator('#idle')).toBeVisible();
+  expect(logLines.some((l) => /prompt \d+ \(confirm, device B\) answered: cannot/.test(l))).toBe(true);
+  expect(logLines.join('\n')).not.toContain('E07');
   await page.close();
 });
 

@@ -32,6 +32,9 @@ export interface StationClientOptions {
 
 export class StationUnavailable extends Error {}
 
+/** The person answered 无法完成 "cannot do it", with a reason: the step fails with it. */
+export class OperatorCannot extends Error {}
+
 /** The running test's title and file, when called inside a test (else nothing). */
 function testContext(): PromptContext {
   try {
@@ -63,7 +66,12 @@ export class StationClient {
       throw new StationUnavailable(`operator station ${this.url}/ is not reachable (${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message})`);
     }
     const text = await res.text();
-    const json: unknown = text ? JSON.parse(text) : undefined;
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new StationUnavailable(`${this.url}/ answered HTTP ${res.status} with something that is not the station's JSON: is another program on that port?`);
+    }
     if (res.status >= 400) {
       const err = (json as { error?: string } | undefined)?.error ?? `HTTP ${res.status}`;
       throw Object.assign(new Error(`operator station: ${err}`), { status: res.status });
@@ -99,7 +107,10 @@ export class StationClient {
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      if (poll.state === 'answered') return poll.answer;
+      if (poll.state === 'answered') {
+        if (poll.answer.kind === 'cannot') throw new OperatorCannot(`the operator at the station could not do it: ${poll.answer.reason} ("${what.en.split('\n')[0]}")`);
+        return poll.answer;
+      }
       if (poll.held) {
         // Paused: the person has not seen the prompt yet; the wait does not count.
         const spent = Date.now() - started;

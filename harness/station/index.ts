@@ -10,7 +10,7 @@ import { startStation, type Station, type StationOptions } from './server.ts';
 import { STATION_URL_ENV } from './client.ts';
 
 export { startStation, type Station, type StationOptions } from './server.ts';
-export { StationClient, StationUnavailable, stationOperator, stationVsmManager, STATION_URL_ENV, type StationClientOptions, type StationOperator } from './client.ts';
+export { StationClient, StationUnavailable, OperatorCannot, stationOperator, stationVsmManager, STATION_URL_ENV, type StationClientOptions, type StationOperator } from './client.ts';
 export { StationTokenSource, stationTokenSource, type StationTokenSourceOptions } from './token-source.ts';
 export { checkAnswer, checkValue, AnswerError, type Answer, type PromptSpec, type PromptView, type StationState, type ValueKind } from './protocol.ts';
 

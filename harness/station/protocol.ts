@@ -25,6 +25,7 @@ export type ValueKind = 'kcv' | 'count' | 'progress' | 'text';
  *  - `value`:   a value read off the screen (`valueKind`);
  *  - `text`:    a free answer, '' allowed (Operator.ask with a question the station has no form for);
  *  - `token`:   insert a UKEY (live detection from the worker) and, once it fits, type its PIN.
+ * Every kind but `token` also takes `cannot` with a reason: the step fails at once with it.
  */
 export type PromptKind = 'confirm' | 'outcome' | 'value' | 'text' | 'token';
 
@@ -109,6 +110,8 @@ export type Answer =
   | { kind: 'refused'; code: string; message: string }
   | { kind: 'value'; valueKind: ValueKind; value: string }
   | { kind: 'text'; value: string }
+  /** The person cannot do what is asked (a device will not switch on, VsmManager shows no such value): the step fails with the reason. */
+  | { kind: 'cannot'; reason: string }
   | { kind: 'pin'; pin: string };
 
 /** GET /api/prompts/ID/answer: the worker's long-poll. */
@@ -158,6 +161,12 @@ export function checkAnswer(prompt: PromptView, raw: unknown): Answer {
   if (typeof raw !== 'object' || raw === null) throw new AnswerError('no answer');
   const a = raw as Record<string, unknown>;
   const kind = a.kind;
+  if (kind === 'cannot' && prompt.kind !== 'token') {
+    const reason = str(a.reason ?? '', '原因 reason').trim();
+    if (!reason) throw new AnswerError('请说明原因 Say why it cannot be done (it goes into the test result)');
+    if (reason.length > MAX_TEXT) throw new AnswerError(`reason too long: at most ${MAX_TEXT} characters`);
+    return { kind, reason };
+  }
   switch (prompt.kind) {
     case 'confirm':
       if (kind === 'completed') return { kind };
