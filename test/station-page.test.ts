@@ -269,6 +269,28 @@ test('station: 无法完成 "cannot do it" fails the step at once with the reaso
   await page.close();
 });
 
+test('station: a UKEY the person does not have — 无法完成 ends the search at once with the reason', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'station-slots-'));
+  try {
+    const { page } = await openPage();
+    const source = stationTokenSource({ station: client, locator: virtualLocator(dir), pollMs: 100, timeoutMs: 60_000 });
+    const failed = source.acquire({ instruction: 'Insert DMK component UKEY 2 of 2 and enter its PIN', expect: { role: 'dmk-component', number: 2 } }).catch((e: unknown) => e);
+    await expect(page.locator('[data-prompt] [data-status=absent]')).toBeVisible();
+    await page.getByText('无法完成 Cannot do it', { exact: true }).click();
+    await page.getByLabel('原因 Reason').fill('component UKEY 2 is in the safe of the other site');
+    await page.getByLabel('原因 Reason').press('Enter');
+    const e = await failed;
+    expect(e).toBeInstanceOf(OperatorCannot);
+    expect((e as Error).message).toContain('could not do it: component UKEY 2 is in the safe of the other site ("Insert DMK component UKEY 2 of 2 and enter its PIN")');
+    await expect(page.locator('#idle')).toBeVisible();
+    expect(station.state().prompts).toEqual([]);
+    await source.close();
+    await page.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('station: run progress — tests done/total and the current test, as the runner reports them', async () => {
   const { page } = await openPage();
   await client.progress({ total: 24, done: 3, failed: 1, current: { test: 'key sync › KS-01 backup export, restore import' } });

@@ -35,6 +35,10 @@ export class StationUnavailable extends Error {}
 /** The person answered 无法完成 "cannot do it", with a reason: the step fails with it. */
 export class OperatorCannot extends Error {}
 
+export function cannot(reason: string, what: Text): OperatorCannot {
+  return new OperatorCannot(`the operator at the station could not do it: ${reason} ("${what.en.split('\n')[0]}")`);
+}
+
 /** The running test's title and file, when called inside a test (else nothing). */
 function testContext(): PromptContext {
   try {
@@ -99,7 +103,7 @@ export class StationClient {
       const started = Date.now();
       let poll: AnswerPoll;
       try {
-        poll = (await this.call('GET', `/api/prompts/${id}/answer?waitMs=${Math.min(this.pollMs, left)}`)).json as AnswerPoll;
+        poll = await this.poll(id, Math.min(this.pollMs, left));
         failures = 0;
       } catch (e) {
         // A station that went away for a moment (runner busy) is asked again; a withdrawn prompt is not.
@@ -108,7 +112,7 @@ export class StationClient {
         continue;
       }
       if (poll.state === 'answered') {
-        if (poll.answer.kind === 'cannot') throw new OperatorCannot(`the operator at the station could not do it: ${poll.answer.reason} ("${what.en.split('\n')[0]}")`);
+        if (poll.answer.kind === 'cannot') throw cannot(poll.answer.reason, what);
         return poll.answer;
       }
       if (poll.held) {
@@ -118,6 +122,11 @@ export class StationClient {
         extendTestTimeout(spent);
       }
     }
+  }
+
+  /** One long-poll for the answer to prompt `id` (at most `waitMs`, default the client's pollMs). */
+  async poll(id: string, waitMs = this.pollMs): Promise<AnswerPoll> {
+    return (await this.call('GET', `/api/prompts/${id}/answer?waitMs=${waitMs}`)).json as AnswerPoll;
   }
 
   /** One prompt from start to answer. */
@@ -134,12 +143,9 @@ export class StationClient {
     await this.call('POST', `/api/prompts/${id}/seen`, { tokens });
   }
 
-  /** Asks for the PIN of the token that fits; resolves with it (never logged here or there). */
-  async askPin(id: string, request: PinRequest, what: Text): Promise<string> {
+  /** Shows the PIN field for the token that fits; the PIN arrives as the prompt's answer (never logged here or there). */
+  async askPin(id: string, request: PinRequest): Promise<void> {
     await this.call('POST', `/api/prompts/${id}/pin`, request);
-    const a = await this.wait(id, what);
-    if (a.kind !== 'pin') throw new Error(`operator station: a ${a.kind} answer where a PIN was asked`);
-    return a.pin;
   }
 
   async note(id: string, line: string): Promise<void> {

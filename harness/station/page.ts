@@ -106,8 +106,8 @@ function buildCard(p) {
   } else if (p.kind === 'token') {
     form.append(el('p', { class: 'waiting' }, '请插入 UKEY Insert the UKEY: 检测到正确的 UKEY 后会要求口令 the PIN is asked once the right one is detected'));
   }
-  // Every prompt but a token search can be answered "cannot do it": the step fails with the reason.
-  if (p.state !== 'answered' && p.kind !== 'token') {
+  // Every prompt can be answered "cannot do it" (a token search: "I do not have it"): the step fails with the reason.
+  if (p.state !== 'answered') {
     const d = el('details', { class: 'cannot' });
     d.append(el('summary', {}, '无法完成 Cannot do it'));
     const [lab, reason] = field('原因 Reason');

@@ -25,7 +25,8 @@ export type ValueKind = 'kcv' | 'count' | 'progress' | 'text';
  *  - `value`:   a value read off the screen (`valueKind`);
  *  - `text`:    a free answer, '' allowed (Operator.ask with a question the station has no form for);
  *  - `token`:   insert a UKEY (live detection from the worker) and, once it fits, type its PIN.
- * Every kind but `token` also takes `cannot` with a reason: the step fails at once with it.
+ * Every kind also takes `cannot` with a reason (a token prompt: "I do not have this UKEY"): the
+ * step fails at once with it.
  */
 export type PromptKind = 'confirm' | 'outcome' | 'value' | 'text' | 'token';
 
@@ -161,7 +162,7 @@ export function checkAnswer(prompt: PromptView, raw: unknown): Answer {
   if (typeof raw !== 'object' || raw === null) throw new AnswerError('no answer');
   const a = raw as Record<string, unknown>;
   const kind = a.kind;
-  if (kind === 'cannot' && prompt.kind !== 'token') {
+  if (kind === 'cannot') {
     const reason = str(a.reason ?? '', '原因 reason').trim();
     if (!reason) throw new AnswerError('请说明原因 Say why it cannot be done (it goes into the test result)');
     if (reason.length > MAX_TEXT) throw new AnswerError(`reason too long: at most ${MAX_TEXT} characters`);

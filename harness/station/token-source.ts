@@ -17,8 +17,8 @@ import { describeRole } from '../../drivers/ukey/role.ts';
 import { LocatingTokenSource } from '../../drivers/ukey/token-source.ts';
 import type { Token, TokenRequest, TokenSource } from '../../drivers/ukey/token.ts';
 import type { Text } from '../procedures/types.ts';
-import type { StationClient } from './client.ts';
-import { expectedToken, type Sighting } from './protocol.ts';
+import { cannot, type StationClient } from './client.ts';
+import { expectedToken, type AnswerPoll, type Sighting } from './protocol.ts';
 
 export interface StationTokenSourceOptions {
   station: StationClient;
@@ -47,6 +47,10 @@ interface Current {
   seen: Map<string, Sighting>;
   posted: string;
   postedAt: number;
+  /** Set when the person answered 无法完成 (or the prompt went away): the search stops with it. */
+  stopped?: Error;
+  /** The PIN question waiting for the page's answer. */
+  pinWaiter?: { resolve(pin: string): void; reject(e: Error): void };
 }
 
 export class StationTokenSource implements TokenSource {
@@ -65,7 +69,20 @@ export class StationTokenSource implements TokenSource {
     const pagePins: PinProvider = async (token, kind, attempt) => {
       const c = this.current;
       if (!c || attempt > max) return undefined;
-      return o.station.askPin(c.id, { serial: token.serial, label: token.label, kind, attempt }, c.text);
+      if (c.stopped) throw c.stopped;
+      const answered = new Promise<string>((resolve, reject) => (c.pinWaiter = { resolve, reject }));
+      const ms = o.station.timeoutMs;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no PIN typed at the operator station within ${Math.round(ms / 1000)} s (UKEY serial ${token.serial})`)), ms);
+      });
+      try {
+        await o.station.askPin(c.id, { serial: token.serial, label: token.label, kind, attempt });
+        return await Promise.race([answered, late]);
+      } finally {
+        clearTimeout(timer);
+        c.pinWaiter = undefined;
+      }
     };
     this.inner = new LocatingTokenSource({
       locator: this.watch(o.locator),
@@ -81,7 +98,9 @@ export class StationTokenSource implements TokenSource {
     const expect = expectedToken(request);
     const text: Text = { zh: `插入 UKEY 并输入口令：${expect}`, en: request.instruction };
     const id = await this.o.station.open({ kind: 'token', device: this.o.device ?? '', text, expect });
-    this.current = { id, request, text, seen: new Map(), posted: '', postedAt: 0 };
+    const c: Current = { id, request, text, seen: new Map(), posted: '', postedAt: 0 };
+    this.current = c;
+    const listening = this.listen(c);
     try {
       const token = await this.inner.acquire(request);
       await this.posting;
@@ -93,7 +112,40 @@ export class StationTokenSource implements TokenSource {
       throw e;
     } finally {
       this.current = undefined;
+      await listening;
     }
+  }
+
+  /**
+   * Long-polls the token prompt for the whole search: a PIN goes to the question waiting for it,
+   * 无法完成 stops the search with the person's reason; the polling also tells the station this
+   * worker is still there.
+   */
+  private async listen(c: Current): Promise<void> {
+    let failures = 0;
+    while (this.current === c && !c.stopped) {
+      let poll: AnswerPoll;
+      try {
+        poll = await this.o.station.poll(c.id);
+        failures = 0;
+      } catch (e) {
+        if (this.current !== c) return;
+        if ((e as { status?: number }).status === 404 || ++failures > 3) {
+          this.stop(c, e as Error);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (poll.state !== 'answered') continue;
+      if (poll.answer.kind === 'cannot') this.stop(c, cannot(poll.answer.reason, c.text));
+      else if (poll.answer.kind === 'pin') c.pinWaiter?.resolve(poll.answer.pin);
+    }
+  }
+
+  private stop(c: Current, e: Error): void {
+    c.stopped = e;
+    c.pinWaiter?.reject(e);
   }
 
   release(token: Token): Promise<void> {
@@ -117,6 +169,7 @@ export class StationTokenSource implements TokenSource {
     return {
       where: locator.where,
       present: async () => {
+        if (this.current?.stopped) throw this.current.stopped;
         const list = await locator.present();
         const c = this.current;
         if (c) {
