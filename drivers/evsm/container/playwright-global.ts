@@ -8,14 +8,33 @@
  * fixture that did not clean up, a worker that crashed), so `docker ps -a` shows nothing of the
  * project afterwards, and then fails the run naming what it found, because a leftover is a bug.
  * Without Docker (unit or embedded runs on a machine without it) both do nothing.
+ *
+ * Setup also bundles the emulator once for the whole run (docker/bundle.ts, cached by content)
+ * and names the file in EVSM_EMULATOR_BUNDLE, so every worker's emulator processes start from
+ * it without bundling again (harness/targets/emulator-process.ts). If it cannot be built here,
+ * each worker tries once itself and, failing that, says why and runs the emulator under tsx.
  */
+import { existsSync } from 'node:fs';
+import { EMULATOR_ENTRY } from '../../../docker/build-image.ts';
+import { cachedBundle } from '../../../docker/bundle.ts';
 import { runDocker } from '../../../docker/docker-cli.ts';
 import { listProjectContainers, removeProjectContainers } from './cleanup.ts';
 import { currentRunId } from './labels.ts';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const runId = currentRunId(); // sets EVSM_LAB_RUN_ID when it was unset
+  await bundleForWorkers();
   return () => endRun(runId);
+}
+
+/** Sets EVSM_EMULATOR_BUNDLE for the workers unless the user chose tsx or named a bundle. */
+export async function bundleForWorkers(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (env.EVSM_EMULATOR_RUNNER === 'tsx' || env.EVSM_EMULATOR_BUNDLE || !existsSync(EMULATOR_ENTRY)) return;
+  try {
+    env.EVSM_EMULATOR_BUNDLE = (await cachedBundle(EMULATOR_ENTRY)).file;
+  } catch {
+    // each worker tries again and prints the reason once (emulatorLauncher)
+  }
 }
 
 /** Removes what run `runId` left behind (containers, owned volumes); throws naming it, if anything. */
