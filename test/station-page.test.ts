@@ -220,6 +220,8 @@ test('station: a closed tab loses nothing — the reopened page shows the pendin
 
   const again = await openPage();
   await expect(again.page.locator('[data-prompt] .en')).toHaveText('Switch device B off now (pull the power), then confirm.');
+  // The worker's 60 s, counted down from when the prompt was first shown.
+  await expect(again.page.locator('[data-prompt] .left')).toHaveText(/^剩余时间 time left 0:5\d$/);
   await again.page.getByRole('button', { name: '完成 Done' }).click();
   await confirming;
   await again.page.close();
@@ -243,6 +245,8 @@ test('station: pause holds the next prompt (its wait does not count) until resum
   await page.getByRole('button', { name: '继续 Resume' }).click();
   await expect(page.locator('#pausedBanner')).toBeHidden();
   await expect(page.locator('[data-prompt] .en')).toHaveText('Switch device A on again, then confirm.');
+  // Its 2 s count from the resume, not from when it was posed 3 s ago.
+  await expect(page.locator('[data-prompt] .left')).toHaveText(/^剩余时间 time left 0:0[12]$/);
   await page.getByRole('button', { name: '完成 Done' }).click();
   await confirming;
   expect(logLines).toContain('station: resumed: 1 held prompt(s) shown');

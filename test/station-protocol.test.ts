@@ -134,6 +134,15 @@ test('station: an unanswered prompt times out for the worker and leaves the page
   expect(() => new StationClient('http://192.0.2.1:8080/')).toThrow('must be on http://127.0.0.1:PORT/');
 });
 
+test('station: every prompt adds its own timeout to the running test (a scenario with many prompts does not time out)', async () => {
+  const client = new StationClient(station.url, { timeoutSeconds: 45, pollMs: 500 });
+  const before = test.info().timeout;
+  const id = await client.open({ kind: 'confirm', device: 'A', text: { zh: '确认', en: 'Confirm' } });
+  expect(test.info().timeout).toBe(before + 45_000);
+  expect(station.state().prompts[0]).toMatchObject({ id, timeoutSeconds: 45 });
+  await client.withdraw(id, 'test over');
+});
+
 test('station reporter: tests done/total, failures and the current test reach the station (a retry counts once)', async () => {
   const before = process.env[STATION_URL_ENV];
   process.env[STATION_URL_ENV] = station.url;

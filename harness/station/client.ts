@@ -83,10 +83,16 @@ export class StationClient {
     return { status: res.status, json };
   }
 
-  /** Creates a prompt; returns its id. The test's title and file are added when known. */
+  /**
+   * Creates a prompt; returns its id. The test's title and file are added when known, and the
+   * running test's timeout grows by the prompt's own (harness/lab/test-clock.ts), so a scenario
+   * with many prompts never times out while each is answered in time: do not wrap these
+   * operators in `promptClock` as well.
+   */
   async open(spec: PromptSpec): Promise<string> {
+    extendTestTimeout(this.timeoutMs);
     const context = { ...testContext(), ...spec.context };
-    const { json } = await this.call('POST', '/api/prompts', { ...spec, context });
+    const { json } = await this.call('POST', '/api/prompts', { timeoutSeconds: Math.round(this.timeoutMs / 1000), ...spec, context });
     return (json as { id: string }).id;
   }
 

@@ -68,6 +68,7 @@ function buildCard(p) {
   if (p.context && p.context.test) meta.push('测试 test: ' + p.context.test);
   if (p.context && p.context.step) meta.push('步骤 step: ' + p.context.step);
   card.append(el('p', { class: 'meta' }, meta.join(' · ')));
+  if (p.timeoutSeconds && p.shownAt) card.append(el('p', { class: 'left', 'data-until': String(Date.parse(p.shownAt) + p.timeoutSeconds * 1000) }));
   card.append(el('p', { class: 'zh', lang: 'zh-CN' }, p.text.zh), el('p', { class: 'en', lang: 'en' }, p.text.en));
   const form = el('div', { class: 'form' });
   card.append(form);
@@ -158,11 +159,22 @@ function render(s) {
     }
     updateLive(c.el, p);
   }
+  tick();
   $('#idle').hidden = s.prompts.length > 0;
   const notices = $('#notices');
   notices.textContent = '';
   for (const n of s.notices) notices.append(el('li', {}, n));
 }
+
+// Time left on each prompt, as the worker counts it (paused time is not counted: it starts when shown).
+function tick() {
+  for (const e of document.querySelectorAll('[data-until]')) {
+    const s = Math.max(0, Math.round((Number(e.dataset.until) - Date.now()) / 1000));
+    e.textContent = '剩余时间 time left ' + Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
+    e.classList.toggle('warn', s < 60);
+  }
+}
+setInterval(tick, 1000);
 
 $('#pause').onclick = async () => {
   const err = await post('/api/pause', { paused: !paused });

@@ -53,6 +53,8 @@ export interface PromptSpec {
   expect?: string;
   /** For `token`: the serial, when the harness knows which UKEY it wants. */
   serial?: string;
+  /** How long the worker waits once the prompt is shown; the page counts it down. */
+  timeoutSeconds?: number;
 }
 
 /** What the token layer sees in the slots now, reported by the worker (POST …/seen). */
@@ -76,6 +78,8 @@ export interface PinRequest {
 export interface PromptView extends PromptSpec {
   id: string;
   createdAt: string;
+  /** When the page first showed it (creation, or the resume that released it). */
+  shownAt?: string;
   /** `open`: waiting for the person; `answered`: the worker has not collected the answer yet. */
   state: 'open' | 'answered';
   /** Token prompts: what the slots hold now. */

@@ -127,6 +127,7 @@ function promptSpec(b: Record<string, unknown>): PromptSpec {
     if (!VALUE_KINDS.has(b.valueKind as ValueKind)) throw new BadRequest(400, `valueKind: one of ${[...VALUE_KINDS].join(', ')}`);
     spec.valueKind = b.valueKind as ValueKind;
   }
+  if (b.timeoutSeconds !== undefined) spec.timeoutSeconds = count(b.timeoutSeconds, 'timeoutSeconds');
   if (spec.kind === 'token') {
     spec.expect = text(b.expect ?? 'a UKEY', 'expect', 300);
     spec.serial = optText(b.serial, 'serial', 64);
@@ -252,6 +253,7 @@ export async function startStation(options: StationOptions = {}): Promise<Statio
       const view: PromptView = { ...spec, id: String(nextId++), createdAt: new Date().toISOString(), state: 'open', notes: [] };
       if (spec.kind === 'token') view.seen = [];
       const p: Prompt = { view, held: paused, lastPoll: Date.now(), wake: new Set() };
+      if (!p.held) view.shownAt = view.createdAt;
       prompts.set(view.id, p);
       log(`station: ${name(p)} ${p.held ? 'held (paused)' : 'shown'}${spec.context?.step ? ` at ${spec.context.step}` : ''}`);
       changed();
@@ -263,7 +265,14 @@ export async function startStation(options: StationOptions = {}): Promise<Statio
       if (paused !== b.paused) {
         paused = b.paused;
         let released = 0;
-        if (!paused) for (const p of prompts.values()) if (p.held) ((p.held = false), released++);
+        if (!paused) {
+          for (const p of prompts.values()) {
+            if (!p.held) continue;
+            p.held = false;
+            p.view.shownAt = new Date().toISOString();
+            released++;
+          }
+        }
         log(`station: ${paused ? 'paused: new prompts are held' : `resumed${released ? `: ${released} held prompt(s) shown` : ''}`}`);
         for (const p of prompts.values()) for (const w of [...p.wake]) w();
         changed();

@@ -16,6 +16,7 @@ import { chainPins, type PinProvider } from '../../drivers/ukey/pins.ts';
 import { describeRole } from '../../drivers/ukey/role.ts';
 import { LocatingTokenSource } from '../../drivers/ukey/token-source.ts';
 import type { Token, TokenRequest, TokenSource } from '../../drivers/ukey/token.ts';
+import { extendTestTimeout } from '../lab/test-clock.ts';
 import type { Text } from '../procedures/types.ts';
 import { cannot, type StationClient } from './client.ts';
 import { expectedToken, type AnswerPoll, type Sighting } from './protocol.ts';
@@ -55,6 +56,7 @@ interface Current {
 
 export class StationTokenSource implements TokenSource {
   private readonly inner: LocatingTokenSource;
+  private readonly searchMs: number;
   private current: Current | undefined;
   private posting: Promise<void> = Promise.resolve();
 
@@ -76,6 +78,7 @@ export class StationTokenSource implements TokenSource {
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no PIN typed at the operator station within ${Math.round(ms / 1000)} s (UKEY serial ${token.serial})`)), ms);
       });
+      extendTestTimeout(ms);
       try {
         await o.station.askPin(c.id, { serial: token.serial, label: token.label, kind, attempt });
         return await Promise.race([answered, late]);
@@ -84,11 +87,12 @@ export class StationTokenSource implements TokenSource {
         c.pinWaiter = undefined;
       }
     };
+    this.searchMs = o.timeoutMs ?? o.station.timeoutMs;
     this.inner = new LocatingTokenSource({
       locator: this.watch(o.locator),
       pins: o.pins ? chainPins(o.pins, pagePins) : pagePins,
       operator: say,
-      timeoutMs: o.timeoutMs ?? o.station.timeoutMs,
+      timeoutMs: this.searchMs,
       pollMs: o.pollMs,
       inserts: o.inserts,
     });
@@ -97,7 +101,9 @@ export class StationTokenSource implements TokenSource {
   async acquire(request: TokenRequest): Promise<Token> {
     const expect = expectedToken(request);
     const text: Text = { zh: `插入 UKEY 并输入口令：${expect}`, en: request.instruction };
+    // open() adds the prompt timeout to the test's; the wait for the UKEY itself may be longer.
     const id = await this.o.station.open({ kind: 'token', device: this.o.device ?? '', text, expect });
+    extendTestTimeout(Math.max(0, this.searchMs - this.o.station.timeoutMs));
     const c: Current = { id, request, text, seen: new Map(), posted: '', postedAt: 0 };
     this.current = c;
     const listening = this.listen(c);
