@@ -27,7 +27,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   outputDir: `${outputRoot}/test-results`,
   reporter: [
-    ['list'],
+    // A bench run with prompts on the terminal gets whole lines only (evsm-lab run sets it; docs/cli.md).
+    [process.env.EVSM_LAB_REPORTER === 'lines' ? './harness/reporters/lines.ts' : 'list'],
     ['json', { outputFile: `${outputRoot}/results.json` }],
     // detail: false keeps Allure's step list to the procedure step ids and their attachments.
     ['allure-playwright', { resultsDir: `${outputRoot}/allure-results`, detail: false }],
@@ -42,5 +43,6 @@ export default defineConfig({
     { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' }, dependencies: ['hardware-lab'], workers: hardwareWorkers(defaultLabFile()) },
     // The vendor's Java SDK against the emulator (docs/conformance.md); skips without EVSM_VENDOR_SDK_DIR.
     { name: 'vendor-sdk', testDir: 'conformance/specs', testMatch: /.*\.spec\.ts$/ },
+    { name: 'ha-vendor-sdk', testDir: 'scenarios', testMatch: /ha\.spec\.ts$/, metadata: { target: 'embedded', applicationClient: 'vendor-sdk' } },
   ],
 });

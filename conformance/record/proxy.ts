@@ -73,12 +73,7 @@ export class RecordingProxy<Tag> {
       }
       client.write(chunk);
     });
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-      this.sockets.delete(client);
-      this.sockets.delete(upstream);
-    };
+    const drop = dropBoth(this.sockets, client, upstream);
     client.on('close', drop);
     upstream.on('close', drop);
     client.on('error', drop);
@@ -89,4 +84,14 @@ export class RecordingProxy<Tag> {
     for (const s of this.sockets) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** Closes a client connection and its device connection together and forgets both. */
+export function dropBoth(sockets: Set<Socket>, client: Socket, upstream: Socket): () => void {
+  return () => {
+    client.destroy();
+    upstream.destroy();
+    sockets.delete(client);
+    sockets.delete(upstream);
+  };
 }
