@@ -11,7 +11,8 @@ import { buildCertification, type CertificationData } from './certification/mode
 import { renderCertification } from './certification/render.ts';
 import { pdfSealFile, sealPdf } from './certification/pdf-seal.ts';
 import { chromiumMissing, printPdf } from './chromium.ts';
-import { readResults } from './playwright-results.ts';
+import type { RunResults } from './playwright-results.ts';
+import { readRunResults } from './run-legs.ts';
 import { reportPaths, type ReportPaths } from './paths.ts';
 import { Redactor, secretsFromEnv } from './redact.ts';
 import { keyFingerprint, makeSeal, readPrivateKey } from './seal.ts';
@@ -48,7 +49,7 @@ function environmentProps(data: CertificationData | undefined, targets: string[]
     const serials = g.serials.length <= 3 ? g.serials.join(', ') : `${g.serials.slice(0, 3).join(', ')} … (${g.serials.length} devices)`;
     props.push([key, [g.model, serials].filter(Boolean).join(' ')]);
   }
-  const tokens = [...new Set((data?.tokens ?? []).map((t) => (t.role ? `${t.serial} (${t.role})` : t.serial)))];
+  const tokens = [...new Set((data?.tokens ?? []).map((t) => `${t.serial} (${t.verified ? t.role : 'role not verified'})`))];
   if (tokens.length) props.push(['tokens', tokens.join(', ')]);
   for (const [k, v] of Object.entries(versions)) props.push([k, v]);
   return props;
@@ -105,11 +106,15 @@ function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor
   return { part: 'allure', ok: true, path: join(paths.allureReport, 'index.html'), message: `targets ${targets.join(', ') || 'none'}` };
 }
 
+/** The lab on the reports: --lab-name, else the run's lab file (`lab`), else EVSM_LAB_NAME, else `evsm-lab`. */
+export function labNameOf(o: BuildOptions, results: RunResults | undefined, env: NodeJS.ProcessEnv): string {
+  return o.labName || results?.labName || env.EVSM_LAB_NAME || 'evsm-lab';
+}
+
 export async function buildReports(o: BuildOptions = {}): Promise<PartOutcome[]> {
   const env = o.env ?? process.env;
   const paths = reportPaths({ results: o.results, out: o.out }, env);
   const issued = o.now ?? new Date();
-  const lab = o.labName ?? env.EVSM_LAB_NAME ?? 'evsm-lab';
   const versions = softwareVersions();
   const outcomes: PartOutcome[] = [];
 
@@ -124,8 +129,11 @@ export async function buildReports(o: BuildOptions = {}): Promise<PartOutcome[]>
 
   let data: CertificationData | undefined;
   let resultsError: string | undefined;
+  let lab = labNameOf(o, undefined, env);
   try {
-    data = buildCertification(readResults(paths.resultsJson), { lab, issued, versions, redactor });
+    const results = readRunResults(paths.root);
+    lab = labNameOf(o, results, env);
+    data = buildCertification(results, { lab, issued, versions, redactor });
   } catch (e) {
     resultsError = (e as Error).message;
   }

@@ -38,13 +38,20 @@ export interface TestRun {
 
 export interface RunResults {
   startTime: string;
+  /** The lab's name as the run's lab file gave it (a LAB_NAME_ANNOTATION), when one did. */
+  labName?: string;
   durationMs: number;
   playwrightVersion?: string;
   projects: { name: string; metadata: Record<string, unknown> }[];
   tests: TestRun[];
   /** Errors outside tests (global set-up, a spec that does not load). */
   globalErrors: string[];
+  /** How many legs an interrupted and resumed run took (reports/run-legs.ts); absent for one. */
+  legs?: number;
 }
+
+/** Annotation type the hardware target's lab-file check gives the lab's name under (harness/lab/lab-check.setup.ts). */
+export const LAB_NAME_ANNOTATION = 'lab name';
 
 /** `KS-01`, `DMK-02`, `EXT-01`, `HA-03`: upper-case letters, a dash, digits. */
 export const SCENARIO_ID = /^([A-Z][A-Z0-9]{1,7}-\d{1,4})\b/;
@@ -52,6 +59,7 @@ export const SCENARIO_ID = /^([A-Z][A-Z0-9]{1,7}-\d{1,4})\b/;
 // Structural types for the part of Playwright's JSONReport that is read here.
 interface PwStep { title: string; error?: { message?: string }; steps?: PwStep[] }
 interface PwResult {
+  annotations?: { type: string; description?: string }[];
   status: string; duration: number; errors?: { message?: string }[]; error?: { message?: string };
   steps?: PwStep[]; attachments?: AttachmentRef[]; retry?: number;
 }
@@ -129,6 +137,22 @@ function walk(suite: PwSuite, path: string[], out: TestRun[]): void {
   for (const s of suite.suites ?? []) walk(s, [...path, s.title], out);
 }
 
+/** The first lab name annotation of any test (on the test, or on one of its results). */
+function labNameOf(suites: PwSuite[]): string | undefined {
+  for (const suite of suites) {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests) {
+        const all = [...(t.annotations ?? []), ...t.results.flatMap((r) => r.annotations ?? [])];
+        const name = all.find((a) => a.type === LAB_NAME_ANNOTATION && a.description)?.description;
+        if (name) return name;
+      }
+    }
+    const inner = labNameOf(suite.suites ?? []);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
 export function parseResults(report: PwReport): RunResults {
   const tests: TestRun[] = [];
   // Top-level suites are files; their titles are not describe blocks.
@@ -138,6 +162,7 @@ export function parseResults(report: PwReport): RunResults {
   }
   return {
     startTime: report.stats?.startTime ?? '',
+    labName: labNameOf(report.suites ?? []),
     durationMs: Math.round(report.stats?.duration ?? 0),
     playwrightVersion: report.config?.version,
     projects: (report.config?.projects ?? []).map((p) => ({ name: p.name, metadata: p.metadata ?? {} })),

@@ -65,7 +65,11 @@ export function makeSeal(data: Json, privateKey?: Buffer): Seal {
   return seal;
 }
 
-export type SealCheck = { name: 'digest' | 'signature'; ok: boolean; detail: string };
+/**
+ * One check. A valid signature also says who made it: `signedBy`, the fingerprint of the key,
+ * and `byGivenKey` when that is the lab key the caller demanded.
+ */
+export type SealCheck = { name: 'digest' | 'signature'; ok: boolean; detail: string; signedBy?: string; byGivenKey?: boolean };
 
 /** Checks a seal against the data; `trusted` is the lab public key the signature must be made with. */
 export function checkSeal(data: Json, seal: Seal, trusted?: Buffer): SealCheck[] {
@@ -108,6 +112,7 @@ export function checkSeal(data: Json, seal: Seal, trusted?: Buffer): SealCheck[]
   checks.push({
     name: 'signature',
     ok: valid,
+    ...(valid ? { signedBy: keyFingerprint(embedded), byGivenKey: !!trusted } : {}),
     detail: !valid
       ? `the SM2 signature does not match the results (key ${keyFingerprint(embedded)}): the results or the signature were changed`
       : trusted

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { buildCertification, compareIds } from '../reports/certification/model.ts';
 import { parseResults, cleanMessage } from '../reports/playwright-results.ts';
 import { Redactor } from '../reports/redact.ts';
-import { syntheticReport } from './fixtures/reports/synthetic.ts';
+import { syntheticReport, syntheticWithTokenUses } from './fixtures/reports/synthetic.ts';
 import { renderCertification, MAX_ROWS } from '../reports/certification/render.ts';
 import { makeSeal } from '../reports/seal.ts';
 
@@ -17,17 +17,14 @@ test('only scenario runs on target projects are certified; the rest are counted'
   expect(data.tokens.map((t) => t.serial)).toEqual(['VUK-1', 'VUK-2', 'VUK-1', 'VUK-2']);
 });
 
-test('token uses recorded by the harness become one row per token with all its roles', () => {
-  const report = syntheticReport() as { suites: { specs: { tests: { results: { attachments: { name: string; body?: string }[] }[] }[] }[] }[] };
+test('token uses recorded by the harness become one row per token with all its uses; its role only as read back', () => {
   const uses = [
     { serial: 'VUK-7', label: 'KBK-A', role: 'kbk', as: 'KBK 1/3', step: 'BE-03' },
     { serial: 'VUK-7', label: 'KBK-A', role: 'kbk', as: 'KBK 1/3', step: 'RI-02' },
     { serial: 'VUK-7', label: 'KBK-A', role: 'kbk', as: 'restore share', step: 'RI-03' },
   ];
-  const att = report.suites[0].specs[0].tests[0].results[0].attachments.find((a) => a.name === 'token-serials')!;
-  att.body = Buffer.from(JSON.stringify(uses)).toString('base64');
-  const data = buildCertification(parseResults(report as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
-  expect(data.tokens.filter((t) => t.serial === 'VUK-7')).toEqual([{ target: 'embedded', serial: 'VUK-7', label: 'KBK-A', role: 'KBK 1/3, restore share' }]);
+  const data = buildCertification(parseResults(syntheticWithTokenUses(uses) as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
+  expect(data.tokens.filter((t) => t.serial === 'VUK-7')).toEqual([{ target: 'embedded', serial: 'VUK-7', label: 'KBK-A', uses: 'KBK 1/3, restore share', role: 'kbk', verified: true }]);
 });
 
 test('catalog order: KS, DMK, EXT, HA, then other prefixes; numbers numerically', () => {

@@ -122,7 +122,7 @@ test.describe('seal and verify', () => {
     console.log = (...a: unknown[]) => void lines.push(a.join(' '));
     try {
       expect(await reportMain(['verify', file, '--public-key', pubFile])).toBe(0);
-      expect(lines.at(-1)).toBe('verified');
+      expect(lines.at(-1)).toMatch(/^verified \(signed by the given lab key [0-9A-F]{16}\)$/);
       expect(await reportMain(['verify', tamperedFile, '--public-key', pubFile])).toBe(1);
       expect(lines.at(-1)).toBe('NOT VERIFIED: content failed');
       expect(await reportMain(['verify', join(dir, 'certification', 'certification.pdf')])).toBe(1);

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { hex, sm2GenerateKeyPair, wipe } from '../../crypto/index.ts';
 import { buildReports } from '../../reports/build.ts';
-import { verifyCertificationFile } from '../../reports/certification/verify.ts';
+import { verifyCertificationFile, type VerifyCheck } from '../../reports/certification/verify.ts';
 import { keyFingerprint, readPublicKey } from '../../reports/seal.ts';
 import { isUsage, parseOptions, runVerb, UsageError, type Verb } from './usage.ts';
 
@@ -86,8 +86,16 @@ function verify(args: string[]): number {
   console.log(`verify ${show(file)}`);
   for (const c of checks) console.log(`  ${c.name.padEnd(10)} ${c.ok ? 'OK    ' : 'FAILED'} ${c.detail}`);
   const ok = checks.every((c) => c.ok);
-  console.log(ok ? 'verified' : `NOT VERIFIED: ${checks.filter((c) => !c.ok).map((c) => c.name).join(', ')} failed`);
+  console.log(ok ? verdict(checks) : `NOT VERIFIED: ${checks.filter((c) => !c.ok).map((c) => c.name).join(', ')} failed`);
   return ok ? 0 : 1;
+}
+
+/** What a passed verification proves: integrity always; origin only with a signature, and by whose key. */
+export function verdict(checks: VerifyCheck[]): string {
+  const sig = checks.find((c) => c.name === 'signature');
+  if (!sig?.signedBy) return 'verified (unsigned): digest and text match the embedded results; without a signature nothing says who made the report';
+  if (sig.byGivenKey) return `verified (signed by the given lab key ${sig.signedBy})`;
+  return `verified (signed by key ${sig.signedBy}, the key the report carries; give --public-key to check it is the lab's)`;
 }
 
 function keygen(args: string[]): number {

@@ -8,13 +8,19 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { oneOf, parseOptions, single, UsageError, type Verb } from './usage.ts';
+import { DONE_LIST_FILE, LEGS_FILE, prepareResume, readManifest, startFreshRun } from '../../reports/run-legs.ts';
+import { loadLabFile } from '../lab/lab-file.ts';
+import { defaultLabFile } from '../lab/which-lab.ts';
+import { checkHelp, oneOf, parseOptions, single, UsageError, type Verb } from './usage.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TARGETS = ['embedded', 'containers', 'hardware'] as const;
 export type Target = (typeof TARGETS)[number];
 
-const SYNOPSIS = 'usage: evsm-lab run [--target embedded|containers|hardware]... [--grep TEXT] [--lab FILE] [--no-report] [FILTER...] [-- PLAYWRIGHT-OPTION...]';
+const SYNOPSIS = [
+  'usage: evsm-lab run [--target embedded|containers|hardware]... [--grep TEXT] [--lab FILE] [--lab-name NAME] [--no-report] [FILTER...] [-- PLAYWRIGHT-OPTION...]',
+  '       evsm-lab run --resume',
+].join('\n');
 
 const HELP = `${SYNOPSIS}
 
@@ -25,7 +31,11 @@ then builds the Allure and certification reports of the run (evsm-lab report).
                  --target embedded --target containers
   --grep TEXT    only scenarios whose title matches (ids: --grep KS-0)
   --lab FILE     lab file of the hardware target (sets EVSM_LAB_FILE; docs/lab-file.md)
+  --lab-name NAME  the lab named on the reports (default: the lab file's "lab", else
+                 $EVSM_LAB_NAME, else evsm-lab)
   --no-report    skip the reports
+  --resume       continue the interrupted run in the output root: the same options, only the
+                 tests that have not passed yet; one set of reports for the whole run
   FILTER         Playwright file filters: scenarios/ha.spec.ts, or a part of a file name
   -- …           anything after -- goes to Playwright as it is (-- --workers 1 --retries 1)
 
@@ -34,8 +44,12 @@ Exit status: Playwright's (0 all passed, 1 a test failed), 2 for a usage error, 
 their emulators; the reports are then not built. A second signal is passed on too (Playwright
 stops at once).
 
+A hardware run whose lab file has operator.mode "console" prints whole lines only (no cursor
+movement over the operator's prompts).
+
 Example:
-  npx evsm-lab run --target embedded --target containers --grep DMK-0`;
+  npx evsm-lab run --target embedded --target containers --grep DMK-0
+  npx evsm-lab run --resume          # after Ctrl-C: runs the tests that had not passed`;
 
 export interface RunPlan {
   targets: Target[];
@@ -43,15 +57,26 @@ export interface RunPlan {
   playwrightArgs: string[];
   /** Absolute lab file path for EVSM_LAB_FILE, when --lab was given. */
   labFile?: string;
+  /** --lab-name, for the reports. */
+  labName?: string;
   report: boolean;
+  /**
+   * `lines` when the run's prompts are on the terminal (a hardware run whose lab file says
+   * operator.mode "console"): Playwright then reports through harness/reporters/lines.ts,
+   * which never moves the cursor (EVSM_LAB_REPORTER, read by playwright.config.ts).
+   */
+  reporter: 'lines' | undefined;
 }
 
 /** Reads the command line; checks everything before anything is touched. */
-export function planRun(args: string[], cwd = process.cwd()): RunPlan {
-  const parsed = parseOptions(args, { '--target': 'repeatable', '--grep': 'value', '--lab': 'value', '--no-report': 'flag' });
+export function planRun(args: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): RunPlan {
+  const parsed = parseOptions(args, { '--target': 'repeatable', '--grep': 'value', '--lab': 'value', '--lab-name': 'value', '--no-report': 'flag', '--resume': 'flag' });
+  if (parsed.values.has('--resume')) throw new UsageError('--resume repeats the interrupted run\'s own options: give it alone');
   const targets = [...new Set((parsed.values.get('--target') ?? ['embedded']).map((t) => oneOf('--target', t, TARGETS)))];
   const grep = single(parsed, '--grep');
   const lab = single(parsed, '--lab');
+  const labName = single(parsed, '--lab-name');
+  if (labName !== undefined && !labName.trim()) throw new UsageError('--lab-name needs a name');
   let labFile: string | undefined;
   if (lab !== undefined) {
     // Playwright runs from the repository root: a relative lab path means the caller's directory.
@@ -67,14 +92,25 @@ export function planRun(args: string[], cwd = process.cwd()): RunPlan {
     ...(grep === undefined ? [] : ['--grep', grep]),
     ...targets.flatMap((t) => ['--project', t]),
   ];
-  return { targets, playwrightArgs, labFile, report: !parsed.values.has('--no-report') };
+  const reporter = targets.includes('hardware') && consoleOperator(labFile ?? defaultLabFile(env)) ? 'lines' : undefined;
+  return { targets, playwrightArgs, labFile, labName, report: !parsed.values.has('--no-report'), reporter };
+}
+
+/** Whether the lab file puts prompts on the terminal; a file that does not load is the lab check's to report. */
+function consoleOperator(labFile: string | undefined): boolean {
+  if (!labFile) return false;
+  try {
+    return loadLabFile(labFile).operator.mode === 'console';
+  } catch {
+    return false;
+  }
 }
 
 /** Runs Playwright; resolves to its exit status, or 128 + signal number after a forwarded signal. */
 function runPlaywright(plan: RunPlan): Promise<number> {
   const require = createRequire(import.meta.url);
   const cli = join(dirname(require.resolve('@playwright/test/package.json')), 'cli.js');
-  const env = { ...process.env, ...(plan.labFile ? { EVSM_LAB_FILE: plan.labFile } : {}) };
+  const env = { ...process.env, ...(plan.labFile ? { EVSM_LAB_FILE: plan.labFile } : {}), ...(plan.reporter ? { EVSM_LAB_REPORTER: plan.reporter } : {}) };
   // detached: its own process group, so Ctrl-C reaches it once, through the forwarding below.
   const child = spawn(process.execPath, [cli, ...plan.playwrightArgs], { stdio: 'inherit', cwd: root, env, detached: true });
   let received: NodeJS.Signals | undefined;
@@ -106,18 +142,56 @@ function signalNumber(signal: NodeJS.Signals): number {
 }
 
 async function run(args: string[]): Promise<number> {
-  const plan = planRun(args);
-  // allure-playwright never empties its results directory: start each run clean.
   const outputRoot = resolve(root, process.env.EVSM_LAB_OUTPUT ?? 'lab-output');
-  rmSync(join(outputRoot, 'allure-results'), { recursive: true, force: true });
+  let plan: RunPlan;
+  if ((args.includes('--') ? args.slice(0, args.indexOf('--')) : args).includes('--resume')) {
+    checkHelp(args);
+    if (args.length !== 1) throw new UsageError('--resume repeats the interrupted run\'s own options: give it alone');
+    const resumed = resumeRun(outputRoot);
+    if (typeof resumed === 'number') return resumed;
+    plan = resumed;
+  } else {
+    plan = planRun(args);
+    // allure-playwright never empties its results directory: start each run clean.
+    rmSync(join(outputRoot, 'allure-results'), { recursive: true, force: true });
+    startFreshRun(outputRoot, args, process.cwd());
+  }
   const status = await runPlaywright(plan);
-  if (status >= 128) return status;
+  if (status >= 128) {
+    console.error(`evsm-lab run: stopped; \`evsm-lab run --resume\` runs the tests that had not passed`);
+    return status;
+  }
   if (plan.report) {
     const { main: reportMain } = await import('./report.ts');
-    const reportStatus = await reportMain([]);
+    const reportStatus = await reportMain(['--results', outputRoot, ...(plan.labName ? ['--lab-name', plan.labName] : [])]);
     if (reportStatus !== 0) console.error('evsm-lab run: the reports were not all built (see above); the test results stand');
   }
   return status;
+}
+
+/**
+ * `--resume`: the run recorded in the output root, again, without the tests that passed in an
+ * earlier leg (reports/run-legs.ts). A number is the exit status when there is nothing to resume.
+ */
+function resumeRun(outputRoot: string): RunPlan | number {
+  const manifest = readManifest(outputRoot);
+  if (!manifest) {
+    console.error(`evsm-lab run --resume: nothing to resume: ${outputRoot} holds no run of evsm-lab run (${LEGS_FILE})`);
+    return 1;
+  }
+  // The options as first given, from the directory they were given in (a relative --lab).
+  const plan = planRun(manifest.args, manifest.cwd ?? process.cwd());
+  const r = prepareResume(outputRoot)!;
+  const legs = r.manifest.legs.length;
+  console.log(
+    `evsm-lab run --resume: leg ${legs}: ${r.passed.length} test(s) passed before and are not run again; ${r.remaining} did not pass and run again, with every test not reached` +
+      (r.lostLegs ? `; ${r.lostLegs} earlier leg(s) left no report (stopped at once), their tests run again` : '') +
+      (r.unlisted.length ? `; ${r.unlisted.length} passed test(s) whose titles hold › or > cannot be left out and run again` : ''),
+  );
+  const at = plan.playwrightArgs.indexOf('--project');
+  const extra = ['--test-list-invert', join(outputRoot, DONE_LIST_FILE), '--pass-with-no-tests'];
+  plan.playwrightArgs = at < 0 ? [...plan.playwrightArgs, ...extra] : [...plan.playwrightArgs.slice(0, at), ...extra, ...plan.playwrightArgs.slice(at)];
+  return plan;
 }
 
 export const RUN: Verb = { name: 'run', synopsis: SYNOPSIS, help: HELP, run };

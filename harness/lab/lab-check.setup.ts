@@ -6,6 +6,7 @@
  * No lab file at all is not an error here: the hardware tests skip with their one-line reason.
  */
 import { test } from '@playwright/test';
+import { LAB_NAME_ANNOTATION } from '../../reports/playwright-results.ts';
 import { defaultLabFile, LabFileError, loadLabFile } from './lab-file.ts';
 
 test('lab file', () => {
@@ -17,6 +18,8 @@ test('lab file', () => {
   try {
     const lab = loadLabFile(path);
     test.info().annotations.push({ type: 'lab file', description: `${lab.path}: ${lab.lab}` });
+    // The reports print this as the lab's name (reports/playwright-results.ts reads it back).
+    if (lab.labNamed) test.info().annotations.push({ type: LAB_NAME_ANNOTATION, description: lab.lab });
   } catch (e) {
     if (e instanceof LabFileError) {
       // The message is the whole report (FILE:LINE:COLUMN: …): no stack, no code frame of this file.

@@ -52,7 +52,10 @@ export interface UsbId {
 
 export interface LabFile {
   path: string;
+  /** The lab's name (`lab`), else UNNAMED_LAB. */
   lab: string;
+  /** Whether the file names the lab: only then do the reports print `lab` as the lab's name. */
+  labNamed: boolean;
   cacipher: CacipherConfig;
   devices: LabDeviceEntry[];
   pkcs11Module: string;
@@ -66,6 +69,9 @@ export interface LabFile {
    */
   rehearsal: { startEmulators: boolean; tokens: number; portStride: number; operatorManagementPorts: Partial<Record<DeviceName, number>> } | undefined;
 }
+
+/** `lab` when the file gives none. */
+export const UNNAMED_LAB = 'unnamed lab';
 
 export class LabFileError extends Error {
   constructor(
@@ -136,7 +142,7 @@ export function parseLabFile(text: string, path: string): LabFile {
       const f = childPath(field, k);
       // A key under "pins" that is no variable name is most likely a PIN written into the file.
       if (field === 'pins' && !/Env$/.test(k)) err(f, 'PINs are never written in a lab file: name environment variables with "userEnv" and "soEnv"', true);
-      const near = closest(k, known);
+      const near = closest(k, known) ?? (field === '' && /^(lab)?name$/i.test(k) ? 'lab' : undefined);
       const where = field === '' ? 'at the top level' : `in ${field}`;
       throw new LabFileError(path, '', `unknown key "${k}" ${where}${near ? ` (did you mean "${near}"?)` : `; known keys here: ${known.join(', ')}`}`, doc.keyAt(f));
     }
@@ -166,7 +172,7 @@ export function parseLabFile(text: string, path: string): LabFile {
   };
 
   const raw = obj('', doc.value, '');
-  const lab = str('lab', raw.lab, 'unnamed lab');
+  const lab = str('lab', raw.lab, UNNAMED_LAB);
 
   const cacipherSrc = str('cacipher', raw.cacipher);
   const isStringForm = cacipherSrc.trim().startsWith('{');
@@ -254,7 +260,7 @@ export function parseLabFile(text: string, path: string): LabFile {
     }
   }
 
-  return { path, lab, cacipher, devices, pkcs11Module, usb, pinEnv, operator: { mode: mode as OperatorMode, timeoutSeconds: timeoutSeconds as number }, rehearsal };
+  return { path, lab, labNamed: raw.lab !== undefined, cacipher, devices, pkcs11Module, usb, pinEnv, operator: { mode: mode as OperatorMode, timeoutSeconds: timeoutSeconds as number }, rehearsal };
 }
 
 /** `rehearsal.operatorManagementPorts`: `{ "A": 28128, … }`, device name → port. */

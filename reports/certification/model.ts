@@ -13,10 +13,11 @@ export const CERT_FORMAT = 'evsm-lab/certification/1';
  * Version of the page layout (render.ts). `verify` re-renders a page to compare it, which only
  * works with the layout it was made with: bump this whenever render.ts changes its output.
  */
-export const PAGE_LAYOUT = 'evsm-lab/certification-page/2';
+export const PAGE_LAYOUT = 'evsm-lab/certification-page/3';
 
 export type DeviceRow = { target: string; name: string; model: string; serial: string; address: string };
-export type TokenRow = { target: string; serial: string; label: string; role: string };
+/** `role`: the role records read back from the token in this run, or "not verified …" (`verified` false). */
+export type TokenRow = { target: string; serial: string; label: string; uses: string; role: string; verified: boolean };
 export type EvidenceRow = { name: string; contentType: string; kind: string; sm3: string; value?: Json; missing?: string };
 export type ScenarioRun = {
   id: string;
@@ -37,7 +38,8 @@ export type CertificationData = {
   lab: string;
   /** When the report was made (ISO 8601, UTC). */
   issued: string;
-  run: { startTime: string; durationMs: number };
+  /** `legs`: an interrupted run resumed (evsm-lab run --resume) ran in this many legs; absent for one. */
+  run: { startTime: string; durationMs: number; legs?: number };
   versions: { [name: string]: string };
   targets: string[];
   devices: DeviceRow[];
@@ -87,29 +89,54 @@ function devicesFrom(target: string, e: Evidence): DeviceRow[] {
   }));
 }
 
-function tokensFrom(target: string, e: Evidence): TokenRow[] {
+/** A token reading that found no role record (the harness records `blank`). */
+const NO_ROLE = 'blank';
+
+/**
+ * A token's row. `role` lists only the role records read back from the token in this run
+ * (the harness reads the record when it notes a use: `{serial, label, role, as, step}`, `role`
+ * being what it read, `blank` when there was none); `uses` is what the run used it for (`as`),
+ * which says nothing about what the token now holds. `verified` is false when no role record
+ * was read back: the page then says the role was not verified.
+ */
+type TokenUseRow = TokenRow & { blankSeen: boolean };
+
+function tokensFrom(target: string, e: Evidence): TokenUseRow[] {
   if (Array.isArray(e.value) && e.value.every((x) => typeof x === 'string')) {
-    return e.value.map((s) => ({ target, serial: str(s), label: '', role: '' }));
+    return e.value.map((s) => ({ target, serial: str(s), label: '', uses: '', role: '', verified: false, blankSeen: false }));
   }
-  // The harness records each use ({serial, label, role, as: 'KBK 1/3', step}); `as` says most.
-  return objects(e.value).map((t) => ({
-    target,
-    serial: str(t.serial ?? t.serialNumber ?? t.id),
-    label: str(t.label),
-    role: str(t.as ?? t.role ?? t.use),
-  }));
+  return objects(e.value).map((t) => {
+    const read = str(t.role);
+    const verified = read !== '' && read !== NO_ROLE;
+    return {
+      target,
+      serial: str(t.serial ?? t.serialNumber ?? t.id),
+      label: str(t.label),
+      uses: str(t.as ?? t.use),
+      role: verified ? read : '',
+      verified,
+      blankSeen: read === NO_ROLE,
+    };
+  });
 }
 
-/** One row per token and target; the roles of its several uses are listed together. */
-function mergeTokens(rows: TokenRow[]): TokenRow[] {
-  const byKey = new Map<string, TokenRow>();
+/** One row per token and target: its uses listed together, and the role records read back. */
+function mergeTokens(rows: TokenUseRow[]): TokenRow[] {
+  const byKey = new Map<string, TokenUseRow>();
+  const add = (list: string, item: string) => (!item || list.split(', ').includes(item) ? list : list ? `${list}, ${item}` : item);
   for (const r of rows) {
     const k = `${r.target}|${r.serial}`;
     const seen = byKey.get(k);
     if (!seen) byKey.set(k, { ...r });
-    else if (r.role && !seen.role.split(', ').includes(r.role)) seen.role = seen.role ? `${seen.role}, ${r.role}` : r.role;
+    else {
+      seen.uses = add(seen.uses, r.uses);
+      seen.role = add(seen.role, r.role);
+      seen.verified ||= r.verified;
+      seen.blankSeen ||= r.blankSeen;
+      seen.label ||= r.label;
+    }
   }
-  return [...byKey.values()];
+  return [...byKey.values()].map(({ blankSeen, ...row }) => ({ ...row, role: row.verified ? row.role : blankSeen ? 'not verified (no role record when taken)' : 'not verified' }));
 }
 
 function uniqueBy<T>(rows: T[], key: (t: T) => string): T[] {
@@ -156,7 +183,7 @@ export function buildCertification(results: RunResults, opts: BuildOptions): Cer
     .map((t) => scenarioRun(t, opts.redactor))
     .sort((a, b) => compareIds(a.id, b.id) || a.title.localeCompare(b.title) || a.target.localeCompare(b.target));
   const devices: DeviceRow[] = [];
-  const tokens: TokenRow[] = [];
+  const tokens: TokenUseRow[] = [];
   for (const r of runs) {
     for (const e of r.evidence) {
       const ev = { ...e, kind: e.kind as Evidence['kind'], value: e.value };
@@ -169,7 +196,7 @@ export function buildCertification(results: RunResults, opts: BuildOptions): Cer
     layout: PAGE_LAYOUT,
     lab: opts.lab,
     issued: opts.issued.toISOString(),
-    run: { startTime: results.startTime, durationMs: results.durationMs },
+    run: { startTime: results.startTime, durationMs: results.durationMs, ...(results.legs ? { legs: results.legs } : {}) },
     versions: opts.versions,
     targets: [...new Set(runs.map((r) => r.target))].sort(),
     devices: uniqueBy(devices, (d) => `${d.target}|${d.name}|${d.serial}`).sort((a, b) => a.target.localeCompare(b.target) || a.name.localeCompare(b.name)),

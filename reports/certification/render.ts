@@ -285,7 +285,7 @@ export function renderCertification(data: CertificationData, seal: Seal): string
 <dl class="meta">
 <dt>Lab</dt><dd id="lab">${esc(data.lab)}</dd>
 <dt>Issued</dt><dd>${esc(data.issued.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</dd>
-<dt>Run started</dt><dd>${esc(data.run.startTime.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} (${esc(fmtDuration(data.run.durationMs))})</dd>
+<dt>Run started</dt><dd>${esc(data.run.startTime.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} (${esc(fmtDuration(data.run.durationMs))}${data.run.legs ? `, in ${data.run.legs} legs: interrupted and resumed, each test's last result counts` : ''})</dd>
 <dt>Targets</dt><dd>${esc(data.targets.join(', ') || 'none')}</dd>
 <dt>Software</dt><dd>${versions}</dd>
 <dt>SM3 digest</dt><dd><code>${esc(seal.digest)}</code>${seal.signature ? ' · signed (SM2)' : ' · not signed'}</dd>
@@ -295,7 +295,8 @@ export function renderCertification(data: CertificationData, seal: Seal): string
 <h2>Devices under test</h2>
 ${devices(data)}
 <h2>Tokens under test</h2>
-${data.tokens.length ? table(['Target', 'Serial', 'Label', 'Role'], data.tokens.map((t) => [t.target, t.serial, t.label, t.role].map(esc))) : '<p>No token evidence was attached to this run.</p>'}
+${data.tokens.length ? `${table(['Target', 'Serial', 'Label', 'Used as', 'Role read back in this run'], data.tokens.map((t) => [t.target, t.serial, t.label, t.uses, t.role].map(esc)))}
+<p class="note">A role is listed only as the token's role record was read back during this run; "used as" is what the run used the token for.</p>` : '<p>No token evidence was attached to this run.</p>'}
 <h2>Scenario × target</h2>
 ${matrix(data)}
 <h2>Deviations</h2>

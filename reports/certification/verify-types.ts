@@ -1,2 +1,2 @@
 /** One line of `report verify`'s answer. */
-export type VerifyCheck = { name: 'format' | 'digest' | 'content' | 'signature'; ok: boolean; detail: string };
+export type VerifyCheck = { name: 'format' | 'digest' | 'content' | 'signature'; ok: boolean; detail: string; signedBy?: string; byGivenKey?: boolean };
