@@ -9,6 +9,11 @@ final class PinChecks {
         return Hex.of(Ref.ecb(Ref.cipher('X', zpk), Ref.pinBlockIso0(PIN, ACCOUNT), true));
     }
 
+    /** The 16-byte format-0 block (PIN field to 32 nibbles, PAN field 20 zeros + account) under an SM4 key. */
+    static String pinBlock16(byte[] sm4) {
+        return Hex.of(Ref.ecb(Ref.cipher('P', sm4), Ref.pinBlockIso0(PIN, ACCOUNT, 16), true));
+    }
+
     static void pin(Ctx c) {
         c.h.check("pin.CC-translate", () -> {
             c.needZmk();
@@ -19,6 +24,36 @@ final class PinChecks {
             Harness.equal(pinBlock(k2), out, "PIN block under ZPK2 (ISO 9564-1 format 0)");
             Harness.equal(pinBlock(k1), c.sdk.transferPinZPK12ZPK2(zpk2, 40, out, 1, 1, ACCOUNT), "round trip back to ZPK1 at K0040");
             return "ZPK1 → ZPK2 → ZPK1";
+        });
+        c.h.check("pin.CC-SM4", () -> {
+            // SM4 ZPKs (flag P): the 16-byte format-0 block (docs/host-protocol.md 2.9), to and from DES.
+            c.needZmk();
+            byte[] p1 = Ctx.clearKey('P'), p2 = Ctx.otherKey('P'), x1 = Ctx.clearKey('X');
+            String zpkP1 = c.known("001", 'P', p1);
+            String zpkP2 = c.known("001", 'P', p2);
+            String zpkX1 = c.known("001", 'X', x1);
+            String pp = c.sdk.transferPinZPK12ZPK2(zpkP1, zpkP2, pinBlock16(p1), 1, 1, ACCOUNT);
+            Harness.equal(pinBlock16(p2), pp, "SM4 → SM4: the 16-byte block under ZPK2 (32H)");
+            String xp = c.sdk.transferPinZPK12ZPK2(zpkX1, zpkP1, pinBlock(x1), 1, 1, ACCOUNT);
+            Harness.equal(pinBlock16(p1), xp, "3DES → SM4: 16H in, 32H out");
+            String px = c.sdk.transferPinZPK12ZPK2(zpkP1, zpkX1, pinBlock16(p1), 1, 1, ACCOUNT);
+            Harness.equal(pinBlock(x1), px, "SM4 → 3DES: 32H in, 16H out");
+            Harness.equal(pinBlock16(p1), c.sdk.transferPinLMK2ZPK(zpkP1, 1, ACCOUNT, c.sdk.transferPinZPK2LMK(zpkP1, pinBlock16(p1), 1, ACCOUNT)), "JE/JG with an SM4 ZPK");
+            return "SM4→SM4, 3DES→SM4, SM4→3DES, JE/JG";
+        });
+        c.h.check("pin.TI-transferPin", () -> {
+            // transferPin(srcType, srcKey, dstType, dstKey, pinBlock, srcFmt, srcAccount, dstFmt, dstAccount): TI.
+            c.needZmk();
+            byte[] k1 = Ctx.clearKey('X'), k2 = Ctx.otherKey('X'), p1 = Ctx.clearKey('P');
+            String zpk1 = c.known("001", 'X', k1);
+            String tpk2 = c.known("002", 'X', k2);
+            String zpkP1 = c.known("001", 'P', p1);
+            String other = "987654321098";
+            String out = c.sdk.transferPin("001", zpk1, "002", tpk2, pinBlock(k1), 1, ACCOUNT, 1, other);
+            Harness.equal(Hex.of(Ref.ecb(Ref.cipher('X', k2), Ref.pinBlockIso0(PIN, other), true)), out, "ZPK → TPK, another account");
+            String back = c.sdk.transferPin("002", tpk2, "001", zpkP1, out, 1, other, 1, ACCOUNT);
+            Harness.equal(pinBlock16(p1), back, "TPK → SM4 ZPK, back to the first account");
+            return "ZPK → TPK → SM4 ZPK";
         });
         c.h.check("pin.CC-bad-pin-block", () -> {
             c.needZmk();

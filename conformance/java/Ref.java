@@ -207,9 +207,19 @@ final class Ref {
 
     /** ISO 9564 format 0 (the SDK's format 01): PIN field XOR account field (12 digits given). */
     static byte[] pinBlockIso0(String pin, String account12) {
+        return pinBlockIso0(pin, account12, 8);
+    }
+
+    /**
+     * Format 0 on `bytes`-byte blocks: 8 (ISO 9564-1), or 16 for SM4/AES keys (docs/host-protocol.md
+     * 2.9: PIN field to 32 nibbles, PAN field 20 zero nibbles + the 12 account digits).
+     */
+    static byte[] pinBlockIso0(String pin, String account12, int bytes) {
         StringBuilder p = new StringBuilder().append('0').append(Integer.toHexString(pin.length()).toUpperCase()).append(pin);
-        while (p.length() < 16) p.append('F');
-        return xor(Hex.bytes(p.toString()), Hex.bytes("0000" + account12));
+        while (p.length() < 2 * bytes) p.append('F');
+        StringBuilder pan = new StringBuilder(account12);
+        while (pan.length() < 2 * bytes) pan.insert(0, '0');
+        return xor(Hex.bytes(p.toString()), Hex.bytes(pan.toString()));
     }
 
     /** Visa CVV (CVK A = left half, CVK B = right half). */

@@ -124,6 +124,10 @@ final class Sdk {
         return h.call("transferPinZPK12ZPK2", a(src, dst, pinBlock, srcFmt, dstFmt, account), () -> api.transferPinZPK12ZPK2(src, dst, pinBlock, srcFmt, dstFmt, account));
     }
 
+    String transferPin(String srcType, Object src, String dstType, Object dst, String pinBlock, int srcFmt, String srcAccount, int dstFmt, String dstAccount) throws Exception {
+        return h.call("transferPin", a(srcType, src, dstType, dst, pinBlock, srcFmt, srcAccount, dstFmt, dstAccount), () -> api.transferPin(srcType, src, dstType, dst, pinBlock, srcFmt, srcAccount, dstFmt, dstAccount));
+    }
+
     String encPINByLmk(String pin, String account) throws Exception {
         return h.call("encPINByLmk", a(pin, account), () -> api.encPINByLmk(pin, account));
     }

@@ -111,7 +111,9 @@ function readPinKey(device: Device, f: Fields, name: string): ClearKey {
 
 /**
  * `TI` + src kind 1N + src key + dst kind 1N + dst key + max 2N + PIN block + src fmt 2N +
- * src account 12N + dst fmt 2N + dst account 12N → PIN len 2N + block + dst fmt 2N.
+ * src account 12N + dst fmt 2N + dst account 12N → the PIN block alone (16H or 32H). Unlike CC's
+ * answer, no PIN length and no format: the SDK's transferPin refuses anything after the block
+ * ("Response Buffer abnormal"), as found with the SDK on 2026-12-02.
  */
 export const TI: Handler = ({ device }, f) =>
   withWipe((keep) => {
@@ -127,7 +129,7 @@ export const TI: Handler = ({ device }, f) =>
     checkFormat(srcFmt);
     checkFormat(dstFmt);
     const pin = keep(openBlock(src, block, srcAccount, max));
-    return two(pin.length) + sealBlock(dst, pin, dstAccount) + two(dstFmt);
+    return sealBlock(dst, pin, dstAccount);
   });
 
 /** `BA` + PIN + `F`… + account 12N → PIN under the LMK (32H). */
