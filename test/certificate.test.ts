@@ -94,12 +94,12 @@ test('token roles: listed only as read back in the run; otherwise the certificat
   const data = buildCertification(parseResults(syntheticWithTokenUses(uses) as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
   const byserial = Object.fromEntries(data.tokens.filter((t) => t.target === 'embedded').map((t) => [t.serial, t]));
   expect(byserial['VUK-3']).toMatchObject({ uses: 'component 1/2', role: 'not verified (no role record when taken)', verified: false });
-  expect(byserial['VUK-4']).toMatchObject({ uses: 'component 2/2, component import 1', role: 'dmk-component', verified: true });
+  expect(byserial['VUK-4']).toMatchObject({ uses: 'component 2/2, component import 1', role: 'dmk-component (KS-01)', verified: true });
   // A plain list of serials says nothing about roles.
   expect(data.tokens.find((t) => t.target === 'hardware' && t.serial === 'VUK-1')).toMatchObject({ role: 'not verified', verified: false });
   const page = renderCertification(data, makeSeal(data));
   expect(page).toContain('<td>VUK-3</td><td>C1</td><td>component 1/2</td><td>not verified (no role record when taken)</td>');
-  expect(page).toContain('<td>VUK-4</td><td>C2</td><td>component 2/2, component import 1</td><td>dmk-component</td>');
+  expect(page).toContain('<td>VUK-4</td><td>C2</td><td>component 2/2, component import 1</td><td>dmk-component (KS-01)</td>');
   expect(page).not.toMatch(/<td>VUK-3<\/td><td>C1<\/td><td>component 1\/2<\/td><td>component/);
 });
 

@@ -24,7 +24,7 @@ test('token uses recorded by the harness become one row per token with all its u
     { serial: 'VUK-7', label: 'KBK-A', role: 'kbk', as: 'restore share', step: 'RI-03' },
   ];
   const data = buildCertification(parseResults(syntheticWithTokenUses(uses) as never), { lab: 'L', issued: new Date(0), versions: {}, redactor: new Redactor([]) });
-  expect(data.tokens.filter((t) => t.serial === 'VUK-7')).toEqual([{ target: 'embedded', serial: 'VUK-7', label: 'KBK-A', uses: 'KBK 1/3, restore share', role: 'kbk', verified: true }]);
+  expect(data.tokens.filter((t) => t.serial === 'VUK-7')).toEqual([{ target: 'embedded', serial: 'VUK-7', label: 'KBK-A', uses: 'KBK 1/3, restore share', role: 'kbk (KS-01)', verified: true }]);
 });
 
 test('catalog order: KS, DMK, EXT, HA, then other prefixes; numbers numerically', () => {

@@ -93,50 +93,52 @@ function devicesFrom(target: string, e: Evidence): DeviceRow[] {
 const NO_ROLE = 'blank';
 
 /**
- * A token's row. `role` lists only the role records read back from the token in this run
- * (the harness reads the record when it notes a use: `{serial, label, role, as, step}`, `role`
- * being what it read, `blank` when there was none); `uses` is what the run used it for (`as`),
- * which says nothing about what the token now holds. `verified` is false when no role record
- * was read back: the page then says the role was not verified.
+ * A token's row. `role` lists only the role records read back from the token in this run,
+ * each with the scenarios it was read in (the harness reads the record when it notes a use:
+ * `{serial, label, role, as, step}`, `role` being what it read, `blank` when there was none);
+ * `uses` is what the run used it for (`as`), which says nothing about what the token holds.
+ * Emulator targets give every test fresh tokens with the same serials, and a bench re-writes a
+ * token from scenario to scenario: hence the scenario beside each role. `verified` is false
+ * when no role record was read back: the page then says the role was not verified.
  */
-type TokenUseRow = TokenRow & { blankSeen: boolean };
+type TokenUse = { target: string; serial: string; label: string; use: string; read: string; scenario: string };
 
-function tokensFrom(target: string, e: Evidence): TokenUseRow[] {
+function tokensFrom(target: string, scenario: string, e: Evidence): TokenUse[] {
   if (Array.isArray(e.value) && e.value.every((x) => typeof x === 'string')) {
-    return e.value.map((s) => ({ target, serial: str(s), label: '', uses: '', role: '', verified: false, blankSeen: false }));
+    return e.value.map((s) => ({ target, serial: str(s), label: '', use: '', read: '', scenario }));
   }
-  return objects(e.value).map((t) => {
-    const read = str(t.role);
-    const verified = read !== '' && read !== NO_ROLE;
-    return {
-      target,
-      serial: str(t.serial ?? t.serialNumber ?? t.id),
-      label: str(t.label),
-      uses: str(t.as ?? t.use),
-      role: verified ? read : '',
-      verified,
-      blankSeen: read === NO_ROLE,
-    };
-  });
+  return objects(e.value).map((t) => ({
+    target,
+    serial: str(t.serial ?? t.serialNumber ?? t.id),
+    label: str(t.label),
+    use: str(t.as ?? t.use),
+    read: str(t.role),
+    scenario,
+  }));
 }
 
-/** One row per token and target: its uses listed together, and the role records read back. */
-function mergeTokens(rows: TokenUseRow[]): TokenRow[] {
-  const byKey = new Map<string, TokenUseRow>();
-  const add = (list: string, item: string) => (!item || list.split(', ').includes(item) ? list : list ? `${list}, ${item}` : item);
-  for (const r of rows) {
-    const k = `${r.target}|${r.serial}`;
-    const seen = byKey.get(k);
-    if (!seen) byKey.set(k, { ...r });
-    else {
-      seen.uses = add(seen.uses, r.uses);
-      seen.role = add(seen.role, r.role);
-      seen.verified ||= r.verified;
-      seen.blankSeen ||= r.blankSeen;
-      seen.label ||= r.label;
-    }
+/** One row per token and target: its uses listed together, and the role records read back, by scenario. */
+function mergeTokens(uses: TokenUse[]): TokenRow[] {
+  const byKey = new Map<string, { row: TokenRow; uses: Set<string>; roles: Map<string, Set<string>>; blankSeen: boolean }>();
+  for (const u of uses) {
+    const k = `${u.target}|${u.serial}`;
+    let t = byKey.get(k);
+    if (!t) byKey.set(k, (t = { row: { target: u.target, serial: u.serial, label: u.label, uses: '', role: '', verified: false }, uses: new Set(), roles: new Map(), blankSeen: false }));
+    t.row.label ||= u.label;
+    if (u.use) t.uses.add(u.use);
+    if (u.read === NO_ROLE) t.blankSeen = true;
+    else if (u.read) t.roles.set(u.read, (t.roles.get(u.read) ?? new Set()).add(u.scenario));
   }
-  return [...byKey.values()].map(({ blankSeen, ...row }) => ({ ...row, role: row.verified ? row.role : blankSeen ? 'not verified (no role record when taken)' : 'not verified' }));
+  return [...byKey.values()].map(({ row, uses: used, roles, blankSeen }) => ({
+    ...row,
+    uses: [...used].join(', '),
+    verified: roles.size > 0,
+    role: roles.size
+      ? [...roles].map(([role, where]) => `${role} (${[...where].sort(compareIds).join(', ')})`).join(', ')
+      : blankSeen
+        ? 'not verified (no role record when taken)'
+        : 'not verified',
+  }));
 }
 
 function uniqueBy<T>(rows: T[], key: (t: T) => string): T[] {
@@ -183,12 +185,12 @@ export function buildCertification(results: RunResults, opts: BuildOptions): Cer
     .map((t) => scenarioRun(t, opts.redactor))
     .sort((a, b) => compareIds(a.id, b.id) || a.title.localeCompare(b.title) || a.target.localeCompare(b.target));
   const devices: DeviceRow[] = [];
-  const tokens: TokenUseRow[] = [];
+  const tokens: TokenUse[] = [];
   for (const r of runs) {
     for (const e of r.evidence) {
       const ev = { ...e, kind: e.kind as Evidence['kind'], value: e.value };
       if (e.kind === 'devices') devices.push(...devicesFrom(r.target, ev));
-      if (e.kind === 'tokens') tokens.push(...tokensFrom(r.target, ev));
+      if (e.kind === 'tokens') tokens.push(...tokensFrom(r.target, r.id, ev));
     }
   }
   return {

@@ -296,7 +296,7 @@ export function renderCertification(data: CertificationData, seal: Seal): string
 ${devices(data)}
 <h2>Tokens under test</h2>
 ${data.tokens.length ? `${table(['Target', 'Serial', 'Label', 'Used as', 'Role read back in this run'], data.tokens.map((t) => [t.target, t.serial, t.label, t.uses, t.role].map(esc)))}
-<p class="note">A role is listed only as the token's role record was read back during this run; "used as" is what the run used the token for.</p>` : '<p>No token evidence was attached to this run.</p>'}
+<p class="note">A role is listed only as the token's role record was read back during this run, with the scenarios it was read in; "used as" is what the run used the token for.</p>` : '<p>No token evidence was attached to this run.</p>'}
 <h2>Scenario × target</h2>
 ${matrix(data)}
 <h2>Deviations</h2>
