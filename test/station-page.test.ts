@@ -96,6 +96,9 @@ test('station: a VsmManager step refused with code and message, a confirmation, 
   const operator = stationOperator(client);
   const confirming = operator.confirm({ zh: '将设备 A 恢复出厂状态，然后确认。', en: 'Reset device A to its factory state, then confirm.' }, 'A');
   await expect(page.locator('[data-prompt] .en')).toHaveText('Reset device A to its factory state, then confirm.');
+  // Nothing on a confirmation has the focus: a stray Enter answers nothing.
+  await page.keyboard.press('Enter');
+  expect(await settled(confirming)).toBe(false);
   await page.getByRole('button', { name: '完成 Done' }).click();
   expect(await confirming).toBe('prompted');
 
@@ -103,6 +106,7 @@ test('station: a VsmManager step refused with code and message, a confirmation, 
   const reading = vsm.readDmkKcv('A');
   const kcv = page.getByLabel(/DMK 校验值 Check value/);
   await expect(page.locator('[data-prompt] .en')).toHaveText(DMK_KCV_QUESTION.en);
+  await expect(kcv).toBeFocused();
   await page.getByRole('button', { name: '提交 Submit' }).click();
   await expect(page.locator('[data-prompt] [role=alert]')).toContainText('Enter the check value VsmManager shows');
   await kcv.fill('12AB34');
@@ -180,6 +184,7 @@ test('station: insert the UKEY — live detection shows absent, a wrong UKEY and
     await expect(card.locator('[data-serial=SNRIGHT2]')).toHaveAttribute('data-status', 'fits');
     const pinField = page.getByLabel('UKEY 口令 PIN');
     await expect(pinField).toHaveAttribute('type', 'password');
+    await expect(pinField).toBeFocused();
     await expect(card.locator('.pinfor')).toContainText('UKEY "KBK-2" (序列号 serial SNRIGHT2)');
 
     // A wrong PIN: said on the page, asked again; the token's counter went down by one.

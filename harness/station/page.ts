@@ -154,6 +154,10 @@ function render(s) {
     if (!c || c.sig !== sig(p)) {
       const card = buildCard(p);
       if (c) c.el.replaceWith(card); else box.append(card);
+      // Ready to type a PIN or a value: its field gets the focus unless the person is typing elsewhere.
+      // Never a button, and no field where an empty Enter is an answer: a stray Enter must not answer a prompt.
+      const a = document.activeElement;
+      if ((p.kind === 'value' || p.kind === 'token') && (!a || a === document.body || !a.isConnected)) { const f = card.querySelector('.form input'); if (f) f.focus(); }
       c = { el: card, sig: sig(p) };
       cards.set(p.id, c);
     }
@@ -191,7 +195,7 @@ async function loop() {
       $('#conn').textContent = '';
       render(s);
     } catch (e) {
-      $('#conn').textContent = '与操作台的连接中断，重试中 Lost the connection to the station; retrying…';
+      $('#conn').textContent = '与操作台的连接中断，重试中（运行可能已结束）Lost the connection to the station; retrying… (the run may have ended)';
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
