@@ -1,8 +1,10 @@
 /**
  * The Playwright fixtures every scenario uses: `import { test, expect } from './fixtures.ts'`.
  *
- *  - `bench` (worker): the project's target — embedded, containers or hardware (lab file).
- *    A target whose system part is missing makes every test skip with one line saying why.
+ *  - `bench` (worker): the project's target — embedded, containers or hardware (lab file) — as a
+ *    strategy (harness/targets/bench.ts): its devices, tokens, procedure drivers and control. The
+ *    fixtures only ask it; they never branch on the target's name. A target whose system part is
+ *    missing makes every test skip with one line saying why.
  *  - `evsmA`, `evsmB`, `evsmC` (test): a device in factory state, connected; released after the test.
  *  - `evidence` (test, automatic): what the test proved, attached as JSON when it ends.
  */
@@ -12,12 +14,10 @@ import { connectDevice, type ConnectedDevice } from './devices/connect.ts';
 import { openBench, targetOf } from './targets/open.ts';
 import type { Bench } from './targets/bench.ts';
 import type { DeviceName } from './devices/types.ts';
-import { benchStore, softHsmStore, virtualStore, type TokenStore } from './tokens/pool-source.ts';
-import type { Token, TokenSource } from '../drivers/ukey/index.ts';
+import type { LoginTokenSource, TokenStore } from './tokens/pool-source.ts';
 import { Procedures } from './procedures/perform.ts';
 import { StepRunner } from './procedures/runner.ts';
-import type { HardwareBench } from './targets/hardware.ts';
-import { defaultLabFile, labPins } from './lab/lab-file.ts';
+import { defaultLabFile } from './lab/lab-file.ts';
 
 export { expect } from './matchers.ts';
 /** Errors scenarios assert on, re-exported so scenarios import the harness only. */
@@ -25,7 +25,7 @@ export { EvsmCommandError } from '../drivers/evsm/index.ts';
 export { ManagementError } from '../drivers/evsm/manager/index.ts';
 export { TokenError } from '../drivers/ukey/index.ts';
 /** A device's management connection, or a one-line skip naming what needs it (operator-path benches). */
-export { mgmt as needsManagement } from './procedures/perform.ts';
+export { needsManagement } from './procedures/management-driver.ts';
 
 /** The bench-rehearsal lab file (docs/lab-file.md). */
 export { REHEARSAL_LAB } from './lab/lab-file.ts';
@@ -45,8 +45,8 @@ export interface TestFixtures {
   evsmA: ConnectedDevice;
   evsmB: ConnectedDevice;
   evsmC: ConnectedDevice;
-  /** The token source: the pool answers token prompts (CI, rehearsal). */
-  tokens: TokenSource & { loginToken(token: Token): Promise<void> };
+  /** The token source: the pool answers token prompts (CI, rehearsal), a person at a bench. */
+  tokens: LoginTokenSource;
   /** The seed procedures, each step a test.step named by its id. */
   procedures: Procedures;
 }
@@ -54,7 +54,7 @@ export interface TestFixtures {
 function deviceFixture(name: DeviceName) {
   return async ({ bench, evidence, benchReady: _ }: { bench: Bench; evidence: Evidence; benchReady: void }, use: (d: ConnectedDevice) => Promise<void>) => {
     const slot = await bench.device(name);
-    const device = await connectDevice(slot, bench.target, evidence);
+    const device = await connectDevice(slot, bench, evidence);
     try {
       await use(device);
     } finally {
@@ -87,16 +87,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ bench }, use) => {
       let store: TokenStore | { unavailable: string };
       try {
-        if (bench.unavailable) store = { unavailable: bench.unavailable };
-        else if (bench.target === 'embedded') store = virtualStore();
-        else if (bench.target === 'containers') store = await softHsmStore(24);
-        else {
-          const lab = (bench as HardwareBench).labFile;
-          store =
-            lab && lab.operator.mode === 'pool'
-              ? await softHsmStore(lab.rehearsal?.tokens ?? 24, lab.pkcs11Module)
-              : await benchStore(lab!.pkcs11Module, lab!.operator.timeoutSeconds * 1000, lab!.usb, (line) => console.log(line), labPins(lab!));
-        }
+        store = bench.unavailable ? { unavailable: bench.unavailable } : await bench.tokenStore();
       } catch (e) {
         store = { unavailable: `${bench.target}: UKEY tokens unavailable: ${(e as Error).message.split('\n')[0]}` };
       }
@@ -122,10 +113,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   procedures: async ({ tokens, evidence, bench }, use, testInfo) => {
     const log = (line: string) => console.log(line);
-    const runner = new StepRunner({ evidence, operatorMode: bench.operatorMode, log });
-    // A bench device without a management port: VsmManager steps go to the operator (docs/harness.md).
-    const vsmManager = bench.target === 'hardware' && !bench.unavailable ? (bench as HardwareBench).vsmManager(tokens, log) : undefined;
-    await use(new Procedures({ evidence, tokens, runner, outputPath: (name) => testInfo.outputPath(name), ...(vsmManager ? { vsmManager } : {}) }));
+    const runner = new StepRunner({ evidence, promptMode: bench.operatorMode, log });
+    // The bench picks each device's procedure driver (management protocol, or the operator in VsmManager).
+    await use(new Procedures({ evidence, tokens, runner, outputPath: (name) => testInfo.outputPath(name) }, (device, deps) => bench.procedureDriver(device, deps)));
   },
 
   benchReady: [

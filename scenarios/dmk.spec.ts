@@ -51,6 +51,7 @@ test('DMK-02 recovery init on B with the components in another order gives the D
 });
 
 test('DMK-03 the same component imported twice is rejected, state unchanged, and the import then completes', async ({ evsmA, evsmB, procedures }) => {
+  const managementB = needsManagement(evsmB, 'the per-import result and the recovery state');
   const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
   const [c1, c2] = a.components;
   const refusals: string[] = [];
@@ -62,7 +63,7 @@ test('DMK-03 the same component imported twice is rejected, state unchanged, and
       if (!(e instanceof ManagementError) || e.code !== 'DUPLICATE_COMPONENT') return 'throw';
       refusals.push(e.code);
       // State unchanged: still one of two imported.
-      const info = await evsmB.management!.getInfo();
+      const info = await managementB.getInfo();
       expect(info.state).toBe('recovering');
       expect(info.recovery).toEqual({ imported: 1, of: 2 });
       return 'continue';
@@ -90,6 +91,7 @@ test('DMK-04 recovery init wipes the existing internal keys of B, and says so', 
 });
 
 test('DMK-05 sync auth info from A\'s auth token: any 2 of A\'s 3 tokens authorize B; an auth token of another DMK is refused', async ({ evsmA, evsmB, evsmC, procedures }) => {
+  const managementB = needsManagement(evsmB, 'the awaiting-auth state, the policy read-back and DMK component exports');
   const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
   const c = await procedures.originalInit(evsmC, { components: 2, threshold: 2, authTokens: 3 });
   await procedures.recoveryInit(evsmB, {
@@ -97,36 +99,38 @@ test('DMK-05 sync auth info from A\'s auth token: any 2 of A\'s 3 tokens authori
     auth: { sync: a.auth.tokens[2] },
     beforeAuth: async () => {
       const foreign = (await c.auth.tokens[0].readAuthInfo()).toString('hex');
-      await expect(evsmB.management!.syncAuth({ authInfo: foreign }), 'C\'s auth info (another DMK) is refused').rejects.toMatchObject({ code: 'AUTH_INFO_MAC' });
-      expect((await evsmB.management!.getInfo()).state, 'B still waits for its authorization').toBe('awaiting-auth');
+      await expect(managementB.syncAuth({ authInfo: foreign }), 'C\'s auth info (another DMK) is refused').rejects.toMatchObject({ code: 'AUTH_INFO_MAC' });
+      expect((await managementB.getInfo()).state, 'B still waits for its authorization').toBe('awaiting-auth');
     },
   });
-  const info = await evsmB.management!.getInfo();
+  const info = await managementB.getInfo();
   expect(info.auth).toEqual({ m: 2, n: 3 });
   const t = a.auth.tokens;
   for (const pair of [[t[0], t[1]], [t[0], t[2]], [t[1], t[2]]]) {
     const auth = await procedures.authorize(evsmB, 'exportDmkComponents', pair);
-    await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: auth.signatures[0].publicKey, authorization: auth })).resolves.toMatchObject({ dmkKcv: a.dmkKcv });
+    await expect(managementB.exportDmkComponents({ components: 2, recipientPublicKey: auth.signatures[0].publicKey, authorization: auth })).resolves.toMatchObject({ dmkKcv: a.dmkKcv });
   }
   const one = await procedures.authorize(evsmB, 'exportDmkComponents', [t[1]]);
-  await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: one.signatures[0].publicKey, authorization: one }), 'one token is not 2 of 3').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+  await expect(managementB.exportDmkComponents({ components: 2, recipientPublicKey: one.signatures[0].publicKey, authorization: one }), 'one token is not 2 of 3').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
   const foreignPair = await procedures.authorize(evsmB, 'exportDmkComponents', c.auth.tokens.slice(0, 2));
-  await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: foreignPair.signatures[0].publicKey, authorization: foreignPair }), 'C\'s tokens do not authorize B').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+  await expect(managementB.exportDmkComponents({ components: 2, recipientPublicKey: foreignPair.signatures[0].publicKey, authorization: foreignPair }), 'C\'s tokens do not authorize B').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
 });
 
 test('DMK-06 new 1-of-1 auth token for B: A\'s auth tokens no longer authorize B', async ({ evsmA, evsmB, procedures }) => {
+  const managementB = needsManagement(evsmB, 'the policy read-back and DMK component exports');
+  const managementA = needsManagement(evsmA, 'DMK component exports');
   const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
   const b = await procedures.recoveryInit(evsmB, { components: a.components, auth: 'new' });
   expect(b.auth?.tokens).toHaveLength(1);
-  expect((await evsmB.management!.getInfo()).auth).toEqual({ m: 1, n: 1 });
+  expect((await managementB.getInfo()).auth).toEqual({ m: 1, n: 1 });
   await expect([evsmA, evsmB]).toShareDmk();
   const own = await procedures.authorize(evsmB, 'exportDmkComponents', b.auth!.tokens);
-  await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: own.signatures[0].publicKey, authorization: own }), 'B\'s own token alone authorizes B').resolves.toMatchObject({ dmkKcv: a.dmkKcv });
+  await expect(managementB.exportDmkComponents({ components: 2, recipientPublicKey: own.signatures[0].publicKey, authorization: own }), 'B\'s own token alone authorizes B').resolves.toMatchObject({ dmkKcv: a.dmkKcv });
   const fromA = await procedures.authorize(evsmB, 'exportDmkComponents', a.auth.tokens);
-  await expect(evsmB.management!.exportDmkComponents({ components: 2, recipientPublicKey: fromA.signatures[0].publicKey, authorization: fromA }), 'all 3 of A\'s tokens do not authorize B').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+  await expect(managementB.exportDmkComponents({ components: 2, recipientPublicKey: fromA.signatures[0].publicKey, authorization: fromA }), 'all 3 of A\'s tokens do not authorize B').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
   // And A is untouched: its own 2-of-3 still works there.
   const onA = await procedures.authorize(evsmA, 'exportDmkComponents', a.auth.tokens.slice(0, 2));
-  await expect(evsmA.management!.exportDmkComponents({ components: 2, recipientPublicKey: onA.signatures[0].publicKey, authorization: onA })).resolves.toMatchObject({ dmkKcv: a.dmkKcv });
+  await expect(managementA.exportDmkComponents({ components: 2, recipientPublicKey: onA.signatures[0].publicKey, authorization: onA })).resolves.toMatchObject({ dmkKcv: a.dmkKcv });
 });
 
 test('DMK-07 export DMK components to new tokens, recovery init of C from them: same DMK KCV, component contents differ', async ({ evsmA, evsmC, procedures }) => {

@@ -21,7 +21,7 @@ function fake(name: 'A' | 'B' | 'C', keys: Record<number, FakeKey>, dmk?: string
   const info = (i: number): KeyInfo | undefined => (keys[i] ? { index: i, type: keys[i].type ?? 'ZAK', flag: 'P', algorithm: 'SM4', kcv: keys[i].kcv } : undefined);
   return {
     name,
-    info: { name, model: 'SJJ1310', serial: name, host: '127.0.0.1', port: 1, mgmtPort: undefined, target: 'unit' },
+    info: { name, model: 'SJJ1310', serial: name, host: '127.0.0.1', port: 1, managementPort: undefined, target: 'unit' },
     control: { kill: async () => {}, restart: async () => {} },
     evidence: new Evidence(),
     verification: opts.mode ?? 'emulator',

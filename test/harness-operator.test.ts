@@ -71,7 +71,7 @@ test('a bench operator confirms every step and is asked for the outcome only whe
   const open = await vsm.perform({ step: stepOf(restoreImport, 'open'), device: 'B', params: [] });
   expect(open).toEqual({ how: 'prompted' });
   expect(person.asked).toHaveLength(0);
-  const act = await vsm.perform({ step: stepOf(restoreImport, 'choose-backup-file'), device: 'B', params: ['backup file: /tmp/b.evbk'], action: { kind: 'restore-import', kbk: [], file: '/tmp/b.evbk', auth: [] } });
+  const act = await vsm.perform({ step: stepOf(restoreImport, 'choose-backup-file'), device: 'B', params: ['backup file: /tmp/b.evbk'], action: { procedure: 'restore-import', options: { kbk: [], backup: { file: '/tmp/b.evbk' }, auth: [] }, blanks: [] } });
   expect(act).toEqual({ how: 'prompted', refused: { code: 'KBK_SHARES', message: 'one share cannot rebuild the KBK' } });
   expect(person.asked).toEqual([OUTCOME_QUESTION]);
   expect(person.shown.map((t) => t.en.split(']')[0])).toEqual(['[restore-import.open', '[restore-import.choose-backup-file']);

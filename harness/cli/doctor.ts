@@ -3,60 +3,19 @@
  * target's prerequisites and says exactly what to install or fix. Exit status 0 when every
  * target asked for (default: embedded) is ready, 1 otherwise.
  */
-import { existsSync } from 'node:fs';
-import {
-  checkChromium,
-  checkDocker,
-  checkEmulatorProgram,
-  checkJava,
-  checkNode,
-  checkPkcs11Module,
-  checkSofthsm,
-  checkUsb,
-  SOFTHSM2_MODULE,
-  type CheckResult,
-} from '../system/checks.ts';
-import { loadLabFile } from '../lab/lab-file.ts';
+import { checkChromium, checkJava, type CheckResult } from '../system/checks.ts';
+import { TARGETS } from '../targets/bench.ts';
+import { TARGET_STRATEGIES } from '../targets/open.ts';
 import { oneOf, parseOptions, runVerb, single, UsageError, type Verb } from './usage.ts';
 
-const SECTIONS = ['embedded', 'containers', 'hardware', 'reports'] as const;
+/** Every target, then the reports' needs (Java for Allure, Chromium for the PDF). */
+const SECTIONS = [...TARGETS, 'reports'] as const;
 type Section = (typeof SECTIONS)[number];
 
-async function checksFor(section: Section, labPath: string | undefined): Promise<CheckResult[]> {
-  switch (section) {
-    case 'embedded':
-      return [checkNode(), checkEmulatorProgram()];
-    case 'containers': {
-      const softhsm = await checkSofthsm();
-      return [await checkDocker(), softhsm, softhsm.ok ? checkPkcs11Module(SOFTHSM2_MODULE) : { name: `PKCS#11 module ${SOFTHSM2_MODULE}`, ok: false, detail: 'not checked (SoftHSM2 missing)', fix: softhsm.fix }];
-    }
-    case 'hardware': {
-      if (!labPath) return [{ name: 'lab file', ok: false, detail: 'none given', fix: 'pass --lab FILE or set EVSM_LAB_FILE (lab/rehearsal.json rehearses the bench on emulators)' }];
-      if (!existsSync(labPath)) return [{ name: 'lab file', ok: false, detail: `${labPath} not found`, fix: 'check the path' }];
-      let lab;
-      try {
-        lab = loadLabFile(labPath);
-      } catch (e) {
-        return [{ name: 'lab file', ok: false, detail: (e as Error).message, fix: 'see docs/lab-file.md' }];
-      }
-      const out: CheckResult[] = [{ name: 'lab file', ok: true, detail: `${lab.lab}: devices ${lab.devices.map((d) => `${d.name}=${d.host.host}:${d.host.port}`).join(' ')}` }];
-      out.push(checkPkcs11Module(lab.pkcs11Module));
-      if (lab.rehearsal) {
-        out.push(checkEmulatorProgram());
-        out.push({ name: 'USB access', ok: true, detail: 'not needed: rehearsal answers token prompts from the SoftHSM2 pool' });
-      } else {
-        const usb = await checkUsb();
-        out.push(usb);
-        for (const which of ['user', 'so'] as const) {
-          const v = lab.pinEnv[which];
-          out.push(process.env[v] ? { name: `PIN variable ${v}`, ok: true, detail: 'set' } : { name: `PIN variable ${v}`, ok: false, detail: 'not set', fix: `export ${v}=… before the run (PINs never go in files)` });
-        }
-      }
-      return out;
-    }
-    case 'reports':
-      return [await checkJava(), await checkChromium()];
-  }
+/** A target's own checks (harness/targets/*: `Target.checks`); the doctor restates none of them. */
+async function checksFor(section: Section, labFile: string | undefined): Promise<CheckResult[]> {
+  if (section === 'reports') return [await checkJava(), await checkChromium()];
+  return TARGET_STRATEGIES[section].checks({ labFile, parallelIndex: 0 });
 }
 
 const SYNOPSIS = 'usage: evsm-lab doctor [--target embedded|containers|hardware|reports]... [--lab FILE]';

@@ -40,21 +40,24 @@ export interface ConnectedDevice extends LabDevice {
   close(): Promise<void>;
 }
 
-export function verificationModeOf(target: TargetName): VerificationMode {
-  return target === 'hardware' ? 'sjj1310' : 'emulator';
-}
-
 function keyInfoOf(k: StoredKeyInfo): KeyInfo {
   return { index: k.index, type: typeName(k.keyType), flag: k.scheme, algorithm: algorithmOf(k.scheme), kcv: k.kcv };
 }
 
-export async function connectDevice(slot: DeviceSlot, target: TargetName, evidence: Evidence): Promise<ConnectedDevice> {
+/** What the bench says about how its devices are verified (harness/targets/bench.ts). */
+export interface VerifiedOn {
+  readonly target: TargetName;
+  readonly verification: VerificationMode;
+}
+
+export async function connectDevice(slot: DeviceSlot, on: VerifiedOn, evidence: Evidence): Promise<ConnectedDevice> {
+  const target = on.target;
   // The SDK's 1-second heartbeat: after a kill and restart (HA scenarios) the view's own client
   // sees the device again within a second, as an application would.
   const client = await EvsmClient.fromConfig({ logger: { categories: [], logPath: undefined }, hosts: [slot.host] }, { heartbeatIntervalMs: 1000 });
   const name = slot.name;
-  const mode = verificationModeOf(target);
-  const management = slot.mgmtPort === undefined ? undefined : await ManagerClient.connect({ host: slot.host.host, port: slot.mgmtPort });
+  const mode = on.verification;
+  const management = slot.managementPort === undefined ? undefined : await ManagerClient.connect({ host: slot.host.host, port: slot.managementPort });
   // While a KG scan runs, its 2048 commands are counted into one transcript entry instead of 2048.
   let scanning = 0;
   // Every host command, the scenario's own included: name, result, time, failover tries.
@@ -98,7 +101,7 @@ export async function connectDevice(slot: DeviceSlot, target: TargetName, eviden
     management,
     evidence,
     verification: mode,
-    info: { name, model: slot.model, serial: slot.serial, host: slot.host.host, port: slot.host.port, mgmtPort: slot.mgmtPort, target },
+    info: { name, model: slot.model, serial: slot.serial, host: slot.host.host, port: slot.host.port, managementPort: slot.managementPort, target },
     control: slot.control,
 
     async listKeys(): Promise<KeyInfo[]> {
@@ -149,16 +152,16 @@ export async function connectDevice(slot: DeviceSlot, target: TargetName, eviden
       }
       // A real SJJ1310 has no host command for it: the management side (VsmManager's) reports it.
       // A connection of its own per read: the fixture's may be stale after a power cycle (HA-01).
-      if (slot.mgmtPort === undefined) return undefined;
+      if (slot.managementPort === undefined) return undefined;
       note('DMK check value', 'management port (getDmkKcv), not a host command');
-      const mgmt = await ManagerClient.connect({ host: slot.host.host, port: slot.mgmtPort });
+      const fresh = await ManagerClient.connect({ host: slot.host.host, port: slot.managementPort });
       try {
-        return await t.around(name, 'mgmt getDmkKcv', undefined, async () => (await mgmt.getDmkKcv()).dmkKcv, (r) => ({ kcv: r }));
+        return await t.around(name, 'management getDmkKcv', undefined, async () => (await fresh.getDmkKcv()).dmkKcv, (r) => ({ kcv: r }));
       } catch (e) {
         if (e instanceof ManagementError && e.code === 'NOT_INITIALIZED') return undefined;
         throw e;
       } finally {
-        mgmt.close();
+        fresh.close();
       }
     },
 

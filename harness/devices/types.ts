@@ -89,7 +89,7 @@ export interface DeviceInfo {
   host: string;
   port: number;
   /** Management protocol port, when the target has one. */
-  mgmtPort: number | undefined;
+  managementPort: number | undefined;
   target: string;
 }
 

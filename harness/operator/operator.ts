@@ -2,27 +2,24 @@
  * Confirmations from the person at the bench ("switch device B off", "click OK in VsmManager").
  * Token prompts ("insert KBK UKEY 2 of 3") go through the UKEY layer's TokenSource instead.
  *
- *  - `automatic` (embedded, containers): the harness performs the step itself; nothing to ask.
+ *  - `automatic` (embedded, containers): the harness performs the step itself; no operator.
  *  - `pool` (bench rehearsal): the prompt is printed and answered at once, so the hardware code
  *    path runs in CI without a person.
  *  - `console` (a real bench): the instruction is written to the terminal (/dev/tty, because
  *    Playwright workers have no stdin) and the harness waits for Enter, up to a timeout.
  */
 import { askTerminal } from '../../drivers/ukey/index.ts';
+import type { PromptMode } from '../procedures/runner.ts';
 import type { Text } from '../procedures/types.ts';
 
-export type OperatorMode = 'automatic' | 'pool' | 'console';
+export type { PromptMode };
 
 export interface Operator {
-  readonly mode: OperatorMode;
+  readonly mode: PromptMode;
   /** Shows the instruction and resolves when it is done. Returns how it was answered. */
   confirm(what: Text, device: string): Promise<'performed' | 'answered' | 'prompted'>;
   /** Asks the operator what the bench showed (e.g. a VsmManager error); '' when nothing to report. */
   ask(question: Text, device: string): Promise<string>;
-}
-
-export function automaticOperator(): Operator {
-  return { mode: 'automatic', confirm: async () => 'performed', ask: async () => '' };
 }
 
 /** Rehearsal: answered at once; the log shows the prompt a person would have seen. */

@@ -1,49 +1,19 @@
 /**
- * The operator-driven path for a bench device without a management port: the harness cannot
- * drive VsmManager, so each management step of a procedure is shown to the operator (step id,
- * zh/en instruction, the concrete parameters: token serials, key indices, file) and the harness
- * waits for the confirmation. What the step did is then verified over the host protocol
- * (docs/harness.md, "Operator-driven VsmManager steps").
+ * The VsmManager side of the operator driver (harness/procedures/operator-driver.ts) for a bench
+ * device without a management port: the harness cannot drive VsmManager, so each management step
+ * of a procedure is shown to the operator (step id, zh/en instruction, the concrete parameters:
+ * token serials, key indices, file) and the harness waits for the confirmation. What the step did
+ * is then verified over the host protocol (docs/harness.md, "Operator-driven VsmManager steps").
  *
  *  - `promptingVsmManager` (a real bench): each step goes to the bench `Operator` (the terminal).
  *  - `scriptedVsmManager` (harness/operator/scripted-bench.ts, the operator rehearsal): a scripted
  *    operator does the VsmManager part itself through the emulator's management port.
  */
-import type { Token } from '../../drivers/ukey/token.ts';
-import type { ProcedureStep, Text } from '../procedures/types.ts';
+import type { ManagerOutcome, ManagerStepRequest, VsmManagerOperator } from '../procedures/operator-driver.ts';
+import type { Text } from '../procedures/types.ts';
 import type { Operator } from './operator.ts';
 
-/** What VsmManager carries out on the step that finishes a procedure, with its parameters. */
-export type ManagerAction =
-  | { kind: 'original-init'; components: Token[]; threshold: number; authTokens: Token[] }
-  | { kind: 'recovery-init'; components: Token[]; syncAuthFrom: Token }
-  | { kind: 'backup-export'; indices: number[] | 'all'; kbk: Token[]; auth: Token[]; file: string }
-  | { kind: 'restore-import'; kbk: Token[]; file: string; auth: Token[] };
-
-export interface ManagerStepRequest {
-  readonly step: ProcedureStep;
-  readonly device: string;
-  /** Concrete parameters shown with the instruction, e.g. `component UKEYs: SN1, SN2`. */
-  readonly params: readonly string[];
-  /** Present on the step where VsmManager performs the operation. */
-  readonly action?: ManagerAction;
-}
-
-/** What the operator reports after a step: done, or refused with the error VsmManager showed. */
-export interface ManagerOutcome {
-  how: 'prompted' | 'answered';
-  refused?: { code: string; message: string };
-}
-
-export interface VsmManagerOperator {
-  /** Shows the step and resolves once the operator confirms it is done (and, on an action step, how it ended). */
-  perform(request: ManagerStepRequest): Promise<ManagerOutcome>;
-  /**
-   * The DMK check value as VsmManager shows it (获取 DMK 校验值). A real SJJ1310 has no host command
-   * for it, so on a bench it is read off VsmManager's screen; 16 hex digits.
-   */
-  readDmkKcv(device: string): Promise<string>;
-}
+export type { ManagerAction, ManagerOutcome, ManagerStepRequest, VsmManagerOperator } from '../procedures/operator-driver.ts';
 
 /** The question for the DMK check value VsmManager shows. */
 export const DMK_KCV_QUESTION: Text = {
@@ -81,12 +51,7 @@ export function managerPrompt(request: ManagerStepRequest): Text {
   };
 }
 
-/** The token serials of a list, for the prompt. */
-export function serials(tokens: readonly Token[]): string {
-  return tokens.map((t) => t.identity.serial).join(', ');
-}
-
-/** A real bench: every VsmManager step is prompted to the person and confirmed. */
+/** A real bench: every VsmManager step is prompted to the person (through any `Operator`: console, station page) and confirmed. */
 export function promptingVsmManager(operator: Operator): VsmManagerOperator {
   return {
     async perform(request) {

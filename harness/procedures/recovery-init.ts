@@ -27,6 +27,7 @@ export const recoveryInit = procedure(
     {
       step: 'import-component',
       kind: 'token',
+      repeats: true,
       zh: '在恢复初始化第二步中，依次插入 n 个成份 UKEY 并输入 UKEY 口令，在 UKEY 列表中选择 DMK 成份 UKEY，单击导入成份 UKEY；成份 UKEY 的导入次序无关，但不能将同一个成份 UKEY 多次导入。',
       en: 'In step 2, insert each of the n component UKEYs and enter its PIN, choose the DMK component UKEY in the list and click Import component UKEY; the order does not matter, but the same component UKEY may not be imported twice.',
     },
@@ -39,12 +40,14 @@ export const recoveryInit = procedure(
     {
       step: 'sync-auth',
       kind: 'token',
+      optional: true,
       zh: '多机备份的 EVSM 若共用一套授权 UKEY，则选择同步授权信息，插入有效授权 UKEY 输入口令，单击完成。',
       en: 'Devices sharing one set of authorization UKEYs: choose Sync authorization info, insert a valid authorization UKEY, enter its PIN and click Finish.',
     },
     {
       step: 'new-auth',
       kind: 'token',
+      optional: true,
       zh: '每台 EVSM 使用独立的授权 UKEY：选择制作新的授权 UKEY > 1选1授权控制机制，并确定新的授权控制机制，单击完成。',
       en: 'Each device with its own authorization UKEYs: choose Make new authorization UKEYs > 1-of-1 control, confirm the new policy and click Finish.',
     },

@@ -33,6 +33,7 @@ export const restoreImport = procedure(
     {
       step: 'choose-second-kbk-ukey',
       kind: 'token',
+      repeats: true,
       zh: '由任意2个密钥备份 UKEY 即可还原出原始 KBK：插入第二个密钥备份密钥 UKEY，输入口令，单击确定。',
       en: 'Any 2 KBK UKEYs rebuild the KBK: insert a second KBK UKEY, enter its PIN and click OK.',
     },

@@ -4,9 +4,10 @@
  * container layer's one-line reason.
  */
 import { checkContainersReadiness, EvsmEmulatorContainer, type StartedEvsmEmulatorContainer } from '../../drivers/evsm/container/index.ts';
-import { DEVICE_INDEX, loopbackHost, unavailableBench, type Bench, type DeviceSlot } from './bench.ts';
+import { DEVICE_INDEX, loopbackHost, managementProcedures, unavailableBench, type Bench, type DeviceSlot, type Target } from './bench.ts';
 import type { DeviceName } from '../devices/types.ts';
-import { checkSofthsm } from '../system/checks.ts';
+import { checkDocker, checkPkcs11Module, checkSofthsm, SOFTHSM2_MODULE } from '../system/checks.ts';
+import { softHsmStore } from '../tokens/pool-source.ts';
 
 export async function openContainersBench(): Promise<Bench> {
   const ready = await checkContainersReadiness();
@@ -20,13 +21,17 @@ export async function openContainersBench(): Promise<Bench> {
     lab: `containers (image ${image}, SoftHSM2 tokens)`,
     unavailable: undefined,
     operatorMode: 'automatic',
+    verification: 'emulator',
+    // One SoftHSM2 pool per worker process, as SoftHSM2 allows.
+    tokenStore: () => softHsmStore(24),
+    procedureDriver: managementProcedures,
     async device(name: DeviceName): Promise<DeviceSlot> {
       const c = await new EvsmEmulatorContainer(image).withName(name).start();
       live.push(c);
       return {
         name,
         host: loopbackHost(DEVICE_INDEX[name], c.port),
-        mgmtPort: c.mgmtPort,
+        managementPort: c.mgmtPort,
         model: 'SJJ1310 (emulator container)',
         serial: `CTR-${c.containerName}`,
         control: { kill: () => c.kill(), restart: () => c.restart() },
@@ -40,3 +45,12 @@ export async function openContainersBench(): Promise<Bench> {
     await Promise.all(all.map((c) => c.stop()));
   }
 }
+
+export const containersTarget: Target = {
+  name: 'containers',
+  async checks() {
+    const softhsm = await checkSofthsm();
+    return [await checkDocker(), softhsm, softhsm.ok ? checkPkcs11Module(SOFTHSM2_MODULE) : { name: `PKCS#11 module ${SOFTHSM2_MODULE}`, ok: false, detail: 'not checked (SoftHSM2 missing)', fix: softhsm.fix }];
+  },
+  open: openContainersBench,
+};

@@ -8,9 +8,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkEmulatorProgram } from '../system/checks.ts';
+import { checkEmulatorProgram, checkNode } from '../system/checks.ts';
+import { virtualStore } from '../tokens/pool-source.ts';
 import { EmulatorProcess } from './emulator-process.ts';
-import { DEVICE_INDEX, loopbackHost, unavailableBench, type Bench, type DeviceSlot } from './bench.ts';
+import { DEVICE_INDEX, loopbackHost, managementProcedures, unavailableBench, type Bench, type DeviceSlot, type Target } from './bench.ts';
 import type { DeviceName } from '../devices/types.ts';
 
 interface Running {
@@ -48,6 +49,9 @@ export function openEmbeddedBench(): Bench {
     lab: 'embedded (emulator processes on 127.0.0.1, virtual UKEYs)',
     unavailable: undefined,
     operatorMode: 'automatic',
+    verification: 'emulator',
+    tokenStore: async () => virtualStore(),
+    procedureDriver: managementProcedures,
     async device(name: DeviceName): Promise<DeviceSlot> {
       const spare = spares.get(name);
       spares.delete(name);
@@ -61,7 +65,7 @@ export function openEmbeddedBench(): Bench {
       return {
         name,
         host: loopbackHost(DEVICE_INDEX[name], proc.ready.port),
-        mgmtPort: proc.ready.mgmtPort,
+        managementPort: proc.ready.mgmtPort,
         model: 'SJJ1310 (emulator)',
         serial: `EMU-${name}-${proc.ready.pid}`,
         control: { kill: () => proc.kill(), restart: async () => { await proc.restart(); } },
@@ -77,3 +81,5 @@ export function openEmbeddedBench(): Bench {
     },
   };
 }
+
+export const embeddedTarget: Target = { name: 'embedded', checks: async () => [checkNode(), checkEmulatorProgram()], open: async () => openEmbeddedBench() };

@@ -26,17 +26,20 @@ import {
 } from '../../drivers/ukey/index.ts';
 import { tokenPromptClock } from '../lab/test-clock.ts';
 
+/** A token source that can also log in a token the test already holds (the pool can; a bench source asks for the PIN). */
+export type LoginTokenSource = TokenSource & { loginToken(token: Token): Promise<void> };
+
 export interface TokenStore {
   readonly kind: 'virtual' | 'softhsm2' | 'bench';
   /** A source for one test. */
-  source(): Promise<TokenSource & { loginToken(token: Token): Promise<void> }>;
+  source(): Promise<LoginTokenSource>;
   /** End of test: every token back to blank. */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Adds `loginToken` (log in a token the test already holds) and remembers what it handed out. */
-function tracked(source: TokenSource, userPin: string | undefined, opened: Token[]): TokenSource & { loginToken(token: Token): Promise<void> } {
+function tracked(source: TokenSource, userPin: string | undefined, opened: Token[]): LoginTokenSource {
   return {
     async acquire(request) {
       const t = await source.acquire(request);

@@ -1,0 +1,270 @@
+/**
+ * The seed procedures through a person in VsmManager, for a bench device without a management
+ * port. It walks the same step data as the management driver (harness/procedures/<procedure>.ts):
+ * every step is still a `test.step` titled with its id; inside it the step (id, zh/en instruction
+ * and its concrete parameters: UKEY serials, key indices, the backup file, never a PIN) goes to the
+ * VsmManager operator and the harness waits for the confirmation. On the step where VsmManager
+ * carries the operation out, the operator also reports how it ended; then the harness verifies
+ * what VsmManager did, automatically: role records on the UKEYs it named, the keys and their KCVs
+ * over the host protocol, the DMK check value (X8 where the device has it, else as VsmManager shows
+ * it). Options this path cannot honestly carry out skip with a one-line reason.
+ */
+import { test } from '@playwright/test';
+import type { Token } from '../../drivers/ukey/token.ts';
+import { ManagementError, type ManagementErrorCode, type ProgressEvent as Progress } from '../../drivers/evsm/manager/index.ts';
+import type { KeyInfo } from '../devices/types.ts';
+import type {
+  BackupExportOptions,
+  BackupResult,
+  ExportComponentsResult,
+  InitResult,
+  ManagedDevice,
+  OriginalInitOptions,
+  ProcedureCall,
+  ProcedureDeps,
+  ProcedureDriver,
+  RecoveryInitOptions,
+  RecoveryResult,
+  RestoreImportOptions,
+  RestoreResult,
+} from './driver.ts';
+import { backupExport, originalInit, recoveryInit, restoreImport } from './index.ts';
+import { walk } from './runner.ts';
+import { blankTokens, serials } from './token-steps.ts';
+import { stepOf, type Procedure, type ProcedureStep } from './types.ts';
+
+/** What VsmManager carries out on the step that finishes a procedure: the procedure with its options, and the blank UKEYs the harness named, in the order it writes them. */
+export type ManagerAction = ProcedureCall & { blanks: Token[]; file?: string };
+
+export interface ManagerStepRequest {
+  readonly step: ProcedureStep;
+  readonly device: string;
+  /** Concrete parameters shown with the instruction, e.g. `component UKEYs: SN1, SN2` (never a PIN). */
+  readonly params: readonly string[];
+  /** Present on the step where VsmManager performs the operation. */
+  readonly action?: ManagerAction;
+}
+
+/** What the operator reports after a step: done, or refused with the error VsmManager showed. */
+export interface ManagerOutcome {
+  how: 'prompted' | 'answered';
+  refused?: { code: string; message: string };
+}
+
+/**
+ * Who does VsmManager's part for the operator driver (harness/operator/: a person prompted through
+ * an `Operator`, or the operator rehearsal's scripted operator).
+ */
+export interface VsmManagerOperator {
+  /** Shows the step and resolves once the operator confirms it is done (and, on an action step, how it ended). */
+  perform(request: ManagerStepRequest): Promise<ManagerOutcome>;
+  /**
+   * The DMK check value as VsmManager shows it (获取 DMK 校验值). A real SJJ1310 has no host command
+   * for it, so on a bench it is read off VsmManager's screen; 16 hex digits.
+   */
+  readDmkKcv(device: string): Promise<string>;
+}
+
+/** One line: what the operator path cannot do for `device`, and why. */
+function skipUnsupported(device: ManagedDevice, what: string): never {
+  test.skip(true, `hardware: device ${device.name} has no managementPort; ${what} is not on the operator path (the harness cannot see it over the host protocol; see docs/lab-file.md)`);
+  throw new Error('unreachable: test.skip throws');
+}
+
+export class OperatorDriver implements ProcedureDriver {
+  readonly how = 'operator';
+
+  constructor(
+    private readonly device: ManagedDevice,
+    private readonly deps: ProcedureDeps,
+    private readonly vsmManager: VsmManagerOperator,
+  ) {}
+
+  /** Shows `proc.short` to the operator and waits; a refusal they report becomes a ManagementError with VsmManager's code. */
+  private async ask<S extends string>(proc: Procedure<S>, short: S, params: string[], action?: ManagerAction): Promise<void> {
+    const step = stepOf(proc, short);
+    const outcome = await this.vsmManager.perform({ step, device: this.device.name, params, ...(action ? { action } : {}) });
+    if (outcome.refused) {
+      this.deps.evidence.fact(`${this.device.name} ${step.id} refused (reported by the operator)`, outcome.refused.code);
+      // The operator's code is the one VsmManager shows (docs/management-protocol.md error codes).
+      throw new ManagementError(outcome.refused.code as ManagementErrorCode, step.id, outcome.refused.message);
+    }
+  }
+
+  private blank(n: number, instruction: string, as: (i: number) => string, step: string): Promise<Token[]> {
+    return blankTokens(this.deps, n, instruction, as, step);
+  }
+
+  /** The DMK check value: over the host protocol where the device has the X8 extension (emulators), else as VsmManager shows it. */
+  async dmkKcv(): Promise<string> {
+    const kcv = this.device.dmkKcv ? await this.device.dmkKcv() : undefined;
+    return kcv ?? this.vsmManager.readDmkKcv(this.device.name);
+  }
+
+  private async hostKeys(): Promise<KeyInfo[]> {
+    if (!this.device.listKeys) throw new Error(`operator path: device ${this.device.name} has no host connection to list keys`);
+    return this.device.listKeys();
+  }
+
+  private async noteTokens(tokens: Token[], as: (i: number) => string, step: string): Promise<void> {
+    for (const [i, t] of tokens.entries()) {
+      const role = await t.readRole();
+      this.deps.evidence.token({ serial: t.identity.serial, label: t.identity.label, role: role?.role ?? 'blank', as: as(i + 1), step });
+    }
+  }
+
+  async originalInit(opts: OriginalInitOptions): Promise<InitResult> {
+    const p = originalInit;
+    const name = this.device.name;
+    let components: Token[] = [];
+    let auth: Token[] = [];
+    let result!: InitResult;
+    await walk(this.deps.runner, p, name, {
+      open: () => this.ask(p, 'open', []),
+      'write-component-ukeys': async () => {
+        components = await this.blank(opts.components, 'insert a blank UKEY for a DMK component and enter its PIN', (i) => `component ${i}/${opts.components}`, `${p.id}.write-component-ukeys`);
+        await this.ask(p, 'write-component-ukeys', [`components: ${opts.components}`, `component UKEYs: ${serials(components)}`]);
+      },
+      'choose-auth-policy': () => this.ask(p, 'choose-auth-policy', [`authorization policy: ${opts.threshold}-of-${opts.authTokens}`]),
+      'write-auth-ukeys': async () => {
+        auth = await this.blank(opts.authTokens, 'insert a blank UKEY for an authorization key and enter its PIN', (i) => `auth ${i}/${opts.authTokens}`, `${p.id}.write-auth-ukeys`);
+        await this.ask(p, 'write-auth-ukeys', [`authorization UKEYs: ${serials(auth)}`]);
+      },
+      done: async () => {
+        await this.ask(p, 'done', [`component UKEYs: ${serials(components)}`, `authorization UKEYs: ${serials(auth)}`], { procedure: 'original-init', options: opts, blanks: [...components, ...auth] });
+        // What VsmManager did, read back: the role records it wrote, and the DMK check value.
+        const roles = await Promise.all(components.map((t) => t.readRole()));
+        const deviceId = roles[0]?.deviceId;
+        if (!deviceId || roles.some((r) => r?.role !== 'dmk-component' || r.deviceId !== deviceId)) {
+          throw new Error(`operator path: the component UKEYs ${serials(components)} do not all hold a DMK component of one device after original init on ${name}`);
+        }
+        const dmkKcv = await this.dmkKcv();
+        this.deps.evidence.dmkKcvs.push({ device: name, kcv: dmkKcv, when: 'original init (after VsmManager)' });
+        result = { deviceId, dmkKcv, components, auth: { m: opts.threshold, n: opts.authTokens, tokens: auth } };
+      },
+    });
+    return result;
+  }
+
+  async recoveryInit(opts: RecoveryInitOptions): Promise<RecoveryResult> {
+    const extra = (['count', 'authorizeWith', 'beforeAuth', 'onImportError'] as const).filter((k) => opts[k] !== undefined);
+    if (opts.auth === 'new') skipUnsupported(this.device, 'recovery init with new 1-of-1 auth tokens (VsmManager keeps the new auth public key; the harness cannot check it)');
+    if (extra.length) skipUnsupported(this.device, `recovery init with ${extra.join(', ')} (a per-import result or the awaiting-auth state)`);
+    const sync = (opts.auth as { sync: Token }).sync;
+    const p = recoveryInit;
+    const name = this.device.name;
+    const n = opts.components.length;
+    let before: KeyInfo[] = [];
+    let result!: RecoveryResult;
+    await walk(
+      this.deps.runner,
+      p,
+      name,
+      {
+        open: async () => {
+          await this.ask(p, 'open', []);
+          before = await this.hostKeys();
+        },
+        'confirm-wipe': () => this.ask(p, 'confirm-wipe', [`internal keys to be wiped: ${before.length}`]),
+        'enter-component-count': () => this.ask(p, 'enter-component-count', [`components: ${n}`]),
+        'import-component': async (i) => {
+          const t = opts.components[i];
+          await this.ask(p, 'import-component', [`component UKEY ${i + 1} of ${n}: ${t.identity.serial}`]);
+          await this.noteTokens([t], () => `component import ${i + 1}`, `${p.id}.import-component`);
+        },
+        'combine-dmk': () => this.ask(p, 'combine-dmk', []),
+        'sync-auth': async () => {
+          const action: ManagerAction = { procedure: 'recovery-init', options: { components: opts.components, auth: { sync } }, blanks: [] };
+          await this.ask(p, 'sync-auth', [`authorization UKEY of the first device: ${sync.identity.serial}`, `components imported in order: ${serials(opts.components)}`], action);
+          await this.noteTokens([sync], () => 'auth sync source', `${p.id}.sync-auth`);
+          const dmkKcv = await this.dmkKcv();
+          const after = await this.hostKeys();
+          this.deps.evidence.dmkKcvs.push({ device: name, kcv: dmkKcv, when: 'recovery init (after VsmManager)' });
+          this.deps.evidence.fact(`${name} recovery init wiped (keys listed before/after)`, { before: before.length, after: after.length });
+          result = { wipedKeys: before.length - after.length, dmkKcv };
+        },
+        'new-auth': async () => skipUnsupported(this.device, 'new 1-of-1 auth tokens'),
+      },
+      { times: { 'import-component': n }, omit: ['new-auth'] },
+    );
+    return result;
+  }
+
+  async backupExport(opts: BackupExportOptions): Promise<BackupResult> {
+    if (opts.to === 'token') skipUnsupported(this.device, 'a backup kept inside a token');
+    const p = backupExport;
+    const name = this.device.name;
+    const chosen = opts.indices === 'all' ? 'all keys' : opts.indices.join(', ');
+    const file = this.deps.outputPath(opts.fileName ?? `backup-${name}.evbk`);
+    let kbk: Token[] = [];
+    let result!: BackupResult;
+    await walk(this.deps.runner, p, name, {
+      open: () => this.ask(p, 'open', []),
+      'choose-keys': async () => {
+        await this.ask(p, 'choose-keys', [`keys: ${chosen}`]);
+        this.deps.evidence.fact(`${name} backup selection`, opts.indices === 'all' ? 'all keys' : opts.indices);
+      },
+      'choose-blank-ukeys': async () => {
+        kbk = await this.blank(3, 'insert a blank UKEY for a KBK share and enter its PIN', (i) => `KBK ${i}/3`, `${p.id}.choose-blank-ukeys`);
+        await this.ask(p, 'choose-blank-ukeys', [`KBK UKEYs: ${serials(kbk)}`]);
+      },
+      'enter-pin': () => this.ask(p, 'enter-pin', [`KBK UKEYs: ${serials(kbk)}`]),
+      'write-kbk-ukeys': () => this.ask(p, 'write-kbk-ukeys', [`KBK UKEYs: ${serials(kbk)}`, `authorize with: ${serials(opts.auth)}`]),
+      'choose-file': () => this.ask(p, 'choose-file', [`backup file: ${file}`]),
+      export: () => this.ask(p, 'export', [`keys: ${chosen}`, `backup file: ${file}`], { procedure: 'backup-export', options: { indices: opts.indices, auth: opts.auth, to: 'file' }, blanks: kbk, file }),
+      result: async () => {
+        await this.ask(p, 'result', []);
+        const roles = await Promise.all(kbk.map((t) => t.readRole()));
+        const id = roles[0]?.backupId;
+        if (!id || roles.some((r) => r?.role !== 'kbk-share' || r.backupId !== id)) throw new Error(`operator path: the KBK UKEYs ${serials(kbk)} do not all hold a share of one backup after backup export on ${name}`);
+        // The keys the backup covers, as the device lists them over the host protocol.
+        const keys = (await this.hostKeys()).filter((k) => opts.indices === 'all' || opts.indices.includes(k.index));
+        this.deps.evidence.fact(`${name} backup`, { id, keyCount: keys.length, to: 'file', counted: 'keys listed on the source device' });
+        result = { id, kbk, file, keyCount: keys.length, indices: keys.map((k) => k.index), kbkKcv: 'not read (VsmManager shows it to the operator)', progress: [] as Progress[] };
+      },
+    });
+    return result;
+  }
+
+  async restoreImport(opts: RestoreImportOptions): Promise<RestoreResult> {
+    if (Buffer.isBuffer(opts.backup) || !opts.backup.file) skipUnsupported(this.device, 'a restore from a backup given as bytes or kept inside a token');
+    const file = (opts.backup as { file: string }).file;
+    const p = restoreImport;
+    const name = this.device.name;
+    const [first, ...rest] = opts.kbk;
+    let before: KeyInfo[] = [];
+    let result!: RestoreResult;
+    await walk(
+      this.deps.runner,
+      p,
+      name,
+      {
+        open: async () => {
+          await this.ask(p, 'open', []);
+          before = await this.hostKeys();
+        },
+        'ukey-window': () => this.ask(p, 'ukey-window', []),
+        'choose-kbk-ukey': () => this.ask(p, 'choose-kbk-ukey', [`KBK UKEY: ${first?.identity.serial ?? '(none)'}`]),
+        'verify-pin': () => this.ask(p, 'verify-pin', [`KBK UKEY: ${first?.identity.serial ?? '(none)'}`]),
+        'choose-second-kbk-ukey': (i) => this.ask(p, 'choose-second-kbk-ukey', [`KBK UKEY: ${rest[i].identity.serial}`]),
+        'choose-backup-file': async () => {
+          await this.noteTokens(opts.kbk, (i) => `KBK ${i} for restore`, p.id);
+          await this.ask(p, 'choose-backup-file', [`backup file: ${file}`, `authorize with: ${serials(opts.auth)}`], { procedure: 'restore-import', options: { kbk: opts.kbk, backup: { file }, auth: opts.auth }, blanks: [] });
+          // What the restore did, as the host protocol shows it: keys new or changed since 'open'.
+          const was = new Map(before.map((k) => [k.index, k.kcv]));
+          const after = await this.hostKeys();
+          const written = after.filter((k) => was.get(k.index) !== k.kcv);
+          const replaced = written.filter((k) => was.has(k.index)).map((k) => k.index);
+          this.deps.evidence.fact(`${name} restore`, { imported: written.length, replaced, counted: 'keys listed before/after' });
+          result = { imported: written.length, replaced, keys: written.map((k) => ({ index: k.index, type: k.type, scheme: k.algorithm, kcv: k.kcv })), progress: [] as Progress[] };
+        },
+      },
+      { times: { 'choose-second-kbk-ukey': rest.length } },
+    );
+    return result;
+  }
+
+  async exportComponents(): Promise<ExportComponentsResult> {
+    return skipUnsupported(this.device, 'exporting DMK components');
+  }
+}
