@@ -27,13 +27,37 @@ async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Prom
   }
 }
 
-function startDemo(dir: string, session: string, extra = ''): string {
+function startDemo(dir: string, session: string, extra = '', prefix = ''): string {
   const out = join(dir, 'answers.json');
-  const cmd = `cd ${process.cwd()} && node --import tsx test/support/terminal-demo.ts ${out} ${extra}; echo DEMO-EXIT=$?; sleep 30`;
+  const cmd = `cd ${process.cwd()} && ${prefix}node --import tsx test/support/terminal-demo.ts ${out} ${extra}; echo DEMO-EXIT=$?; sleep 30`;
   // remain-on-exit: a Ctrl-C that ends the whole process group (the shell too) leaves the screen readable
   tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', ';', 'set-option', '-t', session, 'remain-on-exit', 'on', ';', 'respawn-pane', '-k', '-t', session, cmd);
   return out;
 }
+
+/** Answers the demo's three prompts as a person would: the PIN, Enter, the value; returns its answers file. */
+async function answerTheDemo(session: string, out: string): Promise<unknown> {
+  await until('the PIN prompt', () => {
+    const s = screen(session);
+    if (s.includes('DEMO-EXIT=')) throw new Error(`the demo ended before prompting:\n${s}`);
+    return s.includes('(serial S2)');
+  });
+  await reactionTime();
+  tmux('send-keys', '-t', session, '-l', '86429753');
+  tmux('send-keys', '-t', session, 'Enter');
+  await until('the confirmation prompt', () => screen(session).includes('Press Enter when done'));
+  await reactionTime();
+  expect(screen(session)).not.toContain('86429753');
+  tmux('send-keys', '-t', session, 'Enter');
+  await until('the value prompt', () => screen(session).includes('type the DMK check value'));
+  await reactionTime();
+  tmux('send-keys', '-t', session, '-l', '2677F46B09C122CC');
+  tmux('send-keys', '-t', session, 'Enter');
+  await until('the demo to finish', () => existsSync(out));
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
+
+const ANSWERS = { pinLength: 8, pinOk: true, confirmed: 'prompted', value: '2677F46B09C122CC' };
 
 test('a person can answer every prompt; the PIN never shows; typed-ahead Enter is discarded', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'evsm-tty-'));
@@ -43,26 +67,30 @@ test('a person can answer every prompt; the PIN never shows; typed-ahead Enter i
     // typed ahead, before any prompt exists: must not answer anything
     await new Promise((r) => setTimeout(r, 150));
     tmux('send-keys', '-t', session, 'ahead', 'Enter');
-    await until('the PIN prompt', () => screen(session).includes('(serial S2)'));
-    await reactionTime();
-    tmux('send-keys', '-t', session, '-l', '86429753');
-    tmux('send-keys', '-t', session, 'Enter');
-    await until('the confirmation prompt', () => screen(session).includes('Press Enter when done'));
-    await reactionTime();
-    expect(screen(session)).not.toContain('86429753');
-    tmux('send-keys', '-t', session, 'Enter');
-    await until('the value prompt', () => screen(session).includes('type the DMK check value'));
-    await reactionTime();
-    tmux('send-keys', '-t', session, '-l', '2677F46B09C122CC');
-    tmux('send-keys', '-t', session, 'Enter');
-    await until('the demo to finish', () => existsSync(out));
-    const answers = JSON.parse(readFileSync(out, 'utf8'));
-    expect(answers).toEqual({ pinLength: 8, pinOk: true, confirmed: 'prompted', value: '2677F46B09C122CC' });
+    expect(await answerTheDemo(session, out)).toEqual(ANSWERS);
     const final = await until('the exit line', () => (screen(session).includes('DEMO-EXIT=') ? screen(session) : undefined));
     expect(final).toContain('DEMO-EXIT=0');
     expect(final).toContain('插入 KBK UKEY 2');
     expect(final).not.toContain('86429753');
     // 'ahead' may show (the terminal echoed it before any prompt), but it answered nothing: see answers
+  } finally {
+    spawnSync('tmux', ['kill-session', '-t', session]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** What `evsm-lab run` does: hand its terminal down (operatorTtyPath) to a process in a new session, which has no /dev/tty. */
+const NEW_SESSION =
+  'EVSM_LAB_TTY=$(node --import tsx -e "import(\'./drivers/ukey/terminal.ts\').then((m) => console.log(m.operatorTtyPath() ?? \'\'))") setsid -w ';
+
+test('a process with no controlling terminal (Playwright under evsm-lab run) prompts on the terminal the runner names', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evsm-tty-'));
+  const session = `evsm-tty-${process.pid}-c`;
+  try {
+    const out = startDemo(dir, session, '', NEW_SESSION);
+    // Without the hand-down the first prompt fails at once: "no operator terminal (/dev/tty: ENXIO)".
+    expect(await answerTheDemo(session, out)).toEqual(ANSWERS);
+    expect(screen(session)).not.toContain('86429753');
   } finally {
     spawnSync('tmux', ['kill-session', '-t', session]);
     rmSync(dir, { recursive: true, force: true });

@@ -12,8 +12,13 @@
  *  - a secret is never echoed, not even as stars, and never logged;
  *  - Ctrl-C at a prompt ends the whole run: SIGINT goes to this process group (runner, workers,
  *    emulators it started), exactly as the terminal would have sent it with echo on.
+ *
+ * A process with no controlling terminal cannot open /dev/tty (ENXIO). `evsm-lab run` starts
+ * Playwright in a session of its own (so one Ctrl-C reaches it once), which leaves the workers
+ * without one; the runner therefore names its terminal in EVSM_LAB_TTY (operatorTtyPath()), and a
+ * prompt that finds no controlling terminal opens that one instead.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 
 /** Typed-ahead input arrives in the first read after opening; nobody types an answer this fast. */
@@ -35,6 +40,34 @@ export class TerminalUnavailable extends Error {}
 
 let queue: Promise<unknown> = Promise.resolve();
 
+/** The variable through which a runner hands its terminal down to processes without one. */
+export const TTY_ENV = 'EVSM_LAB_TTY';
+
+/**
+ * The path of this process's terminal (`/dev/pts/3`), from its stdin, or undefined when stdin is
+ * no terminal. A runner puts it in TTY_ENV for the processes it starts in a new session.
+ */
+export function operatorTtyPath(stdin: { isTTY?: boolean } = process.stdin, fdPath = '/proc/self/fd/0'): string | undefined {
+  if (!stdin.isTTY) return undefined;
+  try {
+    const path = readlinkSync(fdPath);
+    return path.startsWith('/dev/') ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens the operator's terminal: `ttyPath`, or when that is /dev/tty and this process has no controlling terminal, the one the runner named. */
+function openTerminal(ttyPath: string, env: NodeJS.ProcessEnv = process.env): { fd: number; path: string } {
+  try {
+    return { fd: openSync(ttyPath, 'r+'), path: ttyPath };
+  } catch (e) {
+    const handed = env[TTY_ENV];
+    if (ttyPath !== '/dev/tty' || (e as NodeJS.ErrnoException).code !== 'ENXIO' || !handed) throw e;
+    return { fd: openSync(handed, 'r+'), path: handed };
+  }
+}
+
 /** Asks one question on the terminal and resolves with the answer line (trimmed unless secret). */
 export function askTerminal(q: TerminalQuestion, ttyPath = '/dev/tty'): Promise<string> {
   const run = queue.then(() => askNow(q, ttyPath));
@@ -42,10 +75,11 @@ export function askTerminal(q: TerminalQuestion, ttyPath = '/dev/tty'): Promise<
   return run;
 }
 
-function askNow(q: TerminalQuestion, ttyPath: string): Promise<string> {
+function askNow(q: TerminalQuestion, requestedPath: string): Promise<string> {
   let fd: number;
+  let ttyPath = requestedPath;
   try {
-    fd = openSync(ttyPath, 'r+');
+    ({ fd, path: ttyPath } = openTerminal(requestedPath));
   } catch (e) {
     return Promise.reject(
       new TerminalUnavailable(`no operator terminal (${ttyPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run from a terminal, or set the PIN variables the lab file names`),

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DONE_LIST_FILE, LEGS_FILE, prepareResume, readManifest, startFreshRun } from '../../reports/run-legs.ts';
+import { operatorTtyPath, TTY_ENV } from '../../drivers/ukey/index.ts';
 import { loadLabFile } from '../lab/lab-file.ts';
 import { defaultLabFile } from '../lab/which-lab.ts';
 import { checkHelp, oneOf, parseOptions, single, UsageError, type Verb } from './usage.ts';
@@ -110,8 +111,10 @@ function consoleOperator(labFile: string | undefined): boolean {
 function runPlaywright(plan: RunPlan): Promise<number> {
   const require = createRequire(import.meta.url);
   const cli = join(dirname(require.resolve('@playwright/test/package.json')), 'cli.js');
-  const env = { ...process.env, ...(plan.labFile ? { EVSM_LAB_FILE: plan.labFile } : {}), ...(plan.reporter ? { EVSM_LAB_REPORTER: plan.reporter } : {}) };
+  const tty = operatorTtyPath();
+  const env = { ...process.env, ...(plan.labFile ? { EVSM_LAB_FILE: plan.labFile } : {}), ...(plan.reporter ? { EVSM_LAB_REPORTER: plan.reporter } : {}), ...(tty ? { [TTY_ENV]: tty } : {}) };
   // detached: its own process group, so Ctrl-C reaches it once, through the forwarding below.
+  // A new session has no controlling terminal: operator prompts open the one named in TTY_ENV.
   const child = spawn(process.execPath, [cli, ...plan.playwrightArgs], { stdio: 'inherit', cwd: root, env, detached: true });
   let received: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) => {
