@@ -187,7 +187,7 @@ function resumeRun(outputRoot: string): RunPlan | number {
   const r = prepareResume(outputRoot)!;
   const legs = r.manifest.legs.length;
   console.log(
-    `evsm-lab run --resume: leg ${legs}: ${r.passed.length} test(s) passed before and are not run again; ${r.remaining} did not pass and run again, with every test not reached` +
+    `evsm-lab run --resume: leg ${legs}: ${r.passed.length} test(s) passed before and are not run again; ${r.remaining} had not passed (failed, interrupted, skipped or not reached) and run now` +
       (r.lostLegs ? `; ${r.lostLegs} earlier leg(s) left no report (stopped at once), their tests run again` : '') +
       (r.unlisted.length ? `; ${r.unlisted.length} passed test(s) whose titles hold › or > cannot be left out and run again` : ''),
   );
