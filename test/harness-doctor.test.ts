@@ -59,3 +59,26 @@ test('hardware without a lab file is a bench that skips with one line saying how
   const broken = await openBench('hardware', { labFile: '/nonexistent/lab.json', parallelIndex: 0 });
   expect(broken.unavailable).toMatch(/^hardware: \/nonexistent\/lab.json: cannot read: ENOENT$/);
 });
+
+test('doctor prints each target\'s own checks: the rehearsal\'s for a rehearsal lab file, the bench\'s for a bench lab file', async () => {
+  const { TARGET_STRATEGIES } = await import('../harness/targets/open.ts');
+  const run = async (lab: string) => {
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+    try {
+      await doctor(['--lab', lab]);
+    } finally {
+      console.log = orig;
+    }
+    const start = lines.findIndex((l) => l.startsWith('hardware:'));
+    const end = lines.findIndex((l, i) => i > start && /^\S/.test(l));
+    return lines.slice(start + 1, end).filter((l) => /^\s+(ok|FAIL) /.test(l)).map((l) => l.replace(/^\s+(ok|FAIL)\s+/, '').split(':')[0]);
+  };
+  const rehearsal = await run('lab/rehearsal.json');
+  expect(rehearsal).toEqual((await TARGET_STRATEGIES.hardware.checks({ labFile: 'lab/rehearsal.json', parallelIndex: 0 })).map((c) => c.name));
+  expect(rehearsal).not.toContain('PIN variable EVSM_LAB_UKEY_PIN');
+  const bench = await run('lab/bench.example.json');
+  expect(bench).toEqual((await TARGET_STRATEGIES.hardware.checks({ labFile: 'lab/bench.example.json', parallelIndex: 0 })).map((c) => c.name));
+  expect(bench).toContain('PIN variable EVSM_LAB_UKEY_PIN');
+});

@@ -76,3 +76,26 @@ test('a bench operator confirms every step and is asked for the outcome only whe
   expect(person.asked).toEqual([OUTCOME_QUESTION]);
   expect(person.shown.map((t) => t.en.split(']')[0])).toEqual(['[restore-import.open', '[restore-import.choose-backup-file']);
 });
+
+test('the lab file\'s operator mode picks who answers, in one place; a bench device without a management port gets the operator driver', async () => {
+  const { benchAnswers } = await import('../harness/operator/select.ts');
+  const { labBench } = await import('../harness/targets/lab-bench.ts');
+  const { Evidence } = await import('../harness/evidence/evidence.ts');
+  const pool = loadLabFile('lab/rehearsal.json');
+  const bench = loadLabFile('lab/bench.example.json');
+  const poolAnswers = benchAnswers(pool);
+  const consoleAnswers = benchAnswers(bench);
+  expect(poolAnswers.operator.mode).toBe('pool');
+  expect(consoleAnswers.operator.mode).toBe('console');
+  const tokens = { acquire: async () => { throw new Error('no tokens'); }, release: async () => {}, close: async () => {}, loginToken: async () => {} };
+  // pool: nobody does VsmManager's steps; console: the person, prompted through the Operator.
+  expect(poolAnswers.vsmManager(tokens)).toBeUndefined();
+  expect(consoleAnswers.vsmManager(tokens)).toBeDefined();
+  const deps = { evidence: new Evidence(), tokens, runner: { step: <T>(_p: unknown, _s: unknown, _d: string, f: () => Promise<T>) => f() }, outputPath: (n: string) => n };
+  const b = labBench({ lab: bench, answers: consoleAnswers, portOffset: 0 });
+  expect(b.verification).toBe('sjj1310');
+  expect(b.procedureDriver({ name: 'A', management: undefined }, deps).how).toBe('operator');
+  expect(b.procedureDriver({ name: 'A', management: {} as never }, deps).how).toBe('management');
+  // No one for VsmManager's steps: the management driver, which skips each procedure with its reason.
+  expect(labBench({ lab: pool, answers: poolAnswers, portOffset: 0 }).procedureDriver({ name: 'A', management: undefined }, deps).how).toBe('management');
+});
