@@ -43,6 +43,6 @@ export default defineConfig({
     { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' }, dependencies: ['hardware-lab'], workers: hardwareWorkers(defaultLabFile()) },
     // The vendor's Java SDK against the emulator (docs/conformance.md); skips without EVSM_VENDOR_SDK_DIR.
     { name: 'vendor-sdk', testDir: 'conformance/specs', testMatch: /.*\.spec\.ts$/ },
-    { name: 'ha-vendor-sdk', testDir: 'scenarios', testMatch: /ha\.spec\.ts$/, metadata: { target: 'embedded', applicationClient: 'vendor-sdk' } },
+    { name: 'ha-vendor-sdk', testDir: 'scenarios', testMatch: /ha\.spec\.ts$/, metadata: { target: process.env.EVSM_HA_SDK_TARGET ?? 'embedded', applicationClient: 'vendor-sdk' } },
   ],
 });

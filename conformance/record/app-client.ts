@@ -35,6 +35,8 @@ export class SdkAppClient {
   /** the SDK's own output lines and stderr (last 200), for diagnosis */
   readonly otherOutput: string[] = [];
   private exited: string | undefined;
+  /** ms getInstance took, measured in the JVM (JVM start not included) */
+  initMs = 0;
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
 
@@ -66,6 +68,7 @@ export class SdkAppClient {
     try {
       const r = await Promise.race([ready, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`getInstance did not return within ${timeout} ms`)), timeout)))]);
       if (!r.ready) throw new SdkCallError(r.code ?? -1, `getInstance: ${r.message}`);
+      client.initMs = r.ms;
       return client;
     } catch (e) {
       child.kill('SIGKILL');

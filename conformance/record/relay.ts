@@ -43,9 +43,13 @@ export class CountingRelay {
     private readonly targetPort: number,
     private readonly headerLength: number,
     private readonly probeMs: number,
+    private readonly targetHost: string,
   ) {}
 
-  static async start(targetPort: number, o: { headerLength?: number; probeMs?: number } = {}): Promise<CountingRelay> {
+  /** `targetHost`: a 127.0.0.0/8 address (default 127.0.0.1); the relay itself listens on 127.0.0.1. */
+  static async start(targetPort: number, o: { headerLength?: number; probeMs?: number; targetHost?: string } = {}): Promise<CountingRelay> {
+    const targetHost = o.targetHost ?? HOST;
+    if (!/^127\./.test(targetHost)) throw new Error(`the relay stays on 127.0.0.0/8, got ${targetHost}`);
     let relay: CountingRelay | undefined;
     const server = createServer((client) => relay?.accept(client));
     const port = await new Promise<number>((resolve, reject) => {
@@ -56,7 +60,7 @@ export class CountingRelay {
         resolve(a.port);
       });
     });
-    relay = new CountingRelay(server, port, targetPort, o.headerLength ?? 0, o.probeMs ?? 100);
+    relay = new CountingRelay(server, port, targetPort, o.headerLength ?? 0, o.probeMs ?? 100, targetHost);
     relay.listening = true;
     return relay;
   }
@@ -79,7 +83,7 @@ export class CountingRelay {
   private accept(client: Socket): void {
     client.pause();
     client.on('error', () => undefined);
-    const upstream = createConnection({ host: HOST, port: this.targetPort });
+    const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
     upstream.on('error', () => undefined);
     upstream.once('error', () => {
       // The device is gone: this client is reset, the next ones are refused.
@@ -118,7 +122,7 @@ export class CountingRelay {
   /** After a device connection closed: is the device still there? */
   private check(): void {
     if (this.closed || !this.listening) return;
-    const probe = createConnection({ host: HOST, port: this.targetPort });
+    const probe = createConnection({ host: this.targetHost, port: this.targetPort });
     probe.once('connect', () => probe.destroy());
     probe.once('error', () => this.deviceDown());
   }
@@ -128,7 +132,7 @@ export class CountingRelay {
     this.listening = false;
     this.server.close();
     this.probing = setInterval(() => {
-      const probe = createConnection({ host: HOST, port: this.targetPort });
+      const probe = createConnection({ host: this.targetHost, port: this.targetPort });
       probe.once('error', () => undefined);
       probe.once('connect', () => {
         probe.destroy();
