@@ -4,6 +4,7 @@
  * way; an option on the command line wins over its variable.
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MGMT_CONNECTIONS, MAX_IDLE_TIMEOUT_S } from './connections.ts';
 
 export interface EmulatorOptions {
@@ -24,6 +25,10 @@ export interface EmulatorOptions {
   maxConnections?: number;
   /** cap on open management connections (default 32) */
   maxMgmtConnections?: number;
+  /** threads that run commands: 0 or 1 = the main thread alone; N ≥ 2 = N host worker threads (host/workers.ts) */
+  workers?: number;
+  /** the file a host worker thread runs (the program itself: program.ts or its bundle) */
+  workerScript?: string | URL;
 }
 
 /** What the command line asks for beyond the running device: an initialized start. */
@@ -39,9 +44,20 @@ export interface InitOptions {
 export const USAGE =
   'usage: evsm-lab emulator --port P --data DIR [--name NAME] [--host 127.0.0.1] [--mgmt-port Q] ' +
   '[--tls-port T --tls-cert CERT.pem --tls-key KEY.pem] [--header-length 0] [--idle-timeout 300] ' +
-  '[--max-connections 512] [--max-mgmt-connections 32] [--init] [--dmk-components-file FILE] [--debug]';
+  '[--max-connections 512] [--max-mgmt-connections 32] [--workers N] [--init] [--dmk-components-file FILE] [--debug]';
 
 export class UsageError extends Error {}
+
+export const MAX_WORKERS = 64;
+
+/**
+ * Host worker threads by default: one per core beyond the first (that one runs the main thread:
+ * sockets, framing, state), at most 4; none on a machine with fewer than 3 cores, where the main
+ * thread and a worker would compete for the same cores (measured, docs/emulator.md).
+ */
+export function defaultWorkers(cores = availableParallelism()): number {
+  return cores < 3 ? 1 : Math.min(4, cores - 1);
+}
 
 const VALUE_OPTIONS = {
   '--port': undefined,
@@ -56,6 +72,7 @@ const VALUE_OPTIONS = {
   '--idle-timeout': 'EVSM_IDLE_TIMEOUT',
   '--max-connections': 'EVSM_MAX_CONNECTIONS',
   '--max-mgmt-connections': 'EVSM_MAX_MGMT_CONNECTIONS',
+  '--workers': 'EVSM_WORKERS',
   '--dmk-components-file': 'EVSM_DMK_COMPONENTS_FILE',
 } as const satisfies Record<string, string | undefined>;
 type ValueOption = keyof typeof VALUE_OPTIONS;
@@ -122,6 +139,7 @@ export function parseArgs(args: readonly string[], env: NodeJS.ProcessEnv = {}):
   const idle = intOf('--idle-timeout', values.get('--idle-timeout') ?? String(DEFAULT_IDLE_TIMEOUT_S), 0, MAX_IDLE_TIMEOUT_S, 'seconds (0 = never)');
   const maxConnections = intOf('--max-connections', values.get('--max-connections') ?? String(DEFAULT_MAX_CONNECTIONS), 1, 100_000, 'a count');
   const maxMgmtConnections = intOf('--max-mgmt-connections', values.get('--max-mgmt-connections') ?? String(DEFAULT_MAX_MGMT_CONNECTIONS), 1, 10_000, 'a count');
+  const workers = intOf('--workers', values.get('--workers') ?? String(defaultWorkers()), 0, MAX_WORKERS, 'a thread count');
   const tlsPort = values.has('--tls-port') ? portOf('--tls-port', values.get('--tls-port') as string) : undefined;
   const tlsCert = values.get('--tls-cert');
   const tlsKey = values.get('--tls-key');
@@ -145,6 +163,7 @@ export function parseArgs(args: readonly string[], env: NodeJS.ProcessEnv = {}):
     idleTimeoutMs: idle * 1000,
     maxConnections,
     maxMgmtConnections,
+    workers,
     init,
     componentsFile,
     componentsInline,

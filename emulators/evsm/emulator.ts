@@ -2,7 +2,7 @@
  * One running device: its state, the host listener(s) and the management listener.
  * Used by the program (cli.ts) and, in-process, by fine-grained tests.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import type { EmulatorOptions } from './args.ts';
 import { ConnectionGate, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MGMT_CONNECTIONS, fitCaps, openFileLimit } from './connections.ts';
@@ -10,6 +10,7 @@ import { Device } from './device/device.ts';
 import { applyInit, type InitRequest } from './dmk-init.ts';
 import { createHostServer, createHostTlsServer, listen } from './host/server.ts';
 import { createMgmtServer } from './mgmt/server.ts';
+import { HostWorkers, WORKER_COMMANDS } from './host/workers.ts';
 import { type Logger, silentLogger } from './log.ts';
 
 export interface RunningEmulator {
@@ -38,12 +39,24 @@ function trackSockets(s: Server): () => void {
   };
 }
 
+/**
+ * The file a host worker thread runs: program.ts beside this module when running from source;
+ * in the esbuild bundle (one file, no program.ts beside it) the bundle itself, whose entry is
+ * program.ts. program.ts starts the worker side when it sees the worker's role.
+ */
+function workerScriptOf(): URL {
+  const source = new URL('./program.ts', import.meta.url);
+  return existsSync(source) ? source : new URL(import.meta.url);
+}
+
 export async function startEmulator(opts: EmulatorOptions & { init?: InitRequest }, log: Logger = silentLogger): Promise<RunningEmulator> {
   const device = new Device(opts.dataDir, opts.name);
   const servers: Array<{ server: Server; drop: () => void }> = [];
+  let workers: HostWorkers | undefined;
   try {
     // Before any listener: a device that must be initialized never answers as a factory one.
     if (opts.init && applyInit(device, opts.init).changed) {
+      await device.settled();
       log.info(`initialized at start (${opts.init.kind === 'random' ? 'random DMK' : `DMK from ${opts.init.components.length} components`}): DMK check value ${device.dmkKcv()}`);
     }
     const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_S * 1000;
@@ -51,7 +64,11 @@ export async function startEmulator(opts: EmulatorOptions & { init?: InitRequest
     if (caps.reduced) log.info(`connection caps lowered to host ${caps.host}, management ${caps.mgmt} to fit the open-file limit ${openFileLimit()}`);
     const hostGate = new ConnectionGate(caps.host, 'host', log);
     const mgmtGate = new ConnectionGate(caps.mgmt, 'management', log);
-    const hostOpts = { device, headerLength: opts.headerLength, log, idleTimeoutMs, gate: hostGate };
+    if ((opts.workers ?? 1) >= 2) {
+      workers = new HostWorkers(device, opts.workers as number, opts.workerScript ?? workerScriptOf(), log);
+      log.info(`${opts.workers} host worker threads for ${[...WORKER_COMMANDS].join(' ')}`);
+    }
+    const hostOpts = { device, headerLength: opts.headerLength, log, idleTimeoutMs, gate: hostGate, workers };
     const host = createHostServer(hostOpts);
     servers.push({ server: host, drop: trackSockets(host) });
     const port = await listen(host, opts.port, opts.host, 'host');
@@ -74,11 +91,15 @@ export async function startEmulator(opts: EmulatorOptions & { init?: InitRequest
       close: async () => {
         for (const s of servers) s.drop();
         await Promise.all(servers.map((s) => closeServer(s.server)));
+        // A write in flight finishes before the lock goes (its answers were never sent).
+        await device.settled().catch(() => undefined);
+        await workers?.close();
         device.close();
       },
     };
   } catch (e) {
     for (const s of servers) s.server.close();
+    void workers?.close();
     device.close();
     throw e;
   }

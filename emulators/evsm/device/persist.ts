@@ -1,10 +1,12 @@
 /**
  * Crash-safe state file: write a temporary file, fsync it, rename it over the old one, fsync
  * the directory. rename() is atomic on POSIX file systems, so kill -9 at any moment leaves the
- * old file or the new one, never a mix. Synchronous on purpose: a state change and its write
- * happen in one turn of the event loop, so no request ever sees a state that is not on disk.
+ * old file or the new one, never a mix. The synchronous form serves the start (before any
+ * listener); the running device writes with the asynchronous one, off the answering path, and
+ * holds each answer until the write that holds its state is done (device.ts, group commit).
  */
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** `.state.json.<pid>.tmp`: the temporary file of a write in progress. */
@@ -33,6 +35,31 @@ export function writeFileAtomicSync(path: string, data: Uint8Array): void {
   closeSync(fd);
   renameSync(tmp, path);
   syncDirectory(dirname(path));
+}
+
+/** The same steps without blocking the event loop (they run on libuv's thread pool). */
+export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const tmp = tempOf(path);
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  await syncDirectoryAsync(dirname(path));
+}
+
+async function syncDirectoryAsync(dir: string): Promise<void> {
+  // As syncDirectory: a file system that refuses fsync on a directory still renamed atomically.
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined);
+  await fh.close().catch(() => undefined);
 }
 
 function syncDirectory(dir: string): void {

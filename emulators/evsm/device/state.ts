@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hex, randomBytes, sm2GenerateKeyPair } from '../../../crypto/index.ts';
-import { writeFileAtomicSync } from './persist.ts';
+import { writeFileAtomic, writeFileAtomicSync } from './persist.ts';
 import { migrateFormat1 } from './migrate.ts';
 
 export const STATE_FORMAT = 2;
@@ -77,6 +77,15 @@ export function loadOrCreateState(dir: string): DeviceState {
   return state;
 }
 
+function encodeState(state: DeviceState): Buffer {
+  return Buffer.from(JSON.stringify(state, null, 1) + '\n', 'utf8');
+}
+
 export function saveState(dir: string, state: DeviceState): void {
-  writeFileAtomicSync(statePath(dir), Buffer.from(JSON.stringify(state, null, 1) + '\n', 'utf8'));
+  writeFileAtomicSync(statePath(dir), encodeState(state));
+}
+
+/** saveState off the event loop (the running device's group commit). */
+export function saveStateAsync(dir: string, state: DeviceState): Promise<void> {
+  return writeFileAtomic(statePath(dir), encodeState(state));
 }

@@ -117,8 +117,13 @@ export function createMgmtServer(opts: MgmtServerOptions): Server {
       }
       ctx.caller = c;
       const result = await op(ctx, params, (phase, done, total) => c.send({ id, event: 'progress', phase, done, total }));
+      // Group commit (device.ts): the answer waits until the state it reports is on disk.
+      await opts.device.settled().catch(() => {
+        throw new MgmtError('INTERNAL', `${opName}: the state file could not be written; the change was taken back`);
+      });
       c.send({ id, ok: true, result });
     } catch (e) {
+      await opts.device.settled().catch(() => undefined);
       const err = e instanceof MgmtError ? e : new MgmtError('INTERNAL', `internal error in ${opName}: ${(e as Error).message}`);
       if (op) opts.log.info(`mgmt: ${opName} refused ${err.code}: ${err.message}`);
       c.send({ id, ok: false, error: { code: err.code, message: err.message } });
