@@ -11,9 +11,8 @@
  *    The DMK check value itself comes from the management port when the lab file gives one (the
  *    VsmManager side); a real SJJ1310 has no host command for it.
  */
-import { EvsmClient, EvsmCommandError, EvsmUnavailableError, keyAt } from '../../drivers/evsm/index.ts';
+import { EvsmClient, EvsmCommandError, EvsmUnavailableError, keyAt, type KeyFlag, type StoredKeyInfo } from '../../drivers/evsm/index.ts';
 import { ManagementError, ManagerClient } from '../../drivers/evsm/manager/index.ts';
-import type { KeyFlag, StoredKeyInfo } from '../../drivers/evsm/commands/types.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import { errorText } from '../evidence/transcript.ts';
 import type { DeviceSlot, TargetName } from '../targets/bench.ts';

@@ -7,7 +7,7 @@
  * with the harness's management driver (harness/procedures/management-driver.ts), without test steps.
  */
 import { ManagementError, ManagerClient } from '../../drivers/evsm/manager/index.ts';
-import type { Token } from '../../drivers/ukey/token.ts';
+import type { Token } from '../../drivers/ukey/index.ts';
 import { Evidence } from '../evidence/evidence.ts';
 import { invoke, type LoginTokenSource } from '../procedures/driver.ts';
 import { ManagementDriver } from '../procedures/management-driver.ts';

@@ -8,7 +8,7 @@
  * procedure's sequence is written once. The bench picks the driver once per device
  * (harness/targets/*: `Bench.procedureDriver`). What the procedures take and give back lives here.
  */
-import type { Token } from '../../drivers/ukey/token.ts';
+import type { Token } from '../../drivers/ukey/index.ts';
 import type { ManagerClient, ProgressEvent as Progress, RestoreImportResult } from '../../drivers/evsm/manager/index.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import type { KeyInfo } from '../devices/types.ts';

@@ -12,7 +12,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { test } from '@playwright/test';
 import { fromHex, hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, wipe } from '../../crypto/index.ts';
-import type { Token } from '../../drivers/ukey/token.ts';
+import type { Token } from '../../drivers/ukey/index.ts';
 import type { Authorization, BackupExportResult, ManagerClient, OriginalInitResult, ProgressEvent as Progress, RecoveryBeginResult, DeviceInfo, RestoreImportResult } from '../../drivers/evsm/manager/index.ts';
 import type {
   AuthSet,

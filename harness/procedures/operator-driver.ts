@@ -10,7 +10,7 @@
  * it). Options this path cannot honestly carry out skip with a one-line reason.
  */
 import { test } from '@playwright/test';
-import type { Token } from '../../drivers/ukey/token.ts';
+import type { Token } from '../../drivers/ukey/index.ts';
 import { ManagementError, type ManagementErrorCode, type ProgressEvent as Progress } from '../../drivers/evsm/manager/index.ts';
 import type { KeyInfo } from '../devices/types.ts';
 import type {

@@ -4,7 +4,7 @@
  * management driver, or the operator driver on a bench device without a management port. Every
  * step of the data in harness/procedures/*.ts runs as a `test.step` titled with its id.
  */
-import type { Token } from '../../drivers/ukey/token.ts';
+import type { Token } from '../../drivers/ukey/index.ts';
 import type { Authorization } from '../../drivers/evsm/manager/index.ts';
 import type {
   BackupExportOptions,

@@ -2,7 +2,7 @@
  * What both procedure drivers do with UKEYs: take blank ones from the token source, log a held one
  * in again, and note each use in the evidence (serial, label, role, how used, step; never a PIN).
  */
-import type { Token } from '../../drivers/ukey/token.ts';
+import type { Token } from '../../drivers/ukey/index.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import type { LoginTokenSource } from '../tokens/pool-source.ts';
 

@@ -9,7 +9,7 @@
  * Worker-scoped: opening one may build an image, create a SoftHSM2 token store, start a
  * rehearsal's emulators.
  */
-import type { HostConfig } from '../../drivers/evsm/config/types.ts';
+import type { HostConfig } from '../../drivers/evsm/index.ts';
 import type { DeviceControl, DeviceName, VerificationMode } from '../devices/types.ts';
 import type { ManagedDevice, ProcedureDeps, ProcedureDriver } from '../procedures/driver.ts';
 import { ManagementDriver } from '../procedures/management-driver.ts';
