@@ -16,7 +16,7 @@ import { IMPLEMENTED_COMMANDS } from '../emulators/evsm/host/dispatch.ts';
 import { startEmulator } from '../emulators/evsm/emulator.ts';
 import { HostClient, frameMessage } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient, type Signer } from '../drivers/evsm/manager/index.ts';
-import { reseal, softOriginalInit, softRecovery, softToken } from '../drivers/evsm/manager/testing.ts';
+import { reseal, softOriginalInit, softRecovery, softToken } from './support/soft-token.ts';
 import { bundledEmulator, hostOk, killAllEmulators, launchEmulator, parseListing, seeded, storeKeyRequest, type EmulatorChild } from './support/emulator-process.ts';
 
 const SEED = Number(process.env.EVSM_CRASH_SEED ?? 7031);

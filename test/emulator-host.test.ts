@@ -21,7 +21,7 @@ import {
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
 import { HostClient, frameMessage, type HostAnswer } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient } from '../drivers/evsm/manager/index.ts';
-import { softOriginalInit } from '../drivers/evsm/manager/testing.ts';
+import { softOriginalInit } from './support/soft-token.ts';
 
 let dir: string;
 let emu: RunningEmulator;

@@ -15,7 +15,7 @@ import { JsonFrames } from '../emulators/evsm/mgmt/frame.ts';
 import { FrameSplitter } from '../emulators/evsm/host/frame.ts';
 import { HostClient, frameMessage } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient } from '../drivers/evsm/manager/index.ts';
-import { softOriginalInit } from '../drivers/evsm/manager/testing.ts';
+import { softOriginalInit } from './support/soft-token.ts';
 import { bundledEmulator, killAllEmulators, launchEmulator, rssKib, storeKeyRequest, type EmulatorChild } from './support/emulator-process.ts';
 
 /** What a new client may wait for its first answer while others misbehave. */

@@ -17,7 +17,7 @@ import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.
 import { Challenges, CHALLENGE_TTL_MS, CHALLENGES_PER_CONNECTION, authMessage as deviceAuthMessage } from '../emulators/evsm/mgmt/auth.ts';
 import { HostClient } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient, ManagementError, authMessage, type ProgressEvent } from '../drivers/evsm/manager/index.ts';
-import { reseal, softOriginalInit, softRecovery, softToken, type SoftCeremony, type SoftToken } from '../drivers/evsm/manager/testing.ts';
+import { reseal, softOriginalInit, softRecovery, softToken, type SoftCeremony, type SoftToken } from './support/soft-token.ts';
 
 interface Dev {
   emu: RunningEmulator;

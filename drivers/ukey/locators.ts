@@ -8,7 +8,7 @@ import { openPkcs11Token, type Pkcs11TokenOptions } from './pkcs11.ts';
 import type { SoftHsmPool } from './softhsm-pool.ts';
 import type { Token } from './token.ts';
 import { openVirtualToken } from './virtual.ts';
-import { listDeviceFiles, VirtualUkeyDevice } from '../../emulators/ukey/index.ts';
+import { listDeviceFiles, VirtualUkeyDevice } from '../../virtual-ukey/index.ts';
 
 export interface PresentToken {
   serial: string;

@@ -1,6 +1,6 @@
 /**
  * The one UKEY token interface the harness uses for every kind of token: virtual tokens
- * (emulators/ukey via drivers/ukey/virtual.ts), SoftHSM2 tokens and vendor tokens (both via
+ * (virtual-ukey/ via drivers/ukey/virtual.ts), SoftHSM2 tokens and vendor tokens (both via
  * PKCS#11 in drivers/ukey/pkcs11.ts). Scenario and harness code sees only this file.
  *
  * Rules every implementation keeps:
@@ -50,7 +50,7 @@ export interface RoleExpectation {
 
 /** Identity of a token as the token reports it (PKCS#11 CK_TOKEN_INFO, trimmed). */
 export interface TokenIdentity {
-  /** 'virtual' (emulators/ukey) or 'pkcs11' (any module: SoftHSM2, a vendor's library). */
+  /** 'virtual' (virtual-ukey/) or 'pkcs11' (any module: SoftHSM2, a vendor's library). */
   kind: 'virtual' | 'pkcs11';
   label: string;
   serial: string;

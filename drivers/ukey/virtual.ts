@@ -1,5 +1,5 @@
 /**
- * Adapts a virtual UKEY device (emulators/ukey) to the Token interface, as pkcs11.ts adapts a
+ * Adapts a virtual UKEY device (virtual-ukey/, the token file format) to the Token interface, as pkcs11.ts adapts a
  * PKCS#11 module. The virtual device signs with SM2 itself, so its auth private key is
  * sensitive and non-extractable.
  */
@@ -10,7 +10,7 @@ import {
   listDeviceFiles,
   type CreateOptions,
   type ObjectAttributes,
-} from '../../emulators/ukey/index.ts';
+} from '../../virtual-ukey/index.ts';
 import { LayoutToken, type TokenBackend } from './layout-token.ts';
 import { APPLICATION, AUTH_KEY_ID, LAYOUT } from './layout.ts';
 import { TokenError, type PinStatus, type Token, type TokenIdentity, type TokenObjectKind } from './token.ts';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { virtualLocator } from '../../drivers/ukey/locators.ts';
 import { createVirtualToken } from '../../drivers/ukey/virtual.ts';
 import { FACTORY_USER_PIN } from '../../drivers/ukey/token.ts';
-import { TOKEN_FILE_SUFFIX } from '../../emulators/ukey/index.ts';
+import { TOKEN_FILE_SUFFIX } from '../../virtual-ukey/index.ts';
 import { DMK_KCV_QUESTION } from '../operator/vsm-manager.ts';
 import { StationClient } from './client.ts';
 import { startStation } from './server.ts';

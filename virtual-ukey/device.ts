@@ -8,10 +8,16 @@
  * at zero the PIN is locked; only the SO (C_InitPIN after an SO login) unblocks the user PIN.
  * Login state is per open handle (like a session) and is not persisted.
  *
- * Pure TypeScript over the crypto core; knows nothing of drivers/ or harness/.
+ * Pure TypeScript over the crypto core; knows nothing of drivers/, harness/ or emulators/.
+ *
+ * Why a module of its own (not under emulators/): a virtual UKEY is a file, and whoever opens the
+ * file does what the token's firmware would (check the PIN, count down, sign inside). The UKEY
+ * driver (drivers/ukey/virtual.ts) reads and writes that documented format (docs/ukey-layout.md,
+ * "Virtual token files") through this module, as it reaches SoftHSM2 through its library; no
+ * driver imports an emulator.
  */
 import { readFile } from 'node:fs/promises';
-import { constantTimeEqual, hmacSm3, randomBytes, sm2PairToStore, sm2Sign, wipe } from '../../crypto/index.ts';
+import { constantTimeEqual, hmacSm3, randomBytes, sm2PairToStore, sm2Sign, wipe } from '../crypto/index.ts';
 import { writeFileAtomic } from './persist.ts';
 
 export type ObjectClass = 'data' | 'secret-key' | 'private-key' | 'public-key';

@@ -1,11 +1,9 @@
 /**
- * Software stand-ins for tokens, for emulator tests and emulator-only tools: raw SM2 key pairs
+ * Software stand-ins for tokens, for the emulator's tests (test/emulator-*.test.ts): raw SM2 key pairs
  * play the component, auth and KBK tokens. The harness uses real/virtual tokens instead.
  */
-import { hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, type Sm2KeyPair } from '../../../crypto/index.ts';
-import { keySigner, type Signer } from './auth.ts';
-import type { ManagerClient } from './client.ts';
-import type { OriginalInitResult } from './types.ts';
+import { hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, type Sm2KeyPair } from '../../crypto/index.ts';
+import { keySigner, type ManagerClient, type OriginalInitResult, type Signer } from '../../drivers/evsm/manager/index.ts';
 
 export interface SoftToken {
   pair: Sm2KeyPair;

@@ -1,7 +1,11 @@
-/** Virtual UKEY devices: one JSON file per token in a directory (`<serial>.ukey.json`). */
+/**
+ * Virtual UKEY devices: one JSON file per token in a directory (`<serial>.ukey.json`), the format
+ * of docs/ukey-layout.md. Shared by the UKEY driver and the tools that make test tokens; it imports
+ * only the crypto core (test/layering.test.ts).
+ */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from '../../crypto/index.ts';
+import { randomBytes } from '../crypto/index.ts';
 import { VirtualUkeyDevice, type CreateOptions } from './device.ts';
 
 export * from './device.ts';
