@@ -165,21 +165,18 @@ test('HA-03 a host that accepts but never answers is passed over within its time
       const t0 = Date.now();
       expect(await client.mac(zak, message(1))).toBe(expected);
       const first = Date.now() - t0;
-      const silentAfterFirst = toSilent.of('S0');
       const t1 = Date.now();
       expect(await client.mac(zak, message(1))).toBe(expected);
       const second = Date.now() - t1;
       evidence.fact('HA-03 timings ms', { client: kind, open: client.openMs, first, second, timeoutMs: TIMEOUT_S * 1000, wireS0ToSilent: toSilent.of('S0'), wireToSilent: toSilent.snapshot() });
-      if (kind === 'vendor-sdk') {
-        // Observed: the SDK's getInstance sends NC to every host and waits for the silent one
-        // (about two timeouts: 4.5 s with timeout=2, 6.6 s with 3); it then never sends it work.
-        expect(client.openMs, 'the SDK waits for the silent host during getInstance (its NC)').toBeGreaterThanOrEqual(TIMEOUT_S * 1000 - 100);
-        expect(client.openMs, 'the SDK gives the silent host up during getInstance, within two timeouts (plus slack)').toBeLessThan(2 * TIMEOUT_S * 1000 + 1500);
-        expect(toSilent.of('S0'), 'on the wire: the SDK sends no MAC to the silent host').toBe(0);
-      }
+      // Observed with the SDK: getInstance sends NC to every host and waits for the silent one
+      // (about two timeouts: 4.5 s with timeout=2, 6.6 s with 3), then never sends it work. Our
+      // client's open waits one timeout (2.0 s), then the same.
+      expect(client.openMs, 'the init call waits for the silent host (its NC)').toBeGreaterThanOrEqual(TIMEOUT_S * 1000 - 100);
+      expect(client.openMs, 'the init call gives the silent host up within two timeouts (plus slack)').toBeLessThan(2 * TIMEOUT_S * 1000 + 1500);
+      expect(toSilent.of('S0'), 'on the wire: no MAC is sent to the silent host').toBe(0);
       expect(first, 'the silent host is given up within its timeout (plus scheduling slack)').toBeLessThan(TIMEOUT_S * 1000 + 1500);
       expect(second, 'once marked down, the silent host is not waited for again').toBeLessThan(1000);
-      expect(toSilent.of('S0'), 'on the wire: no MAC reaches the silent host after the first').toBe(silentAfterFirst);
       if (client.ours) expect(client.ours.hosts()[0].state).toBe('down');
     } finally {
       await client.close();
