@@ -39,6 +39,17 @@ async function start(name: string, workers: number, headerLength: number): Promi
   return launchEmulator(['--port', '0', '--data', join(dir, name), '--workers', String(workers), '--header-length', String(headerLength), '--dmk-components-file', join(dir, 'components.txt')], { program: await bundledEmulator() });
 }
 
+/** The threads start with the first SM2 request (answered in the main thread meanwhile): start them, wait until ready. */
+async function workersReady(e: EmulatorChild, h: HostClient, workers: number): Promise<void> {
+  if (workers < 2) return;
+  await h.sendRaw(frameMessage(Buffer.from(`${'0'.repeat(h.headerLength)}E5`, 'latin1')));
+  const until = Date.now() + 15_000;
+  while (!e.stderr().includes(`${workers} host worker threads ready`)) {
+    if (Date.now() > until) throw new Error(`host worker threads not ready: ${e.stderr().slice(-500)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function stop(e: EmulatorChild): Promise<void> {
   e.child.kill('SIGTERM');
   await e.exited;
@@ -52,6 +63,7 @@ test('the documented examples, pipelined: the same bytes with --workers 2 as doc
     const e = await start(`doc-w${workers}`, workers, 0);
     if (workers > 1) expect(e.stderr()).toContain(`${workers} host worker threads`);
     const h = await HostClient.connect(e.ready.port, 0);
+    await workersReady(e, h, workers);
     const answers = await h.sendRaw(Buffer.concat(examples.map((x) => frameMessage(x.request))), examples.length);
     raw.push(answers.map((a) => Buffer.concat([Buffer.from(a.code + a.error, 'latin1'), a.body])));
     h.close();
@@ -71,6 +83,7 @@ test('--workers 2: store an SM2 pair, sign with it on a worker, verify; 4 connec
   const CONNS = 4;
   const GROUPS = 16; // 4 × 16 = the 64 SM2 indices
   const clients = await Promise.all(Array.from({ length: CONNS }, () => HostClient.connect(e.ready.port, 4)));
+  await workersReady(e, clients[0], 2);
   const msg = (h: string, text: string) => frameMessage(Buffer.from(h + text, 'latin1'));
   const concatFrames = (parts: Array<string | Buffer>) => frameMessage(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p))));
   const results = await Promise.all(

@@ -66,7 +66,7 @@ export async function startEmulator(opts: EmulatorOptions & { init?: InitRequest
     const mgmtGate = new ConnectionGate(caps.mgmt, 'management', log);
     if ((opts.workers ?? 1) >= 2) {
       workers = new HostWorkers(device, opts.workers as number, opts.workerScript ?? workerScriptOf(), log);
-      log.info(`${opts.workers} host worker threads for ${[...WORKER_COMMANDS].join(' ')}`);
+      log.info(`${opts.workers} host worker threads for ${[...WORKER_COMMANDS].join(' ')}, started with the first of those requests`);
     }
     const hostOpts = { device, headerLength: opts.headerLength, log, idleTimeoutMs, gate: hostGate, workers };
     const host = createHostServer(hostOpts);

@@ -43,7 +43,7 @@ export interface WorkerAnswer {
 }
 
 type ToWorker = { t: 'state'; state: DeviceState; keys: number; root: number } | { t: 'req'; id: number; body: Uint8Array; headerLength: number };
-type FromWorker = { id: number; answer: Uint8Array; seen: number; command: string; error: string; reason?: string };
+type FromWorker = { t: 'ready' } | { t: 'answer'; id: number; answer: Uint8Array; seen: number; command: string; error: string; reason?: string };
 
 interface Slot {
   worker: Worker;
@@ -51,20 +51,31 @@ interface Slot {
   loaded: DeviceState | null;
   pending: Map<number, { cb: (a: WorkerAnswer) => void; failed: Buffer }>;
   alive: boolean;
+  /** its module is loaded and it listens (until then requests stay in the main thread) */
+  ready: boolean;
 }
 
 export class HostWorkers {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closing = false;
+  private started = false;
 
+  /**
+   * The threads start with the first request for one of WORKER_COMMANDS (a device that is never
+   * asked for SM2 never pays for them); requests are answered in the main thread until a worker
+   * says it is ready, so nothing waits for a thread to load.
+   */
   constructor(
     private readonly device: Device,
-    count: number,
-    script: string | URL,
+    private readonly count: number,
+    private readonly script: string | URL,
     private readonly log: Logger = silentLogger,
-  ) {
-    for (let i = 0; i < count; i++) this.slots.push(this.spawn(script));
+  ) {}
+
+  private start(): void {
+    this.started = true;
+    for (let i = 0; i < this.count; i++) this.slots.push(this.spawn(this.script));
   }
 
   private spawn(script: string | URL): Slot {
@@ -75,8 +86,13 @@ export class HostWorkers {
           workerData: { role: WORKER_ROLE },
         })
       : new Worker(script, { workerData: { role: WORKER_ROLE } });
-    const slot: Slot = { worker, loaded: null, pending: new Map(), alive: true };
+    const slot: Slot = { worker, loaded: null, pending: new Map(), alive: true, ready: false };
     worker.on('message', (m: FromWorker) => {
+      if (m.t === 'ready') {
+        slot.ready = true;
+        if (this.slots.every((s) => s.ready)) this.log.info(`${this.count} host worker threads ready for ${[...WORKER_COMMANDS].join(' ')}`);
+        return;
+      }
       const p = slot.pending.get(m.id);
       if (!p) return;
       slot.pending.delete(m.id);
@@ -96,15 +112,17 @@ export class HostWorkers {
     return slot;
   }
 
-  /** True when `command` goes to a worker (there is one alive and the command is on the list). */
+  /** True when `command` goes to a worker (the command is on the list and a worker is ready). */
   takes(command: string): boolean {
-    return WORKER_COMMANDS.has(command) && this.slots.some((s) => s.alive);
+    if (!WORKER_COMMANDS.has(command)) return false;
+    if (!this.started) this.start();
+    return this.slots.some((s) => s.alive && s.ready);
   }
 
   /** Posts one request (header + command + fields); `cb` gets its answer. The caller wipes `body`. */
   run(body: Buffer, headerLength: number, cb: (a: WorkerAnswer) => void): void {
     let slot: Slot | undefined;
-    for (const s of this.slots) if (s.alive && (!slot || s.pending.size < slot.pending.size)) slot = s;
+    for (const s of this.slots) if (s.alive && s.ready && (!slot || s.pending.size < slot.pending.size)) slot = s;
     if (!slot) throw new Error('no host worker thread left');
     const live = this.device.snapshot;
     if (slot.loaded !== live) {
@@ -131,6 +149,7 @@ export function runHostWorker(): void {
   const port = parentPort;
   if (!port || (workerData as { role?: string } | null)?.role !== WORKER_ROLE) throw new Error('runHostWorker: not a host worker thread');
   let view: WorkerDeviceView | null = null;
+  port.postMessage({ t: 'ready' } satisfies FromWorker);
   port.on('message', (m: ToWorker) => {
     if (m.t === 'state') {
       if (view) view.load(m.state, m.keys, m.root);
@@ -144,6 +163,6 @@ export function runHostWorker(): void {
     const r = dispatch({ device: v as unknown as Device }, body, m.headerLength);
     body.fill(0);
     const answer = frame(r.answer);
-    port.postMessage({ id: m.id, answer, seen: v.seenSeq, command: r.command, error: r.error, reason: r.reason } satisfies FromWorker);
+    port.postMessage({ t: 'answer', id: m.id, answer, seen: v.seenSeq, command: r.command, error: r.error, reason: r.reason } satisfies FromWorker);
   });
 }
