@@ -216,6 +216,11 @@ export class EvsmSdk {
     return (await this.run(c.ccTranslatePin(srcZpk, dstZpk, pinBlock, srcFormat, dstFormat, account))).pinBlock;
   }
 
+  /** TI → the PIN block under the destination key (types `"001"` ZPK, `"002"` TPK; an account per side). */
+  async transferPin(srcType: string, srcKey: SdkKey, dstType: string, dstKey: SdkKey, pinBlock: string, srcFormat: number, srcAccount: string, dstFormat: number, dstAccount: string): Promise<string> {
+    return this.run(c.tiTranslatePin(srcType, srcKey, dstType, dstKey, pinBlock, srcFormat, srcAccount, dstFormat, dstAccount));
+  }
+
   /** BA → the PIN under the LMK. */
   async encPINByLmk(pin: string, account: string): Promise<string> {
     return this.run(c.baEncryptPin(pin, account));

@@ -1,5 +1,5 @@
 /**
- * PIN and CVV commands (sjj1310-wire.md §1): CC translate ZPK→ZPK, BA PIN under the LMK, JE/JG
+ * PIN and CVV commands (sjj1310-wire.md §1): CC translate ZPK→ZPK, TI translate ZPK/TPK, BA PIN under the LMK, JE/JG
  * between ZPK and LMK, JA random PIN, CW/CY CVV. Requests are the SDK's; answer layouts of BA,
  * JE and JA were never seen from a real device, so the SDK's rule applies: the rest, verbatim.
  */
@@ -41,6 +41,31 @@ export function ccTranslatePin(src: SdkKey, dst: SdkKey, pinBlock: string, srcFo
   });
 }
 
+/** TI key kinds as the SDK's transferPin takes them: `"001"` ZPK → `1`, `"002"` TPK → `2`. */
+function tiKind(type: string, what: string): string {
+  if (type === '001') return '1';
+  if (type === '002') return '2';
+  throw new EvsmParameterError(`Value of parameter ${what} <${type}> Invalid.`);
+}
+
+/** A 16H or 32H PIN block as the whole answer (JG, TI). */
+function blockAnswer(r: FieldReader): string {
+  const block = r.restText();
+  if (block.length !== 16 && block.length !== 32) r.fail(`PIN block of ${block.length} characters (16 or 32 expected)`);
+  return block;
+}
+
+/**
+ * TI (transferPin, 9 arguments): PIN block from a ZPK or TPK to a ZPK or TPK, each side with its
+ * own account. Request: kind(1) + src + kind(1) + dst + `12` + block + srcFmt(2n) + srcAccount(12)
+ * + dstFmt(2n) + dstAccount(12). Answer: the block alone, 16H or 32H (the SDK refuses a length or
+ * a format around it; docs/host-protocol.md, TI).
+ */
+export function tiTranslatePin(srcType: string, src: SdkKey, dstType: string, dst: SdkKey, pinBlock: string, srcFormat: number, srcAccount: string, dstFormat: number, dstAccount: string): WireCommand<string> {
+  const fields = [tiKind(srcType, 'srcKeyType'), keyRef(src, 'srcKey'), tiKind(dstType, 'dstKeyType'), keyRef(dst, 'dstKey'), '12', pinBlockOk(pinBlock, 'pinBlock'), dec(srcFormat, 2), account12(srcAccount), dec(dstFormat, 2), account12(dstAccount)];
+  return command('TI', 'translate PIN', true, fields, blockAnswer);
+}
+
 function nonEmptyRest(r: FieldReader): string {
   const rest = r.restText();
   if (rest === '') r.fail('empty answer');
@@ -59,11 +84,7 @@ export function jeZpkToLmk(zpk: SdkKey, pinBlock: string, format: number, accoun
 
 /** JG: a PIN under the LMK → a PIN block under a ZPK. Request: zpk + fmt(2n) + account(12) + PIN under LMK. Answer: exactly 16 or 32 characters. */
 export function jgLmkToZpk(zpk: SdkKey, format: number, account: string, pinUnderLmk: string): WireCommand<string> {
-  return command('JG', 'PIN LMK to ZPK', true, [keyRef(zpk, 'zpk'), dec(format, 2), account12(account), pinUnderLmk], (r) => {
-    const block = r.restText();
-    if (block.length !== 16 && block.length !== 32) r.fail(`PIN block of ${block.length} characters (16 or 32 expected)`);
-    return block;
-  });
+  return command('JG', 'PIN LMK to ZPK', true, [keyRef(zpk, 'zpk'), dec(format, 2), account12(account), pinUnderLmk], blockAnswer);
 }
 
 /** JA: a random PIN under the LMK. Request: account(12) + PIN length(2n). */
