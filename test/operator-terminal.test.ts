@@ -29,7 +29,8 @@ async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Prom
 
 function startDemo(dir: string, session: string, extra = '', prefix = ''): string {
   const out = join(dir, 'answers.json');
-  const cmd = `cd ${process.cwd()} && ${prefix}node --import tsx test/support/terminal-demo.ts ${out} ${extra}; echo DEMO-EXIT=$?; sleep 30`;
+  // stderr to a file, as a Playwright worker's goes to the runner: lines for the person must not depend on it
+  const cmd = `cd ${process.cwd()} && ${prefix}node --import tsx test/support/terminal-demo.ts ${out} ${extra} 2>>${out}.stderr; echo DEMO-EXIT=$?; sleep 30`;
   // remain-on-exit: a Ctrl-C that ends the whole process group (the shell too) leaves the screen readable
   tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', ';', 'set-option', '-t', session, 'remain-on-exit', 'on', ';', 'respawn-pane', '-k', '-t', session, cmd);
   return out;
@@ -68,6 +69,11 @@ test('a person can answer every prompt; the PIN never shows; typed-ahead Enter i
     await new Promise((r) => setTimeout(r, 150));
     tmux('send-keys', '-t', session, 'ahead', 'Enter');
     expect(await answerTheDemo(session, out)).toEqual(ANSWERS);
+    // The operator's line is on the screen, on a line of its own, above the prompt it explains.
+    const lines = screen(session).split('\n');
+    const told = lines.findIndex((l) => l.trim() === 'UKEY "kbk-2" (serial S2): PIN incorrect, 5 tries left');
+    expect(told, screen(session)).toBeGreaterThanOrEqual(0);
+    expect(told).toBeLessThan(lines.findIndex((l) => l.startsWith('Enter the PIN of UKEY "kbk-2"')));
     const final = await until('the exit line', () => (screen(session).includes('DEMO-EXIT=') ? screen(session) : undefined));
     expect(final).toContain('DEMO-EXIT=0');
     expect(final).toContain('插入 KBK UKEY 2');

@@ -2,7 +2,7 @@
  * The operator at the bench: instructions go to the terminal, PINs come back with echo off.
  * In CI a recording operator stands in, so the step log reads the same on every target.
  */
-import { askTerminal } from './terminal.ts';
+import { askTerminal, tellTerminal } from './terminal.ts';
 import type { TokenIdentity } from './token.ts';
 import type { PinProvider } from './pins.ts';
 
@@ -14,12 +14,16 @@ export interface Operator {
 }
 
 /**
- * The person at the terminal: lines go to stderr (stdout stays clean for reports), secrets are
- * asked on /dev/tty with echo off (terminal.ts), because a Playwright worker's stdin is /dev/null.
+ * The person at the terminal: lines and prompts go to /dev/tty, in order (terminal.ts), secrets
+ * asked with echo off, because a Playwright worker's stdin is /dev/null and its stderr reaches the
+ * screen later than the terminal does. With no terminal, lines go to `output` (stderr).
  */
 export function terminalOperator(output: NodeJS.WritableStream = process.stderr, ttyPath = '/dev/tty'): Operator {
   return {
-    say: (line) => void output.write(`${line}\n`),
+    say: (line) =>
+      void tellTerminal(line, ttyPath).then((shown) => {
+        if (!shown) output.write(`${line}\n`);
+      }),
     askSecret: (question) => askTerminal({ text: question, cue: '(typing is not shown) > ', secret: true }, ttyPath),
   };
 }

@@ -18,7 +18,7 @@
  * without one; the runner therefore names its terminal in EVSM_LAB_TTY (operatorTtyPath()), and a
  * prompt that finds no controlling terminal opens that one instead.
  */
-import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, writeSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 
 /** Typed-ahead input arrives in the first read after opening; nobody types an answer this fast. */
@@ -66,6 +66,34 @@ function openTerminal(ttyPath: string, env: NodeJS.ProcessEnv = process.env): { 
     if (ttyPath !== '/dev/tty' || (e as NodeJS.ErrnoException).code !== 'ENXIO' || !handed) throw e;
     return { fd: openSync(handed, 'r+'), path: handed };
   }
+}
+
+/**
+ * Writes one line for the operator on the terminal, in turn with the prompts (it waits for the
+ * prompt before it, and the next one waits for it). Resolves false when there is no terminal, so
+ * the caller can write the line elsewhere. Why not stdout/stderr: in a Playwright worker those
+ * reach the screen through the runner, later than a prompt written here, so "PIN incorrect, 5
+ * tries left" would land after the next PIN prompt, on its cue line.
+ */
+export function tellTerminal(line: string, ttyPath = '/dev/tty'): Promise<boolean> {
+  const run = queue.then(() => {
+    let fd: number;
+    try {
+      ({ fd } = openTerminal(ttyPath));
+    } catch {
+      return false;
+    }
+    try {
+      writeSync(fd, `${line}\n`);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      closeSync(fd);
+    }
+  });
+  queue = run.catch(() => undefined);
+  return run;
 }
 
 /** Asks one question on the terminal and resolves with the answer line (trimmed unless secret). */

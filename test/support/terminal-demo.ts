@@ -3,7 +3,8 @@
  * confirmation and a value, through the same operators a hardware run uses. Writes the answers as
  * JSON to the file named by argv[2]. It waits 600 ms before the first prompt, so the test can type
  * ahead and prove that typed-ahead input is discarded. With argv[3] = "child", it first starts a
- * long-sleeping child in its process group (Ctrl-C must end that one too).
+ * long-sleeping child in its process group (Ctrl-C must end that one too). Before the PIN it says
+ * one line through the operator, as the token source does after a wrong PIN.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -18,6 +19,9 @@ if (process.argv[3] === 'child') {
 await new Promise((r) => setTimeout(r, 600));
 const pins = terminalOperator();
 const bench = consoleOperator(60);
+// What the token source says after a wrong PIN, just before it asks again (the test sends stderr
+// elsewhere, as Playwright does with a worker's: the line must still reach the person, first).
+pins.say('UKEY "kbk-2" (serial S2): PIN incorrect, 5 tries left');
 const pin = await pins.askSecret('Enter the PIN of UKEY "kbk-2" (serial S2):');
 const confirmed = await bench.confirm({ zh: '插入 KBK UKEY 2', en: 'insert KBK UKEY 2' }, 'A');
 const value = await bench.ask({ zh: '输入 DMK 校验值', en: 'type the DMK check value VsmManager shows' }, 'A');
