@@ -17,7 +17,8 @@ const outputRoot = process.env.EVSM_LAB_OUTPUT ?? 'lab-output';
 export default defineConfig({
   timeout: 120_000,
   // One run id for every worker's containers; removes and names any container a run left behind.
-  globalSetup: './drivers/evsm/container/playwright-global.ts',
+  // A lab file in operator.mode "station" also gets its operator station here (docs/station.md).
+  globalSetup: './harness/station/run-setup.ts',
   fullyParallel: false,
   // Playwright's default is half the cores: 1 worker on a 2-core machine, where the catalog then
   // runs one test at a time although a test mostly waits on emulator processes. At least 2 (every
@@ -32,6 +33,8 @@ export default defineConfig({
     ['json', { outputFile: `${outputRoot}/results.json` }],
     // detail: false keeps Allure's step list to the procedure step ids and their attachments.
     ['allure-playwright', { resultsDir: `${outputRoot}/allure-results`, detail: false }],
+    // Progress on the operator station page; does nothing when no station runs (EVSM_STATION_URL unset).
+    ['./harness/station/reporter.ts'],
   ],
   projects: [
     { name: 'unit', testDir: 'test', testMatch: /.*\.test\.ts$/ },

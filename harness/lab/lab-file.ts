@@ -23,8 +23,13 @@ import { LabReadError, notAReadableFile, readLabText } from './read-file.ts';
 export const DEVICE_NAMES = ['A', 'B', 'C'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
-/** How token and confirmation prompts are answered. */
-export type OperatorMode = 'console' | 'pool';
+/**
+ * How token and confirmation prompts are answered: `station` (the operator station page,
+ * docs/station.md; the default), `console` (the terminal), `pool` (rehearsal: the token pool).
+ */
+export type OperatorMode = 'station' | 'console' | 'pool';
+
+export const OPERATOR_MODES: readonly OperatorMode[] = ['station', 'console', 'pool'];
 
 export { LAB_FILE_MAX_BYTES, readLabText } from './read-file.ts';
 /**
@@ -62,7 +67,7 @@ export interface LabFile {
   usb: UsbId[];
   pinEnv: { user: string; so: string };
   /** `timeoutSeconds`: how long one prompt waits; a hardware test's timeout grows by it per prompt. */
-  operator: { mode: OperatorMode; timeoutSeconds: number };
+  operator: { mode: OperatorMode; timeoutSeconds: number; port: number };
   /**
    * `operatorManagementPorts`: the rehearsal's scripted bench operator does the VsmManager steps
    * itself through these emulator management ports; the harness never sees them.
@@ -94,7 +99,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   tokens: ['usb'],
   'tokens.usb[]': ['vid', 'pid', 'name'],
   pins: ['userEnv', 'soEnv'],
-  operator: ['mode', 'timeoutSeconds'],
+  operator: ['mode', 'timeoutSeconds', 'port'],
   rehearsal: ['startEmulators', 'tokens', 'portStride', 'operatorManagementPorts'],
 };
 
@@ -238,8 +243,13 @@ export function parseLabFile(text: string, path: string): LabFile {
   const pinEnv = { user: envName('pins.userEnv', pins.userEnv, 'EVSM_LAB_UKEY_PIN'), so: envName('pins.soEnv', pins.soEnv, 'EVSM_LAB_UKEY_SO_PIN') };
 
   const op = optObj('operator', raw.operator, 'operator');
-  const mode = op.mode === undefined ? 'console' : op.mode;
-  if (mode !== 'console' && mode !== 'pool') err('operator.mode', 'expected "console" (a person at the bench) or "pool" (rehearsal: the token pool answers)');
+  const mode = op.mode === undefined ? 'station' : op.mode;
+  if (!(OPERATOR_MODES as readonly unknown[]).includes(mode)) {
+    const near = typeof mode === 'string' ? closest(mode, OPERATOR_MODES) : undefined;
+    err('operator.mode', `expected "station" (the operator station page), "console" (a person at the terminal) or "pool" (rehearsal: the token pool answers)${near ? ` (did you mean "${near}"?)` : ''}`);
+  }
+  // The station's port on 127.0.0.1 (0: any free port; the run prints the URL).
+  const stationPort = int('operator.port', op.port, 0, 65535, 0, 'a port number 0..65535 (0: any free port)');
   const timeoutSeconds = op.timeoutSeconds === undefined ? 300 : op.timeoutSeconds;
   if (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
     err('operator.timeoutSeconds', `expected seconds a prompt waits, more than 0 and at most ${MAX_TIMEOUT_SECONDS} (a day), got ${JSON.stringify(timeoutSeconds)}`);
@@ -260,7 +270,7 @@ export function parseLabFile(text: string, path: string): LabFile {
     }
   }
 
-  return { path, lab, labNamed: raw.lab !== undefined, cacipher, devices, pkcs11Module, usb, pinEnv, operator: { mode: mode as OperatorMode, timeoutSeconds: timeoutSeconds as number }, rehearsal };
+  return { path, lab, labNamed: raw.lab !== undefined, cacipher, devices, pkcs11Module, usb, pinEnv, operator: { mode: mode as OperatorMode, timeoutSeconds: timeoutSeconds as number, port: stationPort }, rehearsal };
 }
 
 /** `rehearsal.operatorManagementPorts`: `{ "A": 28128, … }`, device name → port. */

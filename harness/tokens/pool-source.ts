@@ -39,7 +39,7 @@ export interface TokenStore {
 }
 
 /** Adds `loginToken` (log in a token the test already holds) and remembers what it handed out. */
-function tracked(source: TokenSource, userPin: string | undefined, opened: Token[]): LoginTokenSource {
+export function tracked(source: TokenSource, userPin: string | undefined, opened: Token[]): LoginTokenSource {
   return {
     async acquire(request) {
       const t = await source.acquire(request);
@@ -115,6 +115,20 @@ export async function softHsmStore(count: number, modulePath?: string): Promise<
   };
 }
 
+/** With the lab's VID/PID table, a started USB watcher (an insert wakes the source at once); else undefined, said once. */
+export async function startUsbWatcher(usb: ReadonlyArray<{ vid: number; pid: number; name: string }>, log: (line: string) => void): Promise<UsbWatcher | undefined> {
+  if (!usb.length) return undefined;
+  const w = new UsbWatcher(usb.map((u) => ({ vendorId: u.vid, productId: u.pid, name: u.name })));
+  try {
+    const present = await w.start();
+    log(`hardware: USB watcher on ${usb.length} token model(s), ${present.length} present`);
+    return w;
+  } catch (e) {
+    log(`hardware: no USB events (${(e as Error).message.split('\n')[0]}); polling PKCS#11 slots instead`);
+    return undefined;
+  }
+}
+
 /**
  * A real bench: the vendor module; the operator inserts tokens and types PINs (or env vars hold
  * them). With the lab's VID/PID table a USB watcher wakes the source at once on an insert; on a
@@ -129,17 +143,7 @@ export async function benchStore(
   pins?: { provider: PinProvider; user: string | undefined },
 ): Promise<TokenStore> {
   const opened: Token[] = [];
-  let watcher: UsbWatcher | undefined;
-  if (usb.length) {
-    const w = new UsbWatcher(usb.map((u) => ({ vendorId: u.vid, productId: u.pid, name: u.name })));
-    try {
-      const present = await w.start();
-      watcher = w;
-      log(`hardware: USB watcher on ${usb.length} token model(s), ${present.length} present`);
-    } catch (e) {
-      log(`hardware: no USB events (${(e as Error).message.split('\n')[0]}); polling PKCS#11 slots instead`);
-    }
-  }
+  const watcher = await startUsbWatcher(usb, log);
   const reset = async (): Promise<void> => {
     for (const t of opened.splice(0)) await t.close().catch(() => undefined);
   };
@@ -157,3 +161,4 @@ export async function benchStore(
     },
   };
 }
+
