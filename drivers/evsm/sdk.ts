@@ -10,7 +10,8 @@
  * device's code (the SDK wraps some as code 0); local parameter checks throw EvsmParameterError;
  * getKeyInfo's cache is dropped for an index this client changes (the SDK keeps stale entries).
  */
-import { EvsmParameterError } from './errors.ts';
+import { EvsmParameterError, EvsmProtocolError } from './errors.ts';
+import { blockPadding, padBlock, unpadBlock } from './block-padding.ts';
 import type { DispatchOptions, WireCommand } from './failover.ts';
 import * as c from './commands/catalog.ts';
 import type { SymmKeyAttribute } from './commands/keys.ts';
@@ -118,6 +119,24 @@ export class EvsmSdk {
   /** S4 → the decrypted bytes. */
   async generalDataDec(algType: number, keyType: string, key: SdkKey, disperFactor: string | null, sessionKeyType: number, sessionKeyFactor: string | null, padFlag: number, data: Buffer | null, iv: string | null): Promise<Buffer> {
     return this.run(c.s3s4Cipher('decrypt', cipherArgs(algType, keyType, key, disperFactor, sessionKeyType, sessionKeyFactor, padFlag, iv), data));
+  }
+
+  /**
+   * Each block padded by the SDK's own rule (block-padding.ts), all in one ECB S3 with pad none;
+   * the answer cut back into one ciphertext per block.
+   */
+  async blocksEncrypt(keyType: string, key: SdkKey, disperFactor: string | null, sessionKeyType: number, sessionKeyFactor: string | null, blocks: Buffer[], padFlag: number): Promise<Buffer[]> {
+    const mode = blockPadding(padFlag);
+    const padded = blocks.map((b) => padBlock(mode, b));
+    const out = await this.run(c.s3s4Cipher('encrypt', cipherArgs(0, keyType, key, disperFactor, sessionKeyType, sessionKeyFactor, PAD_NONE, null), Buffer.concat(padded)));
+    return cutAs(out, padded.map((p) => p.length));
+  }
+
+  /** S4 of all ciphertexts at once; each block's padding removed as the SDK removes it. */
+  async blocksDecrypt(keyType: string, key: SdkKey, disperFactor: string | null, sessionKeyType: number, sessionKeyFactor: string | null, blocks: Buffer[], padFlag: number): Promise<Buffer[]> {
+    const mode = blockPadding(padFlag);
+    const out = await this.run(c.s3s4Cipher('decrypt', cipherArgs(0, keyType, key, disperFactor, sessionKeyType, sessionKeyFactor, PAD_NONE, null), Buffer.concat(blocks)));
+    return cutAs(out, blocks.map((b) => b.length)).map((b) => unpadBlock(mode, b));
   }
 
   /** D3 (hex in, hex out). */
@@ -242,6 +261,12 @@ export class EvsmSdk {
     return this.run(c.jeZpkToLmk(zpk, pinBlock, format, account));
   }
 
+  /** JE then NG: a PIN block under the ZPK → the clear PIN, as the SDK returns it (PIN + `F`). */
+  async decPinByZpk(zpk: SdkKey, pinBlock: string, format: number, account: string): Promise<string> {
+    const underLmk = await this.run(c.jeZpkToLmk(zpk, pinBlock, format, account));
+    return this.run(c.ngLmkToClear(account, underLmk));
+  }
+
   /** JA → a random PIN under the LMK. */
   async genRandPIN(account: string, pinLength: number): Promise<string> {
     return this.run(c.jaRandomPin(account, pinLength));
@@ -336,6 +361,19 @@ export class EvsmSdk {
     for (const chunk of c.hashChunks(data)) ctx = await this.run(c.h2Update(ctx, chunk));
     return this.run(c.h3Final(ctx));
   }
+}
+
+/** `data` cut into consecutive pieces of the given lengths; the device answered a different total: an error. */
+function cutAs(data: Buffer, lengths: number[]): Buffer[] {
+  const total = lengths.reduce((a, b) => a + b, 0);
+  if (data.length !== total) throw new EvsmProtocolError(`blocks: the device answered ${data.length} bytes for ${total} bytes sent`);
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const n of lengths) {
+    out.push(data.subarray(at, at + n));
+    at += n;
+  }
+  return out;
 }
 
 function cipherArgs(algorithm: number, keyType: string, key: SdkKey, disperFactor: string | null, sessionKeyType: number, sessionKeyFactor: string | null, padFlag: number, iv: string | null): CipherArgs {

@@ -87,6 +87,15 @@ export function jgLmkToZpk(zpk: SdkKey, format: number, account: string, pinUnde
   return command('JG', 'PIN LMK to ZPK', true, [keyRef(zpk, 'zpk'), dec(format, 2), account12(account), pinUnderLmk], blockAnswer);
 }
 
+/**
+ * NG: a PIN under the LMK → the clear PIN. Request: account(12) + PIN under LMK. Answer: the rest,
+ * verbatim (the device answers the PIN and an `F`; the vendor SDK's decPinByZpk returns both, as
+ * recorded in test/data/sdk-transcripts/pin.json).
+ */
+export function ngLmkToClear(account: string, pinUnderLmk: string): WireCommand<string> {
+  return command('NG', 'PIN under LMK to clear', true, [account12(account), pinUnderLmk], nonEmptyRest);
+}
+
 /** JA: a random PIN under the LMK. Request: account(12) + PIN length(2n). */
 export function jaRandomPin(account: string, pinLength: number): WireCommand<string> {
   return command('JA', 'random PIN', true, [account12(account), dec(pinLength, 2)], nonEmptyRest);
