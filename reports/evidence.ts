@@ -1,5 +1,6 @@
 /**
- * Evidence attachments: loads the bodies a results.json refers to, redacts them, and sorts
+ * Evidence attachments (one attachment of a test in results.json; the harness's Evidence class
+ * writes them): loads the bodies a results.json refers to, redacts them, and sorts
  * out what the certification report shows in full (KCV tables, devices, tokens) from what it
  * only binds by digest (transcripts, logs, screenshots).
  *
@@ -16,7 +17,7 @@ import type { Redactor } from './redact.ts';
 
 export type EvidenceKind = 'kcv' | 'devices' | 'tokens' | 'facts' | 'steps' | 'other';
 
-export interface Evidence {
+export interface EvidenceAttachment {
   name: string;
   contentType: string;
   kind: EvidenceKind;
@@ -51,7 +52,7 @@ export function isPlaywrightDiagnostic(a: AttachmentRef): boolean {
   return ['error-context', 'trace', 'video', 'screenshot'].includes(a.name) || a.name.startsWith('_');
 }
 
-export function loadEvidence(a: AttachmentRef, redactor: Redactor): Evidence {
+export function loadEvidence(a: AttachmentRef, redactor: Redactor): EvidenceAttachment {
   const kind = kindOf(a.name);
   let raw: Buffer;
   try {

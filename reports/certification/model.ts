@@ -4,7 +4,7 @@
  * page embeds it so `report verify` can recompute both (docs/reports.md).
  */
 import type { Json } from '../canonical.ts';
-import { loadEvidence, isPlaywrightDiagnostic, type Evidence } from '../evidence.ts';
+import { loadEvidence, isPlaywrightDiagnostic, type EvidenceAttachment } from '../evidence.ts';
 import type { RunResults, RunStatus, TestRun } from '../playwright-results.ts';
 import type { Redactor } from '../redact.ts';
 
@@ -79,7 +79,7 @@ export function objects(v: Json | undefined): { [k: string]: Json | undefined }[
   return [];
 }
 
-function devicesFrom(target: string, e: Evidence): DeviceRow[] {
+function devicesFrom(target: string, e: EvidenceAttachment): DeviceRow[] {
   return objects(e.value).map((d) => ({
     target,
     name: str(d.name ?? d.id ?? d.label),
@@ -103,7 +103,7 @@ const NO_ROLE = 'blank';
  */
 type TokenUse = { target: string; serial: string; label: string; use: string; read: string; scenario: string };
 
-function tokensFrom(target: string, scenario: string, e: Evidence): TokenUse[] {
+function tokensFrom(target: string, scenario: string, e: EvidenceAttachment): TokenUse[] {
   if (Array.isArray(e.value) && e.value.every((x) => typeof x === 'string')) {
     return e.value.map((s) => ({ target, serial: str(s), label: '', use: '', read: '', scenario }));
   }
@@ -188,7 +188,7 @@ export function buildCertification(results: RunResults, opts: BuildOptions): Cer
   const tokens: TokenUse[] = [];
   for (const r of runs) {
     for (const e of r.evidence) {
-      const ev = { ...e, kind: e.kind as Evidence['kind'], value: e.value };
+      const ev = { ...e, kind: e.kind as EvidenceAttachment['kind'], value: e.value };
       if (e.kind === 'devices') devices.push(...devicesFrom(r.target, ev));
       if (e.kind === 'tokens') tokens.push(...tokensFrom(r.target, r.id, ev));
     }
