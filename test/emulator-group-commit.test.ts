@@ -5,7 +5,10 @@
  *  - a read of a key that is not on disk yet waits for it too; a command that reads no key does not;
  *  - a write that fails answers 41 to every change it held, takes them back (not in memory, not
  *    on disk), and the device writes again afterwards.
- * In-process device (its write counters are visible); the kill -9 proofs are in emulator-crash.
+ *  - kill -9 while 8 connections pipeline stores (batches across connections): after each of
+ *    12 seeded kills the restarted device holds every store that was answered.
+ * In-process device for the first three (its write counters are visible); more kill -9 proofs
+ * are in emulator-crash.
  */
 import { test, expect } from '@playwright/test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,13 +17,16 @@ import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
 import { IMPLEMENTED_COMMANDS } from '../emulators/evsm/host/dispatch.ts';
 import { HostClient } from '../emulators/evsm/testing/host-client.ts';
-import { storeKeyRequest } from './support/emulator-process.ts';
+import { bundledEmulator, killAllEmulators, launchEmulator, parseListing, seeded, storeKeyRequest } from './support/emulator-process.ts';
 
 let dir: string;
 test.beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'evsm-group-commit-'));
 });
-test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
+test.afterAll(() => {
+  killAllEmulators();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function start(sub: string): Promise<RunningEmulator> {
   return startEmulator({ port: 0, dataDir: join(dir, sub), name: 'GC', host: '127.0.0.1', headerLength: 4, debug: false, init: { kind: 'random' } });
@@ -123,4 +129,57 @@ test('a state write that fails: its changes are answered 41 and taken back; the 
   expect((await h.request('KG0004')).text.slice(4, 20)).toBe(a4.text.slice(-16));
   h.close();
   await e.close();
+});
+
+test('kill -9 during stores pipelined on 8 connections: every answered store survives the restart', async () => {
+  test.setTimeout(60_000);
+  const rnd = seeded(Number(process.env.EVSM_CRASH_SEED ?? 7031) + 13);
+  const data = join(dir, 'kills');
+  const program = await bundledEmulator();
+  const start9 = () => launchEmulator(['--port', '0', '--data', data, '--init', '--header-length', '0'], { program });
+  /** index → CV of every answered store */
+  const answered = new Map<number, string>();
+  let total = 0;
+  for (let kill = 0; kill <= 12; kill++) {
+    const e = await start9();
+    const h = await HostClient.connect(e.ready.port, 0);
+    // X4, page by page: what the restarted device holds.
+    const held = new Map<number, string>();
+    for (let from = 1; ; ) {
+      const page = parseListing((await h.request(`X4${String(from).padStart(4, '0')}`)).text);
+      for (const x of page.entries) held.set(x.index, x.cv);
+      if (!page.more) break;
+      from = page.entries[page.entries.length - 1].index + 1;
+    }
+    const lost = [...answered].filter(([i, cv]) => held.get(i) !== cv).map(([i]) => i);
+    expect(lost, `after kill ${kill}: answered stores lost`).toEqual([]);
+    h.close();
+    if (kill === 12) {
+      e.child.kill('SIGKILL');
+      await e.exited;
+      break;
+    }
+    const clients = await Promise.all(Array.from({ length: 8 }, () => HostClient.connect(e.ready.port, 0)));
+    let dead = false;
+    const exited = e.exited.then(() => (dead = true));
+    for (const c of clients) c.socket.on('error', () => undefined);
+    // Each connection pipelines 20 stores to indices never used before (12 × 8 × 20 = 1,920 of
+    // the 2,048), so a key that differs from its answered CV can only be a lost write.
+    clients.forEach((c, k) => {
+      for (let j = 0; j < 20; j++) {
+        const index = 1 + kill * 160 + k * 20 + j;
+        void c.request(storeKeyRequest(IMPLEMENTED_COMMANDS, index)).then((a) => {
+          if (dead || a.error !== '00') return;
+          answered.set(index, a.text.slice(-16));
+          total++;
+        });
+      }
+    });
+    await new Promise((r) => setTimeout(r, 5 + rnd.int(100)));
+    e.child.kill('SIGKILL');
+    await exited;
+    for (const c of clients) c.socket.destroy();
+  }
+  test.info().annotations.push({ type: 'group commit kills', description: `12 kills, ${total} answered stores, all kept` });
+  expect(total).toBeGreaterThan(0);
 });
