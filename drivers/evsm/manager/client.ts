@@ -66,31 +66,61 @@ export interface ManagerConnectOptions {
   timeoutMs?: number;
 }
 
+/** Opens one TCP connection to a management port; a refused or unreachable port is a TRANSPORT error. */
+function openSocket(host: string, port: number, op: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, host);
+    s.once('connect', () => {
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (e) => reject(new ManagementError('TRANSPORT', op, `cannot reach the management port ${host}:${port}: ${e.message}`)));
+  });
+}
+
+/**
+ * One management connection. The device may close it between operations (its idle timeout, a
+ * restart): the next call then connects again, because no state of the protocol lives in a
+ * connection between operations (a challenge is fetched and spent by one authorize + call, and the
+ * recovery session is the device's). Operations pending when the connection is lost fail at once
+ * with TRANSPORT and the reason, never by waiting out their timeout.
+ */
 export class ManagerClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private buffered: Buffer = Buffer.alloc(0);
   private closed = false;
+  /** Why the current socket is gone (undefined while it is up). */
+  private lost: string | undefined;
+  private reconnecting: Promise<void> | undefined;
 
   private constructor(
-    private readonly socket: Socket,
+    private socket: Socket,
+    private readonly host: string,
+    private readonly port: number,
     private readonly timeoutMs: number,
   ) {
-    socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('close', () => this.failAll('connection closed by the device'));
-    socket.on('error', (e) => this.failAll(e.message));
+    this.attach(socket);
   }
 
-  static connect(opts: ManagerConnectOptions): Promise<ManagerClient> {
+  static async connect(opts: ManagerConnectOptions): Promise<ManagerClient> {
     const host = opts.host ?? '127.0.0.1';
-    return new Promise((resolve, reject) => {
-      const s = connect(opts.port, host);
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(new ManagerClient(s, opts.timeoutMs ?? 120_000));
-      });
-      s.once('error', (e) => reject(new ManagementError('TRANSPORT', 'connect', `cannot reach the management port ${host}:${opts.port}: ${e.message}`)));
+    return new ManagerClient(await openSocket(host, opts.port, 'connect'), host, opts.port, opts.timeoutMs ?? 120_000);
+  }
+
+  private attach(socket: Socket): void {
+    this.buffered = Buffer.alloc(0);
+    this.lost = undefined;
+    socket.on('data', (d: Buffer) => {
+      if (socket === this.socket) this.onData(d);
     });
+    const gone = (why: string) => {
+      if (socket !== this.socket || this.lost) return;
+      this.lost = why;
+      this.failAll(why);
+    };
+    socket.on('close', () => gone('connection closed by the device (its idle timeout, a restart or a crash)'));
+    socket.on('error', (e) => gone(`connection to the device lost (${e.message}): it closed the connection, restarted or died`));
   }
 
   close(): void {
@@ -106,6 +136,24 @@ export class ManagerClient {
     }
   }
 
+  /** A new socket when the device closed the last one; concurrent callers share one attempt. */
+  private ensureConnected(op: string): Promise<void> {
+    if (!this.lost) return Promise.resolve();
+    this.reconnecting ??= openSocket(this.host, this.port, op)
+      .then((s) => {
+        if (this.closed) {
+          s.destroy();
+          return;
+        }
+        this.socket = s;
+        this.attach(s);
+      })
+      .finally(() => {
+        this.reconnecting = undefined;
+      });
+    return this.reconnecting;
+  }
+
   private onData(d: Buffer): void {
     this.buffered = this.buffered.length ? Buffer.concat([this.buffered, d]) : d;
     while (this.buffered.length >= 4) {
@@ -118,7 +166,8 @@ export class ManagerClient {
         reply = JSON.parse(text) as Reply;
       } catch {
         // The stream can no longer be trusted: fail everything and drop the connection.
-        this.failAll('the device sent a frame that is not JSON');
+        this.lost = 'the device sent a frame that is not JSON';
+        this.failAll(this.lost);
         this.socket.destroy();
         return;
       }
@@ -150,8 +199,9 @@ export class ManagerClient {
   }
 
   /** Sends one operation; resolves with its result or rejects with ManagementError. */
-  call<T>(op: string, params: object = {}, onProgress?: (e: ProgressEvent) => void): Promise<T> {
-    if (this.closed) return Promise.reject(new ManagementError('TRANSPORT', op, 'client is closed'));
+  async call<T>(op: string, params: object = {}, onProgress?: (e: ProgressEvent) => void): Promise<T> {
+    if (this.closed) throw new ManagementError('TRANSPORT', op, 'client is closed');
+    await this.ensureConnected(op);
     const id = this.nextId++;
     const body = Buffer.from(JSON.stringify({ id, op, params }), 'utf8');
     const head = Buffer.alloc(4);
