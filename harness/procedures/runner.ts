@@ -36,7 +36,10 @@ export class StepRunner {
     const step = stepOf(proc, short);
     return test.step(step.id, async () => {
       const started = Date.now();
-      if (this.ctx.promptMode !== 'automatic' && step.kind === 'token') this.ctx.log?.(`[${step.id}] ${device}: ${step.text.en}`);
+      // Only the rehearsal logs the prompt a person would have seen. At a real bench the token layer
+      // asks for what it needs itself (which UKEY, the PIN), and the step's VsmManager wording
+      // ("click Import component UKEY") would tell the person to do what the harness already does.
+      if (this.ctx.promptMode === 'pool' && step.kind === 'token') this.ctx.log?.(`[${step.id}] ${device}: ${step.text.en}`);
       const result = await perform();
       this.record(step, device, started);
       return result;
