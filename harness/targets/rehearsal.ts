@@ -7,12 +7,19 @@
  * operator path and a scripted bench operator does VsmManager's steps over those ports, which the
  * harness is not given (harness/operator/scripted-bench.ts).
  *
+ * In `operator.mode: "station"` (lab/rehearsal-station.json) nobody scripted stands in: every
+ * prompt goes to the operator station page, the UKEYs are virtual ones in the folder named by
+ * EVSM_REHEARSAL_UKEYS (the "slots" a person inserts them into), and VsmManager's steps are done
+ * by whoever reads the page, in the VsmManager stand-in console (`evsm-lab vsm-manager`) on the
+ * emulators' management ports (`operatorManagementPorts`), which the harness is not given.
+ *
  * It is a bench strategy of its own (harness/targets/bench.ts): its devices, tokens, procedure
  * drivers, control and checks are all here, and fixtures.ts knows nothing about it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { virtualLocator } from '../../drivers/ukey/index.ts';
 import type { DeviceName } from '../devices/types.ts';
 import type { LabFile } from '../lab/lab-file.ts';
 import { benchAnswers } from '../operator/select.ts';
@@ -27,7 +34,19 @@ export function isRehearsal(lab: LabFile): boolean {
   return lab.rehearsal?.startEmulators === true;
 }
 
+/** The station rehearsal's UKEY folder: where the person "inserts" virtual UKEYs (the VsmManager console reads the same folder). */
+export const REHEARSAL_UKEYS_ENV = 'EVSM_REHEARSAL_UKEYS';
+
 export function rehearsalChecks(lab: LabFile): CheckResult[] {
+  if (lab.operator.mode === 'station') {
+    const dir = process.env[REHEARSAL_UKEYS_ENV];
+    return [
+      checkEmulatorProgram(),
+      dir
+        ? { name: 'UKEY folder', ok: true, detail: `${dir} (virtual UKEYs, answered at the operator station)` }
+        : { name: 'UKEY folder', ok: false, detail: `${REHEARSAL_UKEYS_ENV} not set`, fix: `export ${REHEARSAL_UKEYS_ENV}=DIR: the folder of virtual UKEYs the person inserts and the VsmManager console reads (docs/lab-file.md)` },
+    ];
+  }
   return [
     checkPkcs11Module(lab.pkcs11Module),
     checkEmulatorProgram(),
@@ -74,28 +93,35 @@ export function openRehearsalBench(lab: LabFile, options: BenchOptions): Bench {
   if (failed) return unavailableBench('hardware', `rehearsal: ${failed}`);
   const rehearsal = lab.rehearsal!;
   const offset = options.parallelIndex * rehearsal.portStride;
-  const answers = benchAnswers(lab);
   const ports = rehearsal.operatorManagementPorts;
   const standIns = emulatorStandIns();
+  const station = lab.operator.mode === 'station';
+  const ukeys = process.env[REHEARSAL_UKEYS_ENV];
+  if (station && !ukeys) return unavailableBench('hardware', `rehearsal: operator.mode "station" needs ${REHEARSAL_UKEYS_ENV}, the folder of virtual UKEYs the person inserts (docs/lab-file.md)`);
+  let answers: ReturnType<typeof benchAnswers>;
+  try {
+    answers = benchAnswers(lab, (line) => console.log(line), station ? { tokenLocator: () => virtualLocator(ukeys!) } : {});
+  } catch (e) {
+    return unavailableBench('hardware', `rehearsal: ${(e as Error).message}`);
+  }
+  // The scripted bench operator does VsmManager's steps over the ports only the rehearsal knows;
+  // in station mode the person at the station page does them in the VsmManager console.
+  const scripted: typeof answers.vsmManager = (tokens) =>
+    Object.keys(ports).length === 0
+      ? undefined
+      : scriptedVsmManager({
+          tokens,
+          log: (line) => console.log(line),
+          endpoint(device) {
+            const entry = lab.devices.find((d) => d.name === device);
+            const port = ports[device as DeviceName];
+            return entry && port !== undefined ? { host: entry.host.host, port: port + offset } : undefined;
+          },
+        });
   return labBench({
     lab,
     portOffset: offset,
-    answers: {
-      ...answers,
-      // The scripted bench operator does VsmManager's steps over the ports only the rehearsal knows.
-      vsmManager: (tokens) =>
-        Object.keys(ports).length === 0
-          ? undefined
-          : scriptedVsmManager({
-              tokens,
-              log: (line) => console.log(line),
-              endpoint(device) {
-                const entry = lab.devices.find((d) => d.name === device);
-                const port = ports[device as DeviceName];
-                return entry && port !== undefined ? { host: entry.host.host, port: port + offset } : undefined;
-              },
-            }),
-    },
+    answers: { ...answers, vsmManager: station ? answers.vsmManager : scripted },
     standIns: {
       ...standIns,
       // The operator rehearsal starts the emulator with a management port the harness is not given.

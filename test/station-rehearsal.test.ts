@@ -1,0 +1,102 @@
+/**
+ * The station rehearsal with no back door (issue 12, docs/station.md "Station rehearsal"): a
+ * `hardware` run on lab/rehearsal-station.json — emulators the harness reaches only over the host
+ * protocol (no managementPort), operator.mode "station" — answered by a program that behaves as a
+ * person at the bench (test/support/station-person.ts): it reads the operator station page in
+ * Chromium, does each VsmManager operation in the VsmManager stand-in console page (the only
+ * thing holding the emulators' management ports), inserts virtual UKEYs into the slot folder and
+ * types PINs into the masked fields. A prompt it cannot answer from the pages fails the test.
+ *
+ * npm test runs a subset of the operator-path catalog (EVSM_STATION_REHEARSAL_GREP, default
+ * DMK-02 and KS-01: original init, recovery init, backup export, restore import); .ci/run runs the
+ * whole catalog through it (EVSM_STATION_REHEARSAL_GREP=.).
+ */
+import { test, expect, type Browser } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadLabFile } from '../harness/lab/lab-file.ts';
+import { startStation, STATION_URL_ENV, type Station } from '../harness/station/index.ts';
+import { REHEARSAL_UKEYS_ENV } from '../harness/targets/rehearsal.ts';
+import { chromiumMissing, launchChromium } from '../reports/chromium.ts';
+import { createDevice } from '../virtual-ukey/index.ts';
+import { startConsole } from '../vsm-manager/server.ts';
+import { StationPerson } from './support/station-person.ts';
+
+const LAB = 'lab/rehearsal-station.json';
+// Distinctive, so a leak anywhere is found by a plain substring search.
+const PIN = '40729315';
+const GREP = process.env.EVSM_STATION_REHEARSAL_GREP || 'DMK-02|KS-01';
+
+test('station rehearsal: the operator-path scenarios pass with every prompt answered on the station page and every VsmManager step done in the console page', async () => {
+  test.skip(!!chromiumMissing(), chromiumMissing() ?? '');
+  test.setTimeout(GREP === '.' ? 3_600_000 : 600_000);
+  const lab = loadLabFile(LAB);
+  // No back door: the harness is given no management port; only the console has them.
+  expect(lab.operator.mode).toBe('station');
+  for (const d of lab.devices) expect(d.managementPort, `device ${d.name}`).toBeUndefined();
+  const ports = lab.rehearsal!.operatorManagementPorts;
+
+  const root = mkdtempSync(join(tmpdir(), 'station-rehearsal-'));
+  const [slots, drawer, backups, out] = ['slots', 'drawer', 'backups', 'out'].map((d) => join(root, d));
+  for (const d of [slots, drawer, backups]) mkdirSync(d);
+  for (let i = 1; i <= 40; i++) await createDevice(drawer, { label: `UKEY-${i}`, userPin: PIN, soPin: '93618207' });
+
+  const stationLog: string[] = [];
+  const consoleLog: string[] = [];
+  let station: Station | undefined;
+  let vsmConsole: Awaited<ReturnType<typeof startConsole>> | undefined;
+  let browser: Browser | undefined;
+  let person: StationPerson | undefined;
+  try {
+    station = await startStation({ title: lab.lab, log: (l) => stationLog.push(l) });
+    vsmConsole = await startConsole({
+      devices: lab.devices.map((d) => ({ name: d.name, host: '127.0.0.1', port: ports[d.name]! })),
+      tokensDir: slots,
+      backupDir: backups,
+      log: (l) => consoleLog.push(l),
+    });
+    browser = await launchChromium();
+    person = new StationPerson({ browser, stationUrl: station.url, consoleUrl: vsmConsole.url, slots, drawer, backups, pin: PIN, log: (l) => console.log(l) });
+    await person.start();
+
+    const env: NodeJS.ProcessEnv = { ...process.env, EVSM_LAB_FILE: LAB, [STATION_URL_ENV]: station.url, [REHEARSAL_UKEYS_ENV]: slots, EVSM_LAB_OUTPUT: out, CI: '' };
+    for (const k of Object.keys(env)) if (k.startsWith('TEST_') || k.startsWith('PLAYWRIGHT_')) delete env[k];
+    const run = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const child = spawn(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--project=hardware', '--workers=1', '--retries=0', '--grep', GREP, 'scenarios'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.stderr.on('data', (d) => (text += d));
+      child.on('exit', (code) => resolve({ code, text }));
+    });
+    await person.stop();
+
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
+    const tail = run.text.split('\n').slice(-40).join('\n');
+    expect(person.problems, `prompts the person could not answer from the pages:\n${person.problems.join('\n')}`).toEqual([]);
+    expect(results.stats.unexpected, tail).toBe(0);
+    expect(run.code, tail).toBe(0);
+    // Hardware scenarios plus the lab check; every one ran through the pages.
+    expect(results.stats.expected, tail).toBeGreaterThanOrEqual(GREP === '.' ? 10 : 3);
+    if (GREP !== '.') expect(results.stats.skipped, tail).toBe(0);
+    // The person did the VsmManager operations in the console, and answered the station's UKEY cards.
+    const did = person.did.join('\n');
+    for (const op of ['original-init.done on A: completed', 'recovery-init.sync-auth on B: completed']) if (GREP === 'DMK-02|KS-01') expect(did).toContain(op);
+    if (GREP === 'DMK-02|KS-01') {
+      expect(did).toContain('backup-export.export on A: completed');
+      expect(did).toContain('restore-import.choose-backup-file on B: completed');
+    }
+    expect(did).toMatch(/inserted blank UKEY/);
+    expect(did).toMatch(/typed the PIN/);
+    expect(consoleLog.some((l) => /originalInit on A: completed/.test(l))).toBe(true);
+    // The PIN typed on both pages: in no log line, no run output, no result file.
+    for (const text of [run.text, stationLog.join('\n'), consoleLog.join('\n'), readFileSync(join(out, 'results.json'), 'utf8'), did]) expect(text.includes(PIN)).toBe(false);
+  } finally {
+    await person?.stop().catch(() => undefined);
+    await browser?.close();
+    await vsmConsole?.close();
+    await station?.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
