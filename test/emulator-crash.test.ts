@@ -12,7 +12,6 @@ import { test, expect } from '@playwright/test';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IMPLEMENTED_COMMANDS } from '../emulators/evsm/host/dispatch.ts';
 import { startEmulator } from '../emulators/evsm/emulator.ts';
 import { HostClient, frameMessage } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient, type Signer } from '../drivers/evsm/manager/index.ts';
@@ -112,7 +111,7 @@ test(`key generation with a store index: kill -9 at ${KILLS} random moments`, as
         let index = 1 + rnd.int(2000);
         while (inFlight.has(index)) index = 1 + rnd.int(2000);
         inFlight.set(index, Date.now());
-        const [a] = await h.sendRaw(frameMessage(Buffer.from(storeKeyRequest(IMPLEMENTED_COMMANDS, index), 'latin1'))).catch(() => [undefined]);
+        const [a] = await h.sendRaw(frameMessage(Buffer.from(storeKeyRequest(index), 'latin1'))).catch(() => [undefined]);
         if (!a || stop) return;
         if (a.error !== '00') throw new Error(`store at ${index} answered ${a.error}`);
         known.set(index, a.text.slice(-16));
@@ -142,7 +141,7 @@ test.describe('restore import', () => {
     const smgr = await ManagerClient.connect({ port: source.mgmtPort });
     const c = await softOriginalInit(smgr);
     const sh = await HostClient.connect(source.port, 0);
-    for (let i = 1; i <= KEYS; i++) await hostOk(sh, storeKeyRequest(IMPLEMENTED_COMMANDS, i, `k${i}`, i % 2 ? '00A' : '008', 'P'));
+    for (let i = 1; i <= KEYS; i++) await hostOk(sh, storeKeyRequest(i, `k${i}`, i % 2 ? '00A' : '008', 'P'));
     newKeys = await listing(sh);
     const kbk = [softToken(), softToken(), softToken()];
     const backup = await smgr.backupExport({ recipientPublicKeys: kbk.map((k) => k.publicKey), authorization: await smgr.authorize('backupExport', [c.authTokens[0].signer, c.authTokens[1].signer]) });
@@ -158,7 +157,7 @@ test.describe('restore import', () => {
     const pub = (await tmgr.getInfo()).devicePublicKey;
     tmgr.close();
     const th = await HostClient.connect(target.port, 0);
-    for (const i of [1, 2, 100]) await hostOk(th, storeKeyRequest(IMPLEMENTED_COMMANDS, i, 'own'));
+    for (const i of [1, 2, 100]) await hostOk(th, storeKeyRequest(i, 'own'));
     oldKeys = await listing(th);
     th.close();
     await target.close();

@@ -112,7 +112,7 @@ function hostSamples(): string[] {
   const zmk = 'K0001';
   return [
     'NC', 'CR0016', 'CR0001', 'CR4096', 'B20003abc', 'N0008', 'N0256', 'NO', 'NO00',
-    storeKeyRequest(IMPLEMENTED_COMMANDS, 7, 'fz'), 'A0000AXK000104test', 'A00000X', 'A00008PK000203zak', `A01000X${zmk}X`,
+    storeKeyRequest(7, 'fz'), 'A0000AXK000104test', 'A00000X', 'A00008PK000203zak', `A01000X${zmk}X`,
     'KG0001', 'KG0002', 'KG2048', 'KF01K0007',
     'A6001K0001X00112233445566778899AABBCCDDEEFFXK000703imp', 'A8001K0001K0002X',
     'S30000AK00010000010008000000Af', 'S30100AK000200000100030abc1111111111111111',
@@ -194,7 +194,7 @@ test('host port: 0 crashes, 0 hangs, one well-framed answer per frame with its h
   // Keys the samples refer to: ZMK 1, ZEK 2, ZAK 3, ZPK 4 and 5, CVK 6 (when the protocol has them).
   const setup = await open(emu.ready.port, 2);
   const seeds = [[1, '000', 'X'], [2, '00A', 'X'], [3, '008', 'X'], [4, '001', 'X'], [5, '001', 'P'], [6, '402', 'X']] as const;
-  for (const [i, type, flag] of seeds) setup.socket.write(frameOf(Buffer.from(`SEED${storeKeyRequest(IMPLEMENTED_COMMANDS, i, 'seed', type, flag)}`, 'latin1')));
+  for (const [i, type, flag] of seeds) setup.socket.write(frameOf(Buffer.from(`SEED${storeKeyRequest(i, 'seed', type, flag)}`, 'latin1')));
   setup.socket.write(frameOf(Buffer.from('SEEDE707K000903sm2', 'latin1')));
   await setup.waitFor(seeds.length + 1, 5000, () => 'seeding keys');
   setup.socket.destroy();

@@ -15,7 +15,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../emulators/evsm/emulator.ts';
-import { IMPLEMENTED_COMMANDS } from '../emulators/evsm/host/dispatch.ts';
 import { HostClient } from '../emulators/evsm/testing/host-client.ts';
 import { bundledEmulator, killAllEmulators, launchEmulator, parseListing, seeded, storeKeyRequest } from './support/emulator-process.ts';
 
@@ -51,7 +50,7 @@ test('every store is on disk when its answer arrives; concurrent stores share fi
     clients.flatMap((h, c) =>
       Array.from({ length: PER }, (_, i) => {
         const index = 1 + c * PER + i;
-        return h.request(storeKeyRequest(IMPLEMENTED_COMMANDS, index)).then((a) => {
+        return h.request(storeKeyRequest(index)).then((a) => {
           if (a.error !== '00') return void problems.push(`store at ${index} answered ${a.error}`);
           answered++;
           const cv = a.text.slice(-16);
@@ -79,7 +78,7 @@ test('a read of a key waits for its write; answers keep request order on a conne
   // store, read it back, NC, 50 times, all pipelined on one connection.
   const pending: Array<Promise<{ header: string; error: string; text: string; kind: string; index: number }>> = [];
   for (let i = 1; i <= 50; i++) {
-    pending.push(h.request(storeKeyRequest(IMPLEMENTED_COMMANDS, i)).then((a) => ({ ...a, kind: 'store', index: i })));
+    pending.push(h.request(storeKeyRequest(i)).then((a) => ({ ...a, kind: 'store', index: i })));
     pending.push(
       h.request(`KG${String(i).padStart(4, '0')}`).then((a) => {
         // The answer shows the key: the file must hold it already.
@@ -102,15 +101,15 @@ test('a state write that fails: its changes are answered 41 and taken back; the 
   const e = await start('failing');
   const h = await HostClient.connect(e.port, 4);
   const data = e.device.dataDir;
-  expect((await h.request(storeKeyRequest(IMPLEMENTED_COMMANDS, 1))).error).toBe('00');
+  expect((await h.request(storeKeyRequest(1))).error).toBe('00');
   // The temporary file's name taken by a directory: open() fails, as on a full or broken disk.
   const blocker = join(data, `.state.json.${process.pid}.tmp`);
   mkdirSync(blocker);
   const revision = e.device.state.revision;
   const [a2, kg2, a3, nc] = await Promise.all([
-    h.request(storeKeyRequest(IMPLEMENTED_COMMANDS, 2)),
+    h.request(storeKeyRequest(2)),
     h.request('KG0002'),
-    h.request(storeKeyRequest(IMPLEMENTED_COMMANDS, 3)),
+    h.request(storeKeyRequest(3)),
     h.request('NC'),
   ]);
   expect([a2.error, kg2.error, a3.error]).toEqual(['41', '41', '41']);
@@ -123,7 +122,7 @@ test('a state write that fails: its changes are answered 41 and taken back; the 
   expect(e.device.state.revision).toBe(revision);
   expect([...onDisk(data).keys()]).toEqual([1]);
   rmSync(blocker, { recursive: true });
-  const a4 = await h.request(storeKeyRequest(IMPLEMENTED_COMMANDS, 4));
+  const a4 = await h.request(storeKeyRequest(4));
   expect(a4.error).toBe('00');
   expect([...onDisk(data).keys()]).toEqual([1, 4]);
   expect((await h.request('KG0004')).text.slice(4, 20)).toBe(a4.text.slice(-16));
@@ -168,7 +167,7 @@ test('kill -9 during stores pipelined on 8 connections: every answered store sur
     clients.forEach((c, k) => {
       for (let j = 0; j < 20; j++) {
         const index = 1 + kill * 160 + k * 20 + j;
-        void c.request(storeKeyRequest(IMPLEMENTED_COMMANDS, index)).then((a) => {
+        void c.request(storeKeyRequest(index)).then((a) => {
           if (dead || a.error !== '00') return;
           answered.set(index, a.text.slice(-16));
           total++;

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { combineXor, hex, kcv, randomBytes, sm2Decrypt, sm2Encrypt, splitSecret } from '../crypto/index.ts';
 import { MAX_INDEX } from '../emulators/evsm/device/device.ts';
-import { IMPLEMENTED_COMMANDS } from '../emulators/evsm/host/dispatch.ts';
 import { type ClearBackupKey, encodeBackup } from '../emulators/evsm/mgmt/backup.ts';
 import { storeKeyRequest } from './support/emulator-process.ts';
 import { connect } from 'node:net';
@@ -164,7 +163,7 @@ test.describe('two devices', () => {
       [3, '00A', 'U'],
       [4, '000', 'T'],
     ] as const) {
-      await A.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, i, `key ${i}`, type, flag));
+      await A.host.ok(storeKeyRequest(i, `key ${i}`, type, flag));
     }
     const listA = await A.host.ok('X4');
     const kbk = [softToken(), softToken(), softToken()];
@@ -177,7 +176,7 @@ test.describe('two devices', () => {
 
     const bPub = (await B.mgr.getInfo()).devicePublicKey;
     const share = (i: number): string => reseal(kbk[i], b.shares[i].encrypted, bPub);
-    await B.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, 9, 'B own', '008', 'P')); // must survive every refused restore
+    await B.host.ok(storeKeyRequest(9, 'B own', '008', 'P')); // must survive every refused restore
     const listB = await B.host.ok('X4');
     const ownB = await B.host.ok('KG0009');
     const signers = [c.authTokens[0].signer, c.authTokens[1].signer];
@@ -217,8 +216,8 @@ test.describe('two devices', () => {
     const D = await device('D');
     await softRecovery(D.mgr, c);
     await D.mgr.syncAuth({ authInfo: c.init.authInfo });
-    await D.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, 1, '', '008'));
-    await D.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, 2, '', '008'));
+    await D.host.ok(storeKeyRequest(1, '', '008'));
+    await D.host.ok(storeKeyRequest(2, '', '008'));
     expect(await refusal(D.mgr.recoveryBegin({ components: 3, confirmWipe: true }))).toBe('AUTH_REQUIRED');
     expect(await D.host.ok('X4')).toMatch(/^0020/);
     const auth = await D.mgr.authorize('recoveryBegin', [c.authTokens[0].signer, c.authTokens[1].signer]);
@@ -252,7 +251,7 @@ test('finding 6: an auth public key that is not a point on the curve is refused;
 test('finding 7: an authorized restore of a MAC-valid backup with indices 0, 5, 5, 10000, 65535 is refused whole', async () => {
   const d = await device('crafted');
   const c = await softOriginalInit(d.mgr);
-  await d.host.ok(storeKeyRequest(IMPLEMENTED_COMMANDS, 3, 'own'));
+  await d.host.ok(storeKeyRequest(3, 'own'));
   const before = await d.host.ok('X4');
   const info = await d.mgr.getInfo();
   // A backup made with the device's own format and a KBK we know, so its MAC is valid.

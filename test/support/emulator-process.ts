@@ -149,14 +149,11 @@ export function seeded(seed: number): { next(): number; int(n: number): number; 
 }
 
 /**
- * The request (command + fields) that generates a key and stores it at `index`, in whatever
- * form the emulator speaks: A0 with a store part (SJJ1310), or the older X0 extension. The
- * answer's last 16 characters are the key's check value in both.
+ * The request (command + fields) that generates a key and stores it at `index`: A0 with a store
+ * part (SJJ1310). The answer's last 16 characters are the key's check value.
  */
-export function storeKeyRequest(commands: readonly string[], index: number, label = '', type = '00A', flag = 'P'): string {
-  const i = String(index).padStart(4, '0');
-  if (commands.includes('KG')) return `A00${type}${flag}K${i}${String(label.length).padStart(2, '0')}${label}`;
-  return `X0${i}${type}${flag}1`;
+export function storeKeyRequest(index: number, label = '', type = '00A', flag = 'P'): string {
+  return `A00${type}${flag}K${String(index).padStart(4, '0')}${String(label.length).padStart(2, '0')}${label}`;
 }
 
 /** Parses an X4 listing (count 3N, more 1N, entries of 24 characters: index 4N, type 3H, flag 1, CV 16H). */
