@@ -111,3 +111,24 @@ async function post(url: string, path: string, body: unknown): Promise<number> {
   const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return res.status;
 }
+
+test('doctor: at the station an unset PIN variable is no failure (the PIN is typed on the page); on the console it is', async () => {
+  const { hardwareTarget } = await import('../harness/targets/hardware.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'station-doctor-'));
+  const saved = { user: process.env.EVSM_LAB_UKEY_PIN, so: process.env.EVSM_LAB_UKEY_SO_PIN };
+  delete process.env.EVSM_LAB_UKEY_PIN;
+  delete process.env.EVSM_LAB_UKEY_SO_PIN;
+  try {
+    const pinCheck = async (operator: unknown) => {
+      const file = join(dir, 'lab.json');
+      writeFileSync(file, labText(operator));
+      return (await hardwareTarget.checks({ labFile: file } as never)).find((c) => c.name === 'PIN variable EVSM_LAB_UKEY_PIN');
+    };
+    expect(await pinCheck(undefined)).toEqual({ name: 'PIN variable EVSM_LAB_UKEY_PIN', ok: true, detail: 'not set: the PIN is typed at the operator station' });
+    expect((await pinCheck({ mode: 'console' }))?.ok).toBe(false);
+  } finally {
+    if (saved.user !== undefined) process.env.EVSM_LAB_UKEY_PIN = saved.user;
+    if (saved.so !== undefined) process.env.EVSM_LAB_UKEY_SO_PIN = saved.so;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
