@@ -1,13 +1,15 @@
 /**
  * `containers`: each test's devices are fresh emulator containers (host network, 127.0.0.1,
  * an owned volume removed with the container). Docker missing → every test skips with the
- * container layer's one-line reason.
+ * container layer's one-line reason. A container takes ~0.5 s to start, so the worker keeps a
+ * warm spare per device name (spares.ts), stopped with the bench.
  */
 import { checkContainersReadiness, EvsmEmulatorContainer, type StartedEvsmEmulatorContainer } from '../../drivers/evsm/container/index.ts';
 import { DEVICE_INDEX, loopbackHost, managementProcedures, unavailableBench, type Bench, type DeviceSlot, type Target } from './bench.ts';
 import type { DeviceName } from '../devices/types.ts';
 import { checkDocker, checkPkcs11Module, checkSofthsm, SOFTHSM2_MODULE } from '../system/checks.ts';
 import { softHsmStore } from '../tokens/pool-source.ts';
+import { Spares } from './spares.ts';
 
 export async function openContainersBench(): Promise<Bench> {
   const ready = await checkContainersReadiness();
@@ -16,6 +18,7 @@ export async function openContainersBench(): Promise<Bench> {
   if (!softhsm.ok) return unavailableBench('containers', `SoftHSM2 missing (${softhsm.detail}) — ${softhsm.fix}`);
   const image = ready.image;
   const live: StartedEvsmEmulatorContainer[] = [];
+  const spares = new Spares<StartedEvsmEmulatorContainer>((name) => new EvsmEmulatorContainer(image).withName(name).start(), (c) => c.stop());
   return {
     target: 'containers',
     lab: `containers (image ${image}, SoftHSM2 tokens)`,
@@ -26,7 +29,7 @@ export async function openContainersBench(): Promise<Bench> {
     tokenStore: () => softHsmStore(24),
     procedureDriver: managementProcedures,
     async device(name: DeviceName): Promise<DeviceSlot> {
-      const c = await new EvsmEmulatorContainer(image).withName(name).start();
+      const c = await spares.take(name);
       live.push(c);
       return {
         name,
@@ -38,7 +41,10 @@ export async function openContainersBench(): Promise<Bench> {
       };
     },
     releaseDevices,
-    close: releaseDevices,
+    async close() {
+      await releaseDevices();
+      await spares.close();
+    },
   };
   async function releaseDevices(): Promise<void> {
     const all = live.splice(0);
