@@ -13,7 +13,8 @@
  */
 import { test, expect, type Browser } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLabFile } from '../harness/lab/lab-file.ts';
@@ -29,19 +30,53 @@ const LAB = 'lab/rehearsal-station.json';
 const PIN = '40729315';
 const GREP = process.env.EVSM_STATION_REHEARSAL_GREP || 'DMK-02|KS-01';
 
+/** A port free on 127.0.0.1 now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * lab/rehearsal-station.json on ports free now (host and management ports), so two runs on one
+ * machine (a CI run beside a developer's) do not collide; everything else as in the file.
+ */
+async function labOnFreePorts(dir: string): Promise<string> {
+  const raw = JSON.parse(readFileSync(LAB, 'utf8')) as { cacipher: string; pins: unknown; rehearsal: { operatorManagementPorts: Record<string, number> } };
+  const names = Object.keys(raw.rehearsal.operatorManagementPorts);
+  const hosts: string[] = [];
+  for (const [i, name] of names.entries()) {
+    hosts.push(`[HOST${i + 1}];hsmModel=SJJ1310;linkNum=-4;host=127.0.0.1;port=${await freePort()};timeout=5`);
+    raw.rehearsal.operatorManagementPorts[name] = await freePort();
+  }
+  raw.cacipher = `{[LOGGER];logsw=error;${hosts.join(';')};}`;
+  const file = join(dir, 'rehearsal-station.json');
+  writeFileSync(file, JSON.stringify(raw, null, 2));
+  return file;
+}
+
 test('station rehearsal: the operator-path scenarios pass with every prompt answered on the station page and every VsmManager step done in the console page', async () => {
   test.skip(!!chromiumMissing(), chromiumMissing() ?? '');
   test.setTimeout(GREP === '.' ? 3_600_000 : 600_000);
-  const lab = loadLabFile(LAB);
+  const root = mkdtempSync(join(tmpdir(), 'station-rehearsal-'));
+  const labFile = await labOnFreePorts(root);
+  const lab = loadLabFile(labFile);
+  expect(lab.devices.map((d) => d.name)).toEqual(loadLabFile(LAB).devices.map((d) => d.name));
   // No back door: the harness is given no management port; only the console has them.
   expect(lab.operator.mode).toBe('station');
   for (const d of lab.devices) expect(d.managementPort, `device ${d.name}`).toBeUndefined();
   const ports = lab.rehearsal!.operatorManagementPorts;
 
-  const root = mkdtempSync(join(tmpdir(), 'station-rehearsal-'));
   const [slots, drawer, backups, out] = ['slots', 'drawer', 'backups', 'out'].map((d) => join(root, d));
   for (const d of [slots, drawer, backups]) mkdirSync(d);
-  for (let i = 1; i <= 40; i++) await createDevice(drawer, { label: `UKEY-${i}`, userPin: PIN, soPin: '93618207' });
+  // Enough blank UKEYs for the run: about 11 for two scenarios, a few hundred for the whole catalog.
+  const blanks = GREP === 'DMK-02|KS-01' ? 24 : 320;
+  for (let i = 1; i <= blanks; i++) await createDevice(drawer, { label: `UKEY-${i}`, userPin: PIN, soPin: '93618207' });
 
   const stationLog: string[] = [];
   const consoleLog: string[] = [];
@@ -61,7 +96,7 @@ test('station rehearsal: the operator-path scenarios pass with every prompt answ
     person = new StationPerson({ browser, stationUrl: station.url, consoleUrl: vsmConsole.url, slots, drawer, backups, pin: PIN, log: (l) => console.log(l) });
     await person.start();
 
-    const env: NodeJS.ProcessEnv = { ...process.env, EVSM_LAB_FILE: LAB, [STATION_URL_ENV]: station.url, [REHEARSAL_UKEYS_ENV]: slots, EVSM_LAB_OUTPUT: out, CI: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, EVSM_LAB_FILE: labFile, [STATION_URL_ENV]: station.url, [REHEARSAL_UKEYS_ENV]: slots, EVSM_LAB_OUTPUT: out, CI: '' };
     for (const k of Object.keys(env)) if (k.startsWith('TEST_') || k.startsWith('PLAYWRIGHT_')) delete env[k];
     const run = await new Promise<{ code: number | null; text: string }>((resolve) => {
       const child = spawn(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--project=hardware', '--workers=1', '--retries=0', '--grep', GREP, 'scenarios'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

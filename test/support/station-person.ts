@@ -50,6 +50,9 @@ export function parseManagerCard(en: string): { step: string; params: Map<string
 
 const list = (v: string | undefined): string[] => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
+/** The console refused to leave a step: what the person reads there, as the reason they cannot do it. */
+class ConsoleWouldNot extends Error {}
+
 export class StationPerson {
   readonly problems: string[] = [];
   /** What the person did, one line each (no PINs). */
@@ -68,6 +71,8 @@ export class StationPerson {
   async start(): Promise<void> {
     this.station = await this.o.browser.newPage();
     this.console = await this.o.browser.newPage();
+    // A control that is not there (a dialog that did not advance) fails the action, not the whole run.
+    for (const p of [this.station, this.console]) p.setDefaultTimeout(15_000);
     await this.station.goto(this.o.stationUrl);
     await this.console.goto(this.o.consoleUrl);
     this.loop = this.run();
@@ -123,7 +128,10 @@ export class StationPerson {
         const mgr = parseManagerCard(en);
         if (!mgr) return this.cannot(card, `an outcome card that names no VsmManager step: ${en.slice(0, 60)}`);
         this.remember(device, mgr);
-        const result = await this.operate(device, mgr.step);
+        const result = await this.operate(device, mgr.step).catch((e: unknown) => {
+          if (e instanceof ConsoleWouldNot) return e.message;
+          throw e;
+        });
         if (typeof result === 'string') return this.cannot(card, result);
         if (result.refused) {
           await card.getByLabel('错误码 Error code').fill(result.refused.code);
@@ -207,8 +215,11 @@ export class StationPerson {
 
   // ---- the VsmManager console ----
 
-  private next(): Promise<void> {
-    return this.console.getByRole('button', { name: /下一步 Next|确定 OK/ }).click();
+  /** 下一步 / 确定; a step the console will not leave (it says what is missing) ends the operation with its words. */
+  private async next(): Promise<void> {
+    await this.console.getByRole('button', { name: /下一步 Next|确定 OK/ }).click();
+    const said = ((await this.console.locator('#stepError').textContent().catch(() => '')) ?? '').trim();
+    if (said) throw new ConsoleWouldNot(`VsmManager would not go on: ${said}`);
   }
 
   private async chooseDevice(device: string): Promise<void> {
