@@ -20,9 +20,17 @@ export const OWNED_VOLUME_LABEL = 'evsm-lab.owned';
  * workers of a run one id; otherwise each process makes its own and exports it to children.
  */
 export function currentRunId(): string {
-  if (!process.env.EVSM_LAB_RUN_ID) {
-    process.env.EVSM_LAB_RUN_ID = `${Date.now().toString(36)}-${process.pid}-${randomBytes(2).toString('hex')}`;
-  }
+  if (!process.env.EVSM_LAB_RUN_ID) startRun();
+  return process.env.EVSM_LAB_RUN_ID as string;
+}
+
+/**
+ * A new run id for this process and its children, whatever it inherited: a Playwright runner is
+ * the root of its own run, also when a test of another run started it (a nested run that took
+ * its parent's id would remove the parent's containers as its own leftovers at teardown).
+ */
+export function startRun(): string {
+  process.env.EVSM_LAB_RUN_ID = `${Date.now().toString(36)}-${process.pid}-${randomBytes(2).toString('hex')}`;
   return process.env.EVSM_LAB_RUN_ID;
 }
 

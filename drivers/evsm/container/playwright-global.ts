@@ -2,7 +2,7 @@
  * Playwright globalSetup for runs that start EVSM containers (wire it in playwright.config.ts:
  * `globalSetup: './drivers/evsm/container/playwright-global.ts'`).
  *
- * Setup gives every worker of the run one run id (EVSM_LAB_RUN_ID, inherited by the workers),
+ * Setup gives every worker of the run one new run id (EVSM_LAB_RUN_ID, inherited by the workers),
  * so every container of the run carries the same `evsm-lab.run` label. The returned teardown
  * runs after all workers have exited: it removes whatever of this run is still there (a
  * fixture that did not clean up, a worker that crashed), so `docker ps -a` shows nothing of the
@@ -19,10 +19,10 @@ import { EMULATOR_ENTRY } from '../../../docker/build-image.ts';
 import { cachedBundle } from '../../../docker/bundle.ts';
 import { runDocker } from '../../../docker/docker-cli.ts';
 import { listProjectContainers, removeProjectContainers } from './cleanup.ts';
-import { currentRunId } from './labels.ts';
+import { startRun } from './labels.ts';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  const runId = currentRunId(); // sets EVSM_LAB_RUN_ID when it was unset
+  const runId = startRun(); // this runner's own id, never one inherited from a run that started it
   await bundleForWorkers();
   return () => endRun(runId);
 }
