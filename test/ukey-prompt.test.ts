@@ -11,7 +11,7 @@ import { createVirtualToken } from '../drivers/ukey/virtual.ts';
 import { virtualLocator } from '../drivers/ukey/locators.ts';
 import { LocatingTokenSource } from '../drivers/ukey/token-source.ts';
 import { benchTokenSource, poolTokenSource, virtualTokenSource } from '../drivers/ukey/sources.ts';
-import { recordingOperator, operatorPins, type Operator } from '../drivers/ukey/operator.ts';
+import { recordingOperator, operatorPins, type TokenOperator } from '../drivers/ukey/operator.ts';
 import { chainPins, envPins, pinEnvName } from '../drivers/ukey/pins.ts';
 import { SoftHsmPool, softHsmAvailable } from '../drivers/ukey/softhsm-pool.ts';
 import { FACTORY_USER_PIN, TokenError, type RoleRecord } from '../drivers/ukey/token.ts';
@@ -106,7 +106,7 @@ test('PINs: from the environment first, then the operator; a wrong PIN is report
   const lines: string[] = [];
   const answers = ['24681357', '13572468'];
   const asked: string[] = [];
-  const op: Operator = {
+  const op: TokenOperator = {
     say: (l) => void lines.push(l),
     askSecret: async (q) => {
       asked.push(q);
@@ -175,7 +175,7 @@ test('bench path, rehearsed on SoftHSM2: PKCS#11 slots, PIN from the environment
     await writer.close();
     const lines: string[] = [];
     const asked: string[] = [];
-    const op: Operator = { say: (l) => void lines.push(l), askSecret: async (q) => (asked.push(q), FACTORY_USER_PIN) };
+    const op: TokenOperator = { say: (l) => void lines.push(l), askSecret: async (q) => (asked.push(q), FACTORY_USER_PIN) };
     delete process.env.EVSM_UKEY_PIN; // only the per-serial variable in this test
     process.env[envName] = FACTORY_USER_PIN;
     const src = benchTokenSource({ modulePath: pool.modulePath, operator: op, timeoutMs: 0 });

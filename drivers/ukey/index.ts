@@ -7,7 +7,7 @@ export { openPkcs11Token, openPkcs11Tokens, findPkcs11Token, type Pkcs11TokenOpt
 export { Pkcs11Module, type SlotSummary } from './pkcs11-module.ts';
 export { SoftHsmPool, softHsmAvailable, SOFTHSM2_MODULE, type SoftHsmPoolOptions } from './softhsm-pool.ts';
 export { listUsbTokens, UsbWatcher, UsbUnavailableError, parseUsbTable, usbTableFromEnv, usbTableFromEntries, slotForUsbToken, type UsbToken, type UsbTokenModel } from './usb.ts';
-export { terminalOperator, recordingOperator, operatorPins, type Operator } from './operator.ts';
+export { terminalOperator, recordingOperator, operatorPins, type TokenOperator } from './operator.ts';
 export { askTerminal, tellTerminal, operatorTtyPath, TTY_ENV, TerminalCancelled, TerminalUnavailable, type TerminalQuestion } from './terminal.ts';
 export { envPins, fixedPins, chainPins, pinEnvName, type PinProvider } from './pins.ts';
 export { pkcs11Locator, poolLocator, virtualLocator, type TokenLocator } from './locators.ts';

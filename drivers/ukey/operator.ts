@@ -6,7 +6,11 @@ import { askTerminal, tellTerminal } from './terminal.ts';
 import type { TokenIdentity } from './token.ts';
 import type { PinProvider } from './pins.ts';
 
-export interface Operator {
+/**
+ * What the token layer needs of a person: to be told a line and asked a secret. Not the harness's
+ * `Operator` (harness/operator/operator.ts), which confirms bench steps and asks what VsmManager showed.
+ */
+export interface TokenOperator {
   /** One line for the operator (an instruction, or why a token was refused). */
   say(line: string): void;
   /** Asks for a secret; the answer is never echoed or logged. */
@@ -18,7 +22,7 @@ export interface Operator {
  * asked with echo off, because a Playwright worker's stdin is /dev/null and its stderr reaches the
  * screen later than the terminal does. With no terminal, lines go to `output` (stderr).
  */
-export function terminalOperator(output: NodeJS.WritableStream = process.stderr, ttyPath = '/dev/tty'): Operator {
+export function terminalOperator(output: NodeJS.WritableStream = process.stderr, ttyPath = '/dev/tty'): TokenOperator {
   return {
     say: (line) =>
       void tellTerminal(line, ttyPath).then((shown) => {
@@ -29,7 +33,7 @@ export function terminalOperator(output: NodeJS.WritableStream = process.stderr,
 }
 
 /** Records what the operator would have been told (CI); asking for a secret is an error there. */
-export function recordingOperator(lines: string[] = []): Operator & { lines: string[] } {
+export function recordingOperator(lines: string[] = []): TokenOperator & { lines: string[] } {
   return {
     lines,
     say: (line) => void lines.push(line),
@@ -40,7 +44,7 @@ export function recordingOperator(lines: string[] = []): Operator & { lines: str
 }
 
 /** PINs typed by the operator, asked with the token named so the right PIN is typed. */
-export function operatorPins(operator: Operator, maxAttempts = 3): PinProvider {
+export function operatorPins(operator: TokenOperator, maxAttempts = 3): PinProvider {
   return async (token: TokenIdentity, kind, attempt) => {
     if (attempt > maxAttempts) return undefined;
     const who = kind === 'user' ? 'PIN' : 'SO PIN';

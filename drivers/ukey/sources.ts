@@ -1,7 +1,7 @@
 /** Ready-made TokenSources for the three targets (token-source.ts explains the parts). */
 import type { EventEmitter } from 'node:events';
 import { pkcs11Locator, poolLocator, virtualLocator } from './locators.ts';
-import { recordingOperator, terminalOperator, operatorPins, type Operator } from './operator.ts';
+import { recordingOperator, terminalOperator, operatorPins, type TokenOperator } from './operator.ts';
 import { chainPins, envPins, fixedPins, type PinProvider } from './pins.ts';
 import type { Pkcs11TokenOptions } from './pkcs11.ts';
 import type { SoftHsmPool } from './softhsm-pool.ts';
@@ -12,7 +12,7 @@ export interface BenchSourceOptions {
   /** The vendor's PKCS#11 library. */
   modulePath: string;
   pkcs11?: Pkcs11TokenOptions;
-  operator?: Operator;
+  operator?: TokenOperator;
   timeoutMs?: number;
   /** A started UsbWatcher, so an insert is noticed at once. */
   inserts?: EventEmitter;
@@ -33,11 +33,11 @@ export function benchTokenSource(opts: BenchSourceOptions): TokenSource {
 }
 
 /** CI over SoftHSM2: the pool answers the same prompts, with its PIN, without waiting. */
-export function poolTokenSource(pool: SoftHsmPool, operator: Operator = recordingOperator()): TokenSource {
+export function poolTokenSource(pool: SoftHsmPool, operator: TokenOperator = recordingOperator()): TokenSource {
   return new LocatingTokenSource({ locator: poolLocator(pool), pins: fixedPins(pool.credentials().userPin), operator, timeoutMs: 0 });
 }
 
 /** Embedded target: virtual tokens in a directory, answered like the pool. */
-export function virtualTokenSource(dir: string, userPin = FACTORY_USER_PIN, operator: Operator = recordingOperator()): TokenSource {
+export function virtualTokenSource(dir: string, userPin = FACTORY_USER_PIN, operator: TokenOperator = recordingOperator()): TokenSource {
   return new LocatingTokenSource({ locator: virtualLocator(dir), pins: fixedPins(userPin), operator, timeoutMs: 0 });
 }

@@ -9,7 +9,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { TokenLocator } from './locators.ts';
-import type { Operator } from './operator.ts';
+import type { TokenOperator } from './operator.ts';
 import type { PinProvider } from './pins.ts';
 import { describeRole } from './role.ts';
 import { TokenError, type Token, type TokenRequest, type TokenSource } from './token.ts';
@@ -17,7 +17,7 @@ import { TokenError, type Token, type TokenRequest, type TokenSource } from './t
 export interface LocatingTokenSourceOptions {
   locator: TokenLocator;
   pins: PinProvider;
-  operator: Operator;
+  operator: TokenOperator;
   /** Default wait for a token when the request gives none; 0 = look once (CI). Default 120 s. */
   timeoutMs?: number;
   /** How often the locator is polled while waiting. Default 500 ms. */

@@ -6,7 +6,7 @@
  */
 import { test } from '@playwright/test';
 import type { Operator } from '../operator/operator.ts';
-import type { Operator as TokenOperator } from '../../drivers/ukey/operator.ts';
+import type { TokenOperator } from '../../drivers/ukey/index.ts';
 
 /**
  * Node's timers hold at most 2^31 − 1 ms (a longer one fires at once); Playwright adds fractions

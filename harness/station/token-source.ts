@@ -11,7 +11,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { TokenLocator } from '../../drivers/ukey/locators.ts';
-import type { Operator as TokenOperator } from '../../drivers/ukey/operator.ts';
+import type { TokenOperator } from '../../drivers/ukey/index.ts';
 import { chainPins, type PinProvider } from '../../drivers/ukey/pins.ts';
 import { describeRole } from '../../drivers/ukey/role.ts';
 import { LocatingTokenSource } from '../../drivers/ukey/token-source.ts';
