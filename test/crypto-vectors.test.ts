@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { createCipheriv } from 'node:crypto';
 import {
   sm4EcbEncrypt, sm4EcbDecrypt, sm4CbcEncrypt, sm4CbcDecrypt, sm3, hmacSm3, kcv, shortKcv,
-  tdesEcbEncrypt, fromHex, hex, padIso9797M2, unpadIso9797M2,
+  tdesEcbEncrypt, fromHex, hex, padIso9797M2, unpadIso9797M2, padBlocks,
   sm2PublicKeyOf, sm2IsValidPublicKey, sm2Verify, sm2Decrypt, SM2_DEFAULT_USER_ID,
 } from '../crypto/index.ts';
 import { refSm2Verify, refSm2Decrypt } from '../crypto/reference.ts';
@@ -104,4 +104,20 @@ test('SM2: the GM/T 0003.5 example key pair, Z_A and signature (both libraries)'
 test('SM2: the GM/T 0003.5 example ciphertext decrypts to "encryption standard" (both libraries)', () => {
   expect(sm2Decrypt(fromHex(GM_D), fromHex(GM_CT)).toString()).toBe('encryption standard');
   expect(refSm2Decrypt(fromHex(GM_D), fromHex(GM_CT))?.toString()).toBe('encryption standard');
+});
+
+test('padBlocks: the SJJ1310 padding codes 0-4 on short, whole and empty data', () => {
+  const abc = Buffer.from('abc');
+  const whole = Buffer.alloc(8, 0x11);
+  expect(padBlocks(0, abc, 8).toString('hex')).toBe('61626380' + '00000000');
+  expect(padBlocks(0, whole, 8)).toEqual(whole);
+  expect(padBlocks(0, Buffer.alloc(0), 8).toString('hex')).toBe('80' + '00'.repeat(7));
+  expect(padBlocks(1, whole, 8).toString('hex')).toBe('11'.repeat(8) + '80' + '00'.repeat(7));
+  expect(padBlocks(1, abc, 8)).toEqual(padIso9797M2(abc, 8));
+  expect(padBlocks(2, abc, 8).toString('hex')).toBe('616263' + '00'.repeat(5));
+  expect(padBlocks(2, whole, 8)).toEqual(whole);
+  expect(padBlocks(3, abc, 8).toString('hex')).toBe('616263' + '00'.repeat(4) + '05');
+  expect(padBlocks(3, whole, 8).toString('hex')).toBe('11'.repeat(8) + '00'.repeat(7) + '08');
+  expect(padBlocks(4, abc, 8).toString('hex')).toBe('616263' + '05'.repeat(5));
+  expect(padBlocks(4, whole, 8).toString('hex')).toBe('11'.repeat(8) + '08'.repeat(8));
 });

@@ -6,6 +6,7 @@
  * 2 `00…` only when not aligned, 3 ANSI X9.23 (`00…` + count, always). The SDK refuses the other
  * codes before sending anything; so do we.
  */
+import { padBlocks } from '../../crypto/index.ts';
 import { EvsmParameterError } from './errors.ts';
 
 /** The SDK pads every block to this size, also for 8-byte-block keys. */
@@ -19,14 +20,7 @@ export function blockPadding(code: number): BlockPadding {
 }
 
 export function padBlock(mode: BlockPadding, data: Uint8Array): Buffer {
-  const rem = data.length % SDK_BLOCK;
-  const aligned = rem === 0 && data.length > 0;
-  if ((mode === 0 || mode === 2) && aligned) return Buffer.from(data);
-  const out = Buffer.alloc(data.length + SDK_BLOCK - rem);
-  out.set(data);
-  if (mode === 0 || mode === 1) out[data.length] = 0x80;
-  if (mode === 3) out[out.length - 1] = SDK_BLOCK - rem;
-  return out;
+  return padBlocks(mode, data, SDK_BLOCK);
 }
 
 /**

@@ -9,6 +9,7 @@
  * 5 none (whole blocks, except in CFB/OFB); 16 PBOC 3.0 encryption padding (a length byte, the
  * data, then 0x80 0x00… when not whole blocks).
  */
+import { padBlocks } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 
 export type PadMode = 0 | 1 | 2 | 3 | 4 | 5 | 16;
@@ -24,42 +25,19 @@ export function removable(mode: PadMode): boolean {
   return mode === 1 || mode === 3 || mode === 4 || mode === 16;
 }
 
-/** 0x80 then zeros to the block boundary; `always` adds a block to whole data. */
-function pad80(data: Uint8Array, block: number, always: boolean): Buffer {
-  const rem = data.length % block;
-  if (!always && rem === 0 && data.length > 0) return Buffer.from(data);
-  const b = Buffer.alloc(data.length + block - rem);
-  b.set(data);
-  b[data.length] = 0x80;
-  return b;
-}
-
 export function pad(mode: PadMode, data: Uint8Array, block: number, stream = false): Buffer {
-  const rem = data.length % block;
-  const fill = block - rem;
   switch (mode) {
     case 0:
-      return pad80(data, block, false);
     case 1:
-      return pad80(data, block, true);
-    case 2: {
-      if (rem === 0 && data.length > 0) return Buffer.from(data);
-      const b = Buffer.alloc(data.length + fill);
-      b.set(data);
-      return b;
-    }
+    case 2:
     case 3:
-    case 4: {
-      const b = Buffer.alloc(data.length + fill, mode === 4 ? fill : 0);
-      b.set(data);
-      b[b.length - 1] = fill;
-      return b;
-    }
+    case 4:
+      return padBlocks(mode, data, block);
     case 16:
       if (data.length > 255) throw new HostError('15', 'PBOC 3.0 padding (16) carries the data length in one byte: at most 255 bytes');
-      return pad80(Buffer.concat([Buffer.from([data.length]), data]), block, false);
+      return padBlocks(0, Buffer.concat([Buffer.from([data.length]), data]), block);
     case 5:
-      if (!stream && (rem !== 0 || data.length === 0)) throw new HostError('15', `with padding mode 05 (none) the data must be a whole number of ${block}-byte blocks`);
+      if (!stream && (data.length % block !== 0 || data.length === 0)) throw new HostError('15', `with padding mode 05 (none) the data must be a whole number of ${block}-byte blocks`);
       return Buffer.from(data);
   }
 }
