@@ -202,6 +202,7 @@ export class ManagerClient {
   async call<T>(op: string, params: object = {}, onProgress?: (e: ProgressEvent) => void): Promise<T> {
     if (this.closed) throw new ManagementError('TRANSPORT', op, 'client is closed');
     await this.ensureConnected(op);
+    if (this.closed) throw new ManagementError('TRANSPORT', op, 'client is closed'); // closed while it reconnected
     const id = this.nextId++;
     const body = Buffer.from(JSON.stringify({ id, op, params }), 'utf8');
     const head = Buffer.alloc(4);
