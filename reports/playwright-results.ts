@@ -102,6 +102,8 @@ function statusOf(test: PwTest, last: PwResult | undefined): RunStatus {
 
 function reasonOf(test: PwTest, last: PwResult | undefined, status: RunStatus): string | undefined {
   if (status === 'skipped') {
+    // Playwright counts a test stopped by Ctrl-C as skipped: say so, it is neither a skip nor a failure
+    if (last?.status === 'interrupted') return 'interrupted (the run was stopped; `evsm-lab run --resume` runs it)';
     const a = test.annotations?.find((x) => x.type === 'skip' || x.type === 'fixme');
     return a?.description || 'skipped without a reason';
   }

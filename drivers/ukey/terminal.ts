@@ -10,19 +10,27 @@
  *    the next step): the terminal hands buffered bytes to the first read at once, so whatever
  *    arrives within FLUSH_MS of opening is discarded;
  *  - a secret is never echoed, not even as stars, and never logged;
- *  - Ctrl-C at a prompt ends the whole run: SIGINT goes to this process group (runner, workers,
- *    emulators it started), exactly as the terminal would have sent it with echo on.
+ *  - Ctrl-C at a prompt ends the whole run as a Ctrl-C anywhere else would: SIGINT goes to the
+ *    terminal's foreground process group (interruptRun()), exactly as the terminal sends it with
+ *    echo on. The prompt then neither answers nor fails: the run stops the test that waits on it,
+ *    so the test is reported `interrupted` (and `run --resume` runs it again), not failed.
  *
  * A process with no controlling terminal cannot open /dev/tty (ENXIO). `evsm-lab run` starts
  * Playwright in a session of its own (so one Ctrl-C reaches it once), which leaves the workers
  * without one; the runner therefore names its terminal in EVSM_LAB_TTY (operatorTtyPath()), and a
  * prompt that finds no controlling terminal opens that one instead.
  */
-import { closeSync, openSync, readlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 
 /** Typed-ahead input arrives in the first read after opening; nobody types an answer this fast. */
 const FLUSH_MS = 40;
+
+/**
+ * After Ctrl-C a prompt waits this long for the run to stop the process (Playwright interrupts the
+ * test; a plain program dies of SIGINT); only a process that ignores SIGINT sees the prompt reject.
+ */
+export const INTERRUPT_GRACE_MS = 30_000;
 
 export interface TerminalQuestion {
   /** Printed before the cue (may span several lines). */
@@ -96,6 +104,38 @@ export function tellTerminal(line: string, ttyPath = '/dev/tty'): Promise<boolea
   return run;
 }
 
+/**
+ * The foreground process group of the terminal whose device number is `ttyRdev`, read from
+ * /proc: this process or the nearest ancestor that has that terminal as its controlling terminal
+ * knows it (stat field tpgid). Under `evsm-lab run` that is the launcher's group (Playwright and
+ * its workers run in a session of their own, without a terminal); under `npx playwright test` it is
+ * Playwright's. Undefined when no ancestor has the terminal (or /proc cannot be read).
+ */
+export function foregroundGroup(ttyRdev: number, pid = process.pid, proc = '/proc'): number | undefined {
+  for (let p = pid, hops = 0; p > 0 && hops < 64; hops++) {
+    let stat: string;
+    try {
+      stat = readFileSync(`${proc}/${p}/stat`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    // pid (comm) state ppid pgrp session tty_nr tpgid …; comm may hold spaces and parentheses
+    const [, ppid, , , ttyNr, tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    if (ttyNr === ttyRdev && tpgid > 0) return tpgid;
+    p = ppid;
+  }
+  return undefined;
+}
+
+/**
+ * Ctrl-C on behalf of the terminal (in raw mode it sends none itself): SIGINT to the terminal's
+ * foreground process group, else, when that cannot be found, to this process's own group.
+ */
+export function interruptRun(ttyRdev: number, kill: (pid: number, signal: NodeJS.Signals) => void = (pid, signal) => process.kill(pid, signal)): void {
+  const group = foregroundGroup(ttyRdev);
+  kill(group ? -group : 0, 'SIGINT');
+}
+
 /** Asks one question on the terminal and resolves with the answer line (trimmed unless secret). */
 export function askTerminal(q: TerminalQuestion, ttyPath = '/dev/tty'): Promise<string> {
   const run = queue.then(() => askNow(q, ttyPath));
@@ -113,13 +153,20 @@ function askNow(q: TerminalQuestion, requestedPath: string): Promise<string> {
       new TerminalUnavailable(`no operator terminal (${ttyPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run from a terminal, or set the PIN variables the lab file names`),
     );
   }
+  let rdev = 0;
+  try {
+    rdev = fstatSync(fd).rdev;
+  } catch {
+    // not knowing the device only means Ctrl-C signals this process's own group
+  }
   const input = new ReadStream(fd);
   const output = new WriteStream(fd);
   return new Promise<string>((resolve, reject) => {
     const openedAt = Date.now();
     let answer = '';
     let done = false;
-    const finish = (err: Error | undefined, value?: string): void => {
+    /** Gives the terminal back; settles the prompt unless `settle` is false (Ctrl-C: the run stops it). */
+    const finish = (err: Error | undefined, value?: string, settle = true): void => {
       if (done) return;
       done = true;
       if (timer) clearTimeout(timer);
@@ -140,6 +187,7 @@ function askNow(q: TerminalQuestion, requestedPath: string): Promise<string> {
         }
       });
       answer = '';
+      if (!settle) return;
       if (err) reject(err);
       else resolve(value as string);
     };
@@ -148,9 +196,11 @@ function askNow(q: TerminalQuestion, requestedPath: string): Promise<string> {
       for (const byte of chunk) {
         if (byte === 0x03) {
           output.write('\nCtrl-C: stopping the run (runner, workers and the emulators it started).');
-          finish(new TerminalCancelled('cancelled at the prompt (Ctrl-C): the run stops'));
-          // what the terminal itself would do with echo on: SIGINT to the foreground group
-          process.kill(0, 'SIGINT');
+          // Neither an answer nor an error: a rejection here would fail the test before the run
+          // stops it, and the run would report a failure where the person interrupted.
+          finish(undefined, undefined, false);
+          interruptRun(rdev);
+          setTimeout(() => reject(new TerminalCancelled('cancelled at the prompt (Ctrl-C), and the run did not stop')), INTERRUPT_GRACE_MS).unref();
           return;
         }
         if (byte === 0x04 && answer === '') return finish(new TerminalCancelled('end of input at the prompt (Ctrl-D)'));

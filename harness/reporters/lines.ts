@@ -26,6 +26,8 @@ function duration(ms: number): string {
 }
 
 const MARK: Record<TestResult['status'], string> = { passed: '✓', failed: '✘', timedOut: '✘', interrupted: '!', skipped: '-' };
+/** Said after the duration; an interrupted test (Ctrl-C) is no failure, and its line says so. */
+const SUFFIX: Partial<Record<TestResult['status'], string>> = { timedOut: ': timed out', interrupted: ': interrupted (not a failure)' };
 
 export default class LinesReporter implements Reporter {
   private suite: Suite | undefined;
@@ -81,7 +83,7 @@ export default class LinesReporter implements Reporter {
 
   onTestEnd(test: TestCase, result: TestResult): void {
     const reason = result.status === 'skipped' ? test.annotations.find((a) => a.type === 'skip')?.description : undefined;
-    this.line(`${MARK[result.status]} ${this.name(test)} (${duration(result.duration)})${reason ? `: skipped: ${reason}` : result.status === 'timedOut' ? ': timed out' : ''}`);
+    this.line(`${MARK[result.status]} ${this.name(test)} (${duration(result.duration)})${reason ? `: skipped: ${reason}` : SUFFIX[result.status] ?? ''}`);
     if (result.status === 'failed' || result.status === 'timedOut') {
       for (const e of result.errors) this.error(e, '    ');
     }
