@@ -130,11 +130,17 @@ export const expect = base.extend({
    * `expect([A, B, C]).toShareDmk()`: every device holds the same DMK. Proved on every target by
    * NC's LMK check value (the LMKs derive from the DMK); where the DMK check value is readable
    * (X8 on emulator targets, the management port on a bench) it must agree too, and the message
-   * lists both.
+   * lists both. `read` gives DMK check values read elsewhere (`procedures.dmkKcvs`: VsmManager's
+   * screen on the operator path): used where the device view has none, and where it has one they
+   * must agree.
    */
-  async toShareDmk(devices: LabDevice[]) {
+  async toShareDmk(devices: LabDevice[], read: Readonly<Record<string, string>> = {}) {
     const name = 'toShareDmk';
-    const [dmk, lmk] = await Promise.all([Promise.all(devices.map((d) => d.dmkKcv())), Promise.all(devices.map((d) => d.lmkKcv()))]);
+    const [own, lmk] = await Promise.all([Promise.all(devices.map((d) => d.dmkKcv())), Promise.all(devices.map((d) => d.lmkKcv()))]);
+    const given = devices.map((d) => read[d.name]);
+    // A device view and a value read elsewhere that differ: shown as both, and no match.
+    const disagree = own.some((k, i) => k !== undefined && given[i] !== undefined && given[i] !== k);
+    const dmk = own.map((k, i) => (k !== undefined && given[i] !== undefined && given[i] !== k ? `${k} (read: ${given[i]})` : (k ?? given[i])));
     const ev = devices[0].evidence;
     devices.forEach((d, i) => {
       if (dmk[i] !== undefined || d.verification === 'emulator') ev.dmkKcvs.push({ device: d.name, kcv: dmk[i] ?? '(no DMK)', when: 'compare' });
@@ -142,7 +148,7 @@ export const expect = base.extend({
     });
     const allEqual = (v: Array<string | undefined>) => v.every((k) => k !== undefined) && new Set(v).size === 1;
     const dmkRead = dmk.some((k) => k !== undefined) || devices.some((d) => d.verification === 'emulator');
-    const pass = allEqual(lmk) && (!dmkRead || allEqual(dmk));
+    const pass = !disagree && allEqual(lmk) && (!dmkRead || allEqual(dmk));
     const table = (v: Array<string | undefined>) => devices.map((d, i) => `${d.name}=${v[i] ?? '(no DMK)'}`).join(' ');
     const shown = [...(dmkRead ? [`DMK check values: ${table(dmk)}`] : []), `LMK check values (NC): ${table(lmk)}`].join('; ');
     return {

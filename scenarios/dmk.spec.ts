@@ -22,16 +22,13 @@ for (const components of [2, 3]) {
     });
 
     await test.step('verify: 2-of-3 authorization policy', async () => {
-      const management = needsManagement(evsmA, 'the 2-of-3 policy check (policy read-back, a refused and an allowed DMK component export)');
-      const info = await management.getInfo();
-      expect(info.auth).toEqual({ m: 2, n: 3 });
-      expect(info.state).toBe('initialized');
-      // One auth token is not enough; any two are (tokens 1+3 here).
-      const one = await procedures.authorize(evsmA, 'exportDmkComponents', [a.auth.tokens[1]]);
-      await expect(management.exportDmkComponents({ components: 2, recipientPublicKey: one.signatures[0].publicKey, authorization: one })).rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
-      const two = await procedures.authorize(evsmA, 'exportDmkComponents', [a.auth.tokens[0], a.auth.tokens[2]]);
-      const ok = await management.exportDmkComponents({ components: 2, recipientPublicKey: two.signatures[0].publicKey, authorization: two });
+      // The policy the device holds (a factory device holds none), then the policy at work: one auth
+      // token is not enough to export the DMK components; any two are (tokens 1+3 here).
+      expect(await procedures.authPolicy(evsmA)).toEqual({ m: 2, n: 3 });
+      await expect(procedures.exportComponents(evsmA, { components: 2, auth: [a.auth.tokens[1]] })).rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+      const ok = await procedures.exportComponents(evsmA, { components: 2, auth: [a.auth.tokens[0], a.auth.tokens[2]] });
       expect(ok.dmkKcv).toBe(a.dmkKcv);
+      expect(await referenceDmkKcv(ok.components), 'the exported component UKEYs recombine to the DMK').toBe(a.dmkKcv);
     });
   });
 }
@@ -41,8 +38,7 @@ test('DMK-02 recovery init on B with the components in another order gives the D
   const [c1, c2, c3] = a.components;
   const b = await procedures.recoveryInit(evsmB, { components: [c3, c1, c2], auth: { sync: a.auth.tokens[0] } });
   expect(b.dmkKcv).toBe(a.dmkKcv);
-  await procedures.dmkKcvs([evsmA, evsmB]);
-  await expect([evsmA, evsmB]).toShareDmk();
+  await expect([evsmA, evsmB]).toShareDmk(await procedures.dmkKcvs([evsmA, evsmB]));
   await test.step('verify: a key made on A works on B (same LMKs)', async () => {
     const zak = { keyType: 'ZAK', key: (await evsmA.client.generateKey('ZAK', 'P')).keyUnderLmk };
     const data = Buffer.from('DMK-02 order independence check');
@@ -51,7 +47,7 @@ test('DMK-02 recovery init on B with the components in another order gives the D
 });
 
 test('DMK-03 the same component imported twice is rejected, state unchanged, and the import then completes', async ({ evsmA, evsmB, procedures }) => {
-  const managementB = needsManagement(evsmB, 'the per-import result and the recovery state');
+  const managementB = needsManagement(evsmB, 'the device state inside the recovery wizard after the duplicate is refused (still recovering, 1 of 2 imported), which VsmManager does not show until the wizard ends');
   const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
   const [c1, c2] = a.components;
   const refusals: string[] = [];
@@ -91,7 +87,7 @@ test('DMK-04 recovery init wipes the existing internal keys of B, and says so', 
 });
 
 test('DMK-05 sync auth info from A\'s auth token: any 2 of A\'s 3 tokens authorize B; an auth token of another DMK is refused', async ({ evsmA, evsmB, evsmC, procedures }) => {
-  const managementB = needsManagement(evsmB, 'the awaiting-auth state, the policy read-back and DMK component exports');
+  const managementB = needsManagement(evsmB, 'the device state inside the recovery wizard after a foreign auth UKEY is refused (awaiting authorization), which VsmManager does not show until the wizard ends');
   const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
   const c = await procedures.originalInit(evsmC, { components: 2, threshold: 2, authTokens: 3 });
   await procedures.recoveryInit(evsmB, {
@@ -117,20 +113,16 @@ test('DMK-05 sync auth info from A\'s auth token: any 2 of A\'s 3 tokens authori
 });
 
 test('DMK-06 new 1-of-1 auth token for B: A\'s auth tokens no longer authorize B', async ({ evsmA, evsmB, procedures }) => {
-  const managementB = needsManagement(evsmB, 'the policy read-back and DMK component exports');
-  const managementA = needsManagement(evsmA, 'DMK component exports');
   const a = await procedures.originalInit(evsmA, { components: 2, threshold: 2, authTokens: 3 });
   const b = await procedures.recoveryInit(evsmB, { components: a.components, auth: 'new' });
   expect(b.auth?.tokens).toHaveLength(1);
-  expect((await managementB.getInfo()).auth).toEqual({ m: 1, n: 1 });
+  expect(b.auth).toMatchObject({ m: 1, n: 1 });
+  expect(await procedures.authPolicy(evsmB), 'B holds a 1-of-1 policy').toEqual({ m: 1, n: 1 });
   await expect([evsmA, evsmB]).toShareDmk();
-  const own = await procedures.authorize(evsmB, 'exportDmkComponents', b.auth!.tokens);
-  await expect(managementB.exportDmkComponents({ components: 2, recipientPublicKey: own.signatures[0].publicKey, authorization: own }), 'B\'s own token alone authorizes B').resolves.toMatchObject({ dmkKcv: a.dmkKcv });
-  const fromA = await procedures.authorize(evsmB, 'exportDmkComponents', a.auth.tokens);
-  await expect(managementB.exportDmkComponents({ components: 2, recipientPublicKey: fromA.signatures[0].publicKey, authorization: fromA }), 'all 3 of A\'s tokens do not authorize B').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+  await expect(procedures.exportComponents(evsmB, { components: 2, auth: b.auth!.tokens }), 'B\'s own token alone authorizes B').resolves.toMatchObject({ dmkKcv: a.dmkKcv });
+  await expect(procedures.exportComponents(evsmB, { components: 2, auth: a.auth.tokens }), 'all 3 of A\'s tokens do not authorize B').rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
   // And A is untouched: its own 2-of-3 still works there.
-  const onA = await procedures.authorize(evsmA, 'exportDmkComponents', a.auth.tokens.slice(0, 2));
-  await expect(managementA.exportDmkComponents({ components: 2, recipientPublicKey: onA.signatures[0].publicKey, authorization: onA })).resolves.toMatchObject({ dmkKcv: a.dmkKcv });
+  await expect(procedures.exportComponents(evsmA, { components: 2, auth: a.auth.tokens.slice(0, 2) })).resolves.toMatchObject({ dmkKcv: a.dmkKcv });
 });
 
 test('DMK-07 export DMK components to new tokens, recovery init of C from them: same DMK KCV, component contents differ', async ({ evsmA, evsmC, procedures }) => {
@@ -142,8 +134,7 @@ test('DMK-07 export DMK components to new tokens, recovery init of C from them: 
   const fresh = await Promise.all(exported.components.map(componentFingerprint));
   for (const f of fresh) expect(originals, 'an exported component is not a copy of an original one').not.toContain(f);
   await procedures.recoveryInit(evsmC, { components: exported.components, auth: { sync: a.auth.tokens[0] } });
-  await procedures.dmkKcvs([evsmA, evsmC]);
-  await expect([evsmA, evsmC]).toShareDmk();
+  await expect([evsmA, evsmC]).toShareDmk(await procedures.dmkKcvs([evsmA, evsmC]));
 });
 
 for (const variant of ['missing', 'wrong'] as const) {
@@ -157,7 +148,8 @@ for (const variant of ['missing', 'wrong'] as const) {
     const b = await procedures.recoveryInit(evsmB, { components: parts, auth: 'new' });
     expect(b.dmkKcv).not.toBe(a.dmkKcv);
     const kcvs = await procedures.dmkKcvs([evsmA, evsmB]);
-    const failure = await expect([evsmA, evsmB]).toShareDmk().then(
+    // The check values as read (X8, or VsmManager's screen on the operator path) go into the comparison.
+    const failure = await expect([evsmA, evsmB]).toShareDmk(kcvs).then(
       () => undefined,
       (e: Error) => e,
     );

@@ -116,7 +116,7 @@ test('KS-07 wrong PINs on a KBK token count down and lock it; the restore still 
 
 test('KS-08 1,000 keys: export and restore with progress rising to 100 %, all KCVs equal', async ({ evsmA, evsmB, procedures, evidence }) => {
   test.setTimeout(300_000);
-  needsManagement(evsmA, 'the export progress events');
+  needsManagement(evsmA, 'each progress event of the export and the import (VsmManager shows a moving bar, not the events a person could count)');
   const { a, b } = await twoDevices(evsmA, evsmB, procedures, []);
   const COUNT = 1000;
   await test.step('store 1,000 keys on A (all types, SM4 and 3DES)', async () => {

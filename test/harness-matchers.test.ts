@@ -86,6 +86,16 @@ test('toShareDmk needs NC\'s LMK check values to agree too, and on SJJ1310-only 
   await expect(expect([a, hw('B', '3333333333333333')]).toShareDmk()).rejects.toThrow(/^(?!.*DMK check values:).*LMK check values \(NC\): A=1111111111111111 B=3333333333333333 — MISMATCH/s);
 });
 
+test('toShareDmk compares DMK check values read elsewhere (VsmManager\'s screen) where the device view has none, and a read value must agree with the device\'s', async () => {
+  const hw = (n: 'A' | 'B', lmk: string) => fake(n, {}, undefined, { lmk, mode: 'sjj1310' });
+  await expect([hw('A', '1111111111111111'), hw('B', '1111111111111111')]).toShareDmk({ A: 'ABCDABCDABCDABCD', B: 'ABCDABCDABCDABCD' });
+  // Same LMK check values but the read DMK check values differ: a mismatch, both listed.
+  await expect(expect([hw('A', '1111111111111111'), hw('B', '1111111111111111')]).toShareDmk({ A: 'ABCDABCDABCDABCD', B: '0000000000000000' })).rejects.toThrow(/DMK check values: A=ABCDABCDABCDABCD B=0000000000000000; .* — MISMATCH/);
+  // A device that reports its own value: a read value that differs is a mismatch even when the devices agree.
+  await expect(expect([fake('A', {}, 'ABCDABCDABCDABCD'), fake('B', {}, 'ABCDABCDABCDABCD')]).toShareDmk({ B: '0000000000000000' })).rejects.toThrow(/B=ABCDABCDABCDABCD \(read: 0000000000000000\).* — MISMATCH/);
+  await expect([fake('A', {}, 'ABCDABCDABCDABCD'), fake('B', {}, 'ABCDABCDABCDABCD')]).toShareDmk({ A: 'ABCDABCDABCDABCD' });
+});
+
 test('export checks run under one A0 probe ZMK from the first device when the DMK is shared, else under a ZMK both hold', async () => {
   const keys = { 1: { kcv: '1111111111111111', type: 'ZPK' }, 2: { kcv: '2222222222222222', type: 'ZPK' } };
   const probes: string[] = [];

@@ -96,7 +96,7 @@ test('the management driver and the operator driver walk the same steps of the s
     // B has no management connection: each step goes to the operator; a scripted one does VsmManager's part over B's port.
     const shown: string[] = [];
     const scripted = scriptedVsmManager({ tokens, endpoint: (device) => ({ host: '127.0.0.1', port: emus[device === 'B' ? 1 : 2].mgmtPort }) });
-    const vsmManager = { perform: (req: Parameters<typeof scripted.perform>[0]) => (shown.push(req.step.id), scripted.perform(req)), readDmkKcv: scripted.readDmkKcv };
+    const vsmManager = { perform: (req: Parameters<typeof scripted.perform>[0]) => (shown.push(req.step.id), scripted.perform(req)), readDmkKcv: scripted.readDmkKcv, readAuthPolicy: scripted.readAuthPolicy };
     const viaOperator = recordingRunner();
     const bView = await connect(emus[1].mgmtPort);
     const b = new OperatorDriver({ name: 'B', management: undefined, dmkKcv: async () => (await bView.getDmkKcv()).dmkKcv, listKeys: async () => [] }, { evidence: new Evidence(), tokens, runner: { step: viaOperator.step }, outputPath: (n) => join(dir, n) }, vsmManager);

@@ -67,6 +67,12 @@ export function scriptedVsmManager(options: ScriptedBenchOptions): VsmManagerOpe
     },
     // what a person reads off VsmManager's 获取 DMK 校验值 screen
     readDmkKcv: (device) => connected(device, async (management) => (await management.getDmkKcv()).dmkKcv),
+    // what a person reads off VsmManager's 设备信息 (device info) screen
+    readAuthPolicy: (device) =>
+      connected(device, async (management) => {
+        const { auth } = await management.getInfo();
+        return auth ? `${auth.m}-of-${auth.n}` : 'none';
+      }),
   };
 }
 

@@ -9,7 +9,7 @@
  *  - `scriptedVsmManager` (harness/operator/scripted-bench.ts, the operator rehearsal): a scripted
  *    operator does the VsmManager part itself through the emulator's management port.
  */
-import type { ManagerOutcome, ManagerStepRequest, VsmManagerOperator } from '../procedures/operator-driver.ts';
+import { parseAuthPolicy, type ManagerOutcome, type ManagerStepRequest, type VsmManagerOperator } from '../procedures/operator-driver.ts';
 import type { Text } from '../procedures/types.ts';
 import type { Operator } from './operator.ts';
 
@@ -26,6 +26,18 @@ export function parseKcv(answer: string): string {
   const v = answer.trim().replace(/\s+/g, '').toUpperCase();
   if (!/^[0-9A-F]{16}$/.test(v)) throw new Error(`"${answer.trim()}" is not a check value: 16 hex digits as VsmManager shows them`);
   return v;
+}
+
+/** The question for the authorization policy VsmManager shows (its device info). */
+export const AUTH_POLICY_QUESTION: Text = {
+  zh: '在 VsmManager 中打开 设备信息，输入显示的授权控制机制（m-of-n，如 3选2 输入 2-of-3）。',
+  en: 'In VsmManager open 设备信息 (device info) and type the authorization policy it shows, as m-of-n (e.g. 2-of-3).',
+};
+
+/** An answer to AUTH_POLICY_QUESTION, normalized to `m-of-n`; anything else throws (parseAuthPolicy). */
+export function normalizeAuthPolicy(answer: string): string {
+  const { m, n } = parseAuthPolicy(answer);
+  return `${m}-of-${n}`;
 }
 
 /** The question asked after an action step. */
@@ -60,15 +72,18 @@ export function promptingVsmManager(operator: Operator): VsmManagerOperator {
       const refused = parseOutcome(await operator.ask(OUTCOME_QUESTION, request.device));
       return refused ? { how, refused } : { how };
     },
-    async readDmkKcv(device) {
-      // a typo gets the question again (three times), rather than failing a scenario a person was doing well
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return parseKcv(await operator.ask(DMK_KCV_QUESTION, device));
-        } catch (e) {
-          if (attempt >= 3) throw e;
-        }
-      }
-    },
+    readDmkKcv: (device) => askValue(operator, DMK_KCV_QUESTION, device, parseKcv),
+    readAuthPolicy: (device) => askValue(operator, AUTH_POLICY_QUESTION, device, normalizeAuthPolicy),
   };
+}
+
+/** A value read off VsmManager's screen: a typo gets the question again (three times), rather than failing a scenario a person was doing well. */
+async function askValue(operator: Operator, question: Text, device: string, parse: (answer: string) => string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return parse(await operator.ask(question, device));
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
 }

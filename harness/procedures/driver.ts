@@ -27,6 +27,12 @@ export interface ManagedDevice {
   listKeys?(): Promise<KeyInfo[]>;
 }
 
+/** An m-of-n authorization policy, as the device reports it. */
+export interface AuthPolicy {
+  m: number;
+  n: number;
+}
+
 /** The auth tokens of a policy: any `m` of them authorize. */
 export interface AuthSet {
   m: number;
@@ -123,6 +129,8 @@ export interface ProcedureDriver {
   exportComponents(opts: ExportComponentsOptions): Promise<ExportComponentsResult>;
   /** 获取 DMK 校验值 (the `dmk-kcv.read` step, for this device). */
   dmkKcv(): Promise<string>;
+  /** The authorization policy the device holds (设备信息 / device info): any `m` of `n` auth UKEYs authorize. */
+  authPolicy(): Promise<AuthPolicy>;
 }
 
 /** What a driver needs from the test it runs in. */

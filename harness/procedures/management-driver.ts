@@ -15,6 +15,7 @@ import { fromHex, hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, wipe } from '
 import type { Token } from '../../drivers/ukey/index.ts';
 import type { Authorization, BackupExportResult, ManagerClient, OriginalInitResult, ProgressEvent as Progress, RecoveryBeginResult, DeviceInfo, RestoreImportResult } from '../../drivers/evsm/manager/index.ts';
 import type {
+  AuthPolicy,
   AuthSet,
   BackupExportOptions,
   BackupResult,
@@ -188,6 +189,12 @@ export class ManagementDriver implements ProcedureDriver {
 
   async dmkKcv(): Promise<string> {
     return (await this.management.getDmkKcv()).dmkKcv;
+  }
+
+  async authPolicy(): Promise<AuthPolicy> {
+    const info = await this.management.getInfo();
+    if (!info.auth) throw new Error(`device ${this.device.name} holds no authorization policy (state ${info.state})`);
+    return { m: info.auth.m, n: info.auth.n };
   }
 
   async exportComponents(opts: ExportComponentsOptions): Promise<ExportComponentsResult> {

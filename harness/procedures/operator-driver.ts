@@ -14,7 +14,10 @@ import type { Token } from '../../drivers/ukey/index.ts';
 import { ManagementError, type ManagementErrorCode, type ProgressEvent as Progress } from '../../drivers/evsm/manager/index.ts';
 import type { KeyInfo } from '../devices/types.ts';
 import type {
+  AuthPolicy,
+  AuthSet,
   BackupExportOptions,
+  ExportComponentsOptions,
   BackupResult,
   ExportComponentsResult,
   InitResult,
@@ -28,7 +31,7 @@ import type {
   RestoreImportOptions,
   RestoreResult,
 } from './driver.ts';
-import { backupExport, originalInit, recoveryInit, restoreImport } from './index.ts';
+import { backupExport, exportDmkComponents, originalInit, recoveryInit, restoreImport } from './index.ts';
 import { walk } from './runner.ts';
 import { blankTokens, serials } from './token-steps.ts';
 import { stepOf, type Procedure, type ProcedureStep } from './types.ts';
@@ -63,6 +66,25 @@ export interface VsmManagerOperator {
    * for it, so on a bench it is read off VsmManager's screen; 16 hex digits.
    */
   readDmkKcv(device: string): Promise<string>;
+  /**
+   * The authorization policy as VsmManager shows it (设备信息 / device info), typed as `m-of-n`
+   * (e.g. `2-of-3`). A real SJJ1310 has no host command for it; the operator driver parses the
+   * answer strictly (`parseAuthPolicy`).
+   */
+  readAuthPolicy(device: string): Promise<string>;
+}
+
+/**
+ * An authorization policy typed by the operator: `2-of-3` (also `2 of 3`, `2/3`), 1 ≤ m ≤ n ≤ 99.
+ * Anything else throws, so a typo is never taken as what the device holds.
+ */
+export function parseAuthPolicy(answer: string): AuthPolicy {
+  const a = answer.trim();
+  const match = /^(\d{1,2})\s*(?:-\s*of\s*-|\s+of\s+|\/)\s*(\d{1,2})$/i.exec(a);
+  const m = match ? Number(match[1]) : NaN;
+  const n = match ? Number(match[2]) : NaN;
+  if (!match || m < 1 || m > n) throw new Error(`"${a.slice(0, 40)}" is not an authorization policy: m-of-n as VsmManager shows it, e.g. 2-of-3 (1 <= m <= n)`);
+  return { m, n };
 }
 
 /** One line: what the operator path cannot do for `device`, and why. */
@@ -99,6 +121,11 @@ export class OperatorDriver implements ProcedureDriver {
   async dmkKcv(): Promise<string> {
     const kcv = this.device.dmkKcv ? await this.device.dmkKcv() : undefined;
     return kcv ?? this.vsmManager.readDmkKcv(this.device.name);
+  }
+
+  /** The policy VsmManager shows (the device has no host command for it), parsed strictly. */
+  async authPolicy(): Promise<AuthPolicy> {
+    return parseAuthPolicy(await this.vsmManager.readAuthPolicy(this.device.name));
   }
 
   private async hostKeys(): Promise<KeyInfo[]> {
@@ -147,15 +174,25 @@ export class OperatorDriver implements ProcedureDriver {
   }
 
   async recoveryInit(opts: RecoveryInitOptions): Promise<RecoveryResult> {
-    const extra = (['count', 'authorizeWith', 'beforeAuth', 'onImportError'] as const).filter((k) => opts[k] !== undefined);
-    if (opts.auth === 'new') skipUnsupported(this.device, 'recovery init with new 1-of-1 auth tokens (VsmManager keeps the new auth public key; the harness cannot check it)');
-    if (extra.length) skipUnsupported(this.device, `recovery init with ${extra.join(', ')} (a per-import result or the awaiting-auth state)`);
-    const sync = (opts.auth as { sync: Token }).sync;
+    // What a person cannot report from VsmManager's screen, per option.
+    const unseen = { count: 'a component count other than the UKEYs imported', onImportError: 'the result of each single component import', beforeAuth: 'the device state between combining the DMK and its authorization' } as const;
+    const extra = (Object.keys(unseen) as (keyof typeof unseen)[]).filter((k) => opts[k] !== undefined);
+    if (extra.length) skipUnsupported(this.device, `recovery init with ${extra.map((k) => unseen[k]).join(' and ')}`);
     const p = recoveryInit;
     const name = this.device.name;
     const n = opts.components.length;
+    const authorizeWith = opts.authorizeWith ? [`authorize with: ${serials(opts.authorizeWith)}`] : [];
+    const options = (auth: RecoveryInitOptions['auth']): RecoveryInitOptions => ({ components: opts.components, auth, ...(opts.authorizeWith ? { authorizeWith: opts.authorizeWith } : {}) });
     let before: KeyInfo[] = [];
     let result!: RecoveryResult;
+    // After VsmManager's Finish: the DMK check value, and the wipe as the key listing shows it.
+    const finish = async (auth?: AuthSet): Promise<void> => {
+      const dmkKcv = await this.dmkKcv();
+      const after = await this.hostKeys();
+      this.deps.evidence.dmkKcvs.push({ device: name, kcv: dmkKcv, when: 'recovery init (after VsmManager)' });
+      this.deps.evidence.fact(`${name} recovery init wiped (keys listed before/after)`, { before: before.length, after: after.length });
+      result = { wipedKeys: before.length - after.length, dmkKcv, ...(auth ? { auth } : {}) };
+    };
     await walk(
       this.deps.runner,
       p,
@@ -165,7 +202,10 @@ export class OperatorDriver implements ProcedureDriver {
           await this.ask(p, 'open', []);
           before = await this.hostKeys();
         },
-        'confirm-wipe': () => this.ask(p, 'confirm-wipe', [`internal keys to be wiped: ${before.length}`]),
+        'confirm-wipe': async () => {
+          if (opts.authorizeWith) await this.noteTokens(opts.authorizeWith, (i) => `authorizes the wipe ${i}`, `${p.id}.confirm-wipe`);
+          await this.ask(p, 'confirm-wipe', [`internal keys to be wiped: ${before.length}`, ...authorizeWith]);
+        },
         'enter-component-count': () => this.ask(p, 'enter-component-count', [`components: ${n}`]),
         'import-component': async (i) => {
           const t = opts.components[i];
@@ -174,29 +214,38 @@ export class OperatorDriver implements ProcedureDriver {
         },
         'combine-dmk': () => this.ask(p, 'combine-dmk', []),
         'sync-auth': async () => {
-          const action: ManagerAction = { procedure: 'recovery-init', options: { components: opts.components, auth: { sync } }, blanks: [] };
-          await this.ask(p, 'sync-auth', [`authorization UKEY of the first device: ${sync.identity.serial}`, `components imported in order: ${serials(opts.components)}`], action);
+          const sync = (opts.auth as { sync: Token }).sync;
+          const action: ManagerAction = { procedure: 'recovery-init', options: options({ sync }), blanks: [] };
+          await this.ask(p, 'sync-auth', [`authorization UKEY of the first device: ${sync.identity.serial}`, `components imported in order: ${serials(opts.components)}`, ...authorizeWith], action);
           await this.noteTokens([sync], () => 'auth sync source', `${p.id}.sync-auth`);
-          const dmkKcv = await this.dmkKcv();
-          const after = await this.hostKeys();
-          this.deps.evidence.dmkKcvs.push({ device: name, kcv: dmkKcv, when: 'recovery init (after VsmManager)' });
-          this.deps.evidence.fact(`${name} recovery init wiped (keys listed before/after)`, { before: before.length, after: after.length });
-          result = { wipedKeys: before.length - after.length, dmkKcv };
+          await finish();
         },
-        'new-auth': async () => skipUnsupported(this.device, 'new 1-of-1 auth tokens'),
+        'new-auth': async () => {
+          const [t] = await this.blank(1, 'insert a blank UKEY for the new 1-of-1 authorization key and enter its PIN', () => 'auth 1/1', `${p.id}.new-auth`);
+          const action: ManagerAction = { procedure: 'recovery-init', options: options('new'), blanks: [t] };
+          await this.ask(p, 'new-auth', [`new authorization UKEY: ${t.identity.serial}`, `components imported in order: ${serials(opts.components)}`, ...authorizeWith], action);
+          // What VsmManager wrote on the blank: an auth role record of a 1-of-1 set, and an auth key.
+          const role = await t.readRole();
+          if (role?.role !== 'auth' || role.number !== 1 || role.total !== 1) throw new Error(`operator path: UKEY ${t.identity.serial} holds no 1-of-1 authorization role record after recovery init on ${name} (found ${role ? `${role.role} ${role.number ?? '?'}/${role.total ?? '?'}` : 'none'})`);
+          await t.readAuthPublicKey();
+          await this.noteTokens([t], () => 'new auth 1/1', `${p.id}.new-auth`);
+          // n from the role record; with n = 1 the only policy is 1-of-1.
+          await finish({ m: 1, n: role.total, tokens: [t] });
+        },
       },
-      { times: { 'import-component': n }, omit: ['new-auth'] },
+      { times: { 'import-component': n }, omit: [opts.auth === 'new' ? 'sync-auth' : 'new-auth'] },
     );
     return result;
   }
 
   async backupExport(opts: BackupExportOptions): Promise<BackupResult> {
-    if (opts.to === 'token') skipUnsupported(this.device, 'a backup kept inside a token');
     const p = backupExport;
     const name = this.device.name;
     const chosen = opts.indices === 'all' ? 'all keys' : opts.indices.join(', ');
-    const file = this.deps.outputPath(opts.fileName ?? `backup-${name}.evbk`);
+    const file = opts.to === 'file' ? this.deps.outputPath(opts.fileName ?? `backup-${name}.evbk`) : undefined;
     let kbk: Token[] = [];
+    let token: Token | undefined;
+    const where = (): string => (token ? `backup UKEY: ${token.identity.serial}` : `backup file: ${file}`);
     let result!: BackupResult;
     await walk(this.deps.runner, p, name, {
       open: () => this.ask(p, 'open', []),
@@ -210,25 +259,37 @@ export class OperatorDriver implements ProcedureDriver {
       },
       'enter-pin': () => this.ask(p, 'enter-pin', [`KBK UKEYs: ${serials(kbk)}`]),
       'write-kbk-ukeys': () => this.ask(p, 'write-kbk-ukeys', [`KBK UKEYs: ${serials(kbk)}`, `authorize with: ${serials(opts.auth)}`]),
-      'choose-file': () => this.ask(p, 'choose-file', [`backup file: ${file}`]),
-      export: () => this.ask(p, 'export', [`keys: ${chosen}`, `backup file: ${file}`], { procedure: 'backup-export', options: { indices: opts.indices, auth: opts.auth, to: 'file' }, blanks: kbk, file }),
+      'choose-file': async () => {
+        if (opts.to === 'token') [token] = await this.blank(1, 'insert a blank UKEY to keep the backup and enter its PIN', () => 'backup', `${p.id}.choose-file`);
+        await this.ask(p, 'choose-file', [where()]);
+      },
+      export: () =>
+        this.ask(p, 'export', [`keys: ${chosen}`, where()], { procedure: 'backup-export', options: { indices: opts.indices, auth: opts.auth, to: opts.to }, blanks: token ? [...kbk, token] : kbk, ...(file ? { file } : {}) }),
       result: async () => {
         await this.ask(p, 'result', []);
         const roles = await Promise.all(kbk.map((t) => t.readRole()));
         const id = roles[0]?.backupId;
         if (!id || roles.some((r) => r?.role !== 'kbk-share' || r.backupId !== id)) throw new Error(`operator path: the KBK UKEYs ${serials(kbk)} do not all hold a share of one backup after backup export on ${name}`);
+        if (token) {
+          const kept = await token.readRole();
+          if (kept?.role !== 'backup' || kept.backupId !== id) throw new Error(`operator path: UKEY ${token.identity.serial} does not hold backup ${id} after backup export on ${name} (found ${kept ? `${kept.role} ${kept.backupId ?? ''}` : 'no role record'})`);
+          await this.noteTokens([token], () => 'backup', `${p.id}.result`);
+        }
         // The keys the backup covers, as the device lists them over the host protocol.
         const keys = (await this.hostKeys()).filter((k) => opts.indices === 'all' || opts.indices.includes(k.index));
-        this.deps.evidence.fact(`${name} backup`, { id, keyCount: keys.length, to: 'file', counted: 'keys listed on the source device' });
-        result = { id, kbk, file, keyCount: keys.length, indices: keys.map((k) => k.index), kbkKcv: 'not read (VsmManager shows it to the operator)', progress: [] as Progress[] };
+        this.deps.evidence.fact(`${name} backup`, { id, keyCount: keys.length, to: opts.to, counted: 'keys listed on the source device' });
+        result = { id, kbk, ...(token ? { token } : { file }), keyCount: keys.length, indices: keys.map((k) => k.index), kbkKcv: 'not read (VsmManager shows it to the operator)', progress: [] as Progress[] };
       },
     });
     return result;
   }
 
   async restoreImport(opts: RestoreImportOptions): Promise<RestoreResult> {
-    if (Buffer.isBuffer(opts.backup) || !opts.backup.file) skipUnsupported(this.device, 'a restore from a backup given as bytes or kept inside a token');
-    const file = (opts.backup as { file: string }).file;
+    if (Buffer.isBuffer(opts.backup)) skipUnsupported(this.device, 'a restore from a backup given as bytes (VsmManager restores from a file or a UKEY)');
+    const from = opts.backup as { file?: string; token?: Token };
+    if (!from.file && !from.token) throw new Error(`restore import on ${this.device.name}: the backup names neither a file nor a UKEY`);
+    const where = from.token ? `backup UKEY: ${from.token.identity.serial}` : `backup file: ${from.file}`;
+    const backup = from.token ? { token: from.token } : { file: from.file };
     const p = restoreImport;
     const name = this.device.name;
     const [first, ...rest] = opts.kbk;
@@ -249,7 +310,8 @@ export class OperatorDriver implements ProcedureDriver {
         'choose-second-kbk-ukey': (i) => this.ask(p, 'choose-second-kbk-ukey', [`KBK UKEY: ${rest[i].identity.serial}`]),
         'choose-backup-file': async () => {
           await this.noteTokens(opts.kbk, (i) => `KBK ${i} for restore`, p.id);
-          await this.ask(p, 'choose-backup-file', [`backup file: ${file}`, `authorize with: ${serials(opts.auth)}`], { procedure: 'restore-import', options: { kbk: opts.kbk, backup: { file }, auth: opts.auth }, blanks: [] });
+          if (from.token) await this.noteTokens([from.token], () => 'backup for restore', p.id);
+          await this.ask(p, 'choose-backup-file', [where, `authorize with: ${serials(opts.auth)}`], { procedure: 'restore-import', options: { kbk: opts.kbk, backup, auth: opts.auth }, blanks: [] });
           // What the restore did, as the host protocol shows it: keys new or changed since 'open'.
           const was = new Map(before.map((k) => [k.index, k.kcv]));
           const after = await this.hostKeys();
@@ -264,7 +326,27 @@ export class OperatorDriver implements ProcedureDriver {
     return result;
   }
 
-  async exportComponents(): Promise<ExportComponentsResult> {
-    return skipUnsupported(this.device, 'exporting DMK components');
+  async exportComponents(opts: ExportComponentsOptions): Promise<ExportComponentsResult> {
+    const p = exportDmkComponents;
+    const name = this.device.name;
+    let out!: ExportComponentsResult;
+    await walk(this.deps.runner, p, name, {
+      open: () => this.ask(p, 'open', []),
+      'write-component-ukeys': async () => {
+        const blanks = await this.blank(opts.components, 'insert a blank UKEY for an exported DMK component and enter its PIN', (i) => `exported component ${i}/${opts.components}`, `${p.id}.write-component-ukeys`);
+        await this.ask(p, 'write-component-ukeys', [`components: ${opts.components}`, `component UKEYs: ${serials(blanks)}`, `authorize with: ${serials(opts.auth)}`], { procedure: 'export-components', options: opts, blanks });
+        // What VsmManager wrote: component i of n of one device on the i-th UKEY named.
+        const roles = await Promise.all(blanks.map((t) => t.readRole()));
+        const deviceId = roles[0]?.deviceId;
+        if (!deviceId || roles.some((r, i) => r?.role !== 'dmk-component' || r.deviceId !== deviceId || r.number !== i + 1 || r.total !== opts.components)) {
+          throw new Error(`operator path: the UKEYs ${serials(blanks)} do not hold components 1..${opts.components} of one device after exporting DMK components on ${name}`);
+        }
+        await this.noteTokens(blanks, (i) => `exported component ${i}/${opts.components}`, `${p.id}.write-component-ukeys`);
+        const dmkKcv = await this.dmkKcv();
+        this.deps.evidence.dmkKcvs.push({ device: name, kcv: dmkKcv, when: 'export DMK components (after VsmManager)' });
+        out = { dmkKcv, components: blanks };
+      },
+    });
+    return out;
   }
 }

@@ -7,6 +7,7 @@
 import type { Token } from '../../drivers/ukey/index.ts';
 import type { Authorization } from '../../drivers/evsm/manager/index.ts';
 import type {
+  AuthPolicy,
   BackupExportOptions,
   BackupResult,
   ExportComponentsOptions,
@@ -73,6 +74,13 @@ export class Procedures {
   /** 导入备份密钥 with two KBK tokens (any 2 of 3) and the backup. */
   restoreImport(device: ManagedDevice, opts: RestoreImportOptions): Promise<RestoreResult> {
     return this.driver(device).restoreImport(opts);
+  }
+
+  /** The authorization policy of `device` (设备信息 / device info), m-of-n; recorded as a fact. */
+  async authPolicy(device: ManagedDevice): Promise<AuthPolicy> {
+    const policy = await this.driver(device).authPolicy();
+    this.deps.evidence.fact(`${device.name} authorization policy (read back)`, `${policy.m}-of-${policy.n}`);
+    return policy;
   }
 
   /** 获取 DMK 校验值 on each device (each through its own driver), compared. */

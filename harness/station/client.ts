@@ -16,7 +16,7 @@ import { test } from '@playwright/test';
 import { relative } from 'node:path';
 import { extendTestTimeout } from '../lab/test-clock.ts';
 import type { Operator } from '../operator/operator.ts';
-import { DMK_KCV_QUESTION, managerPrompt, OUTCOME_QUESTION, type VsmManagerOperator } from '../operator/vsm-manager.ts';
+import { AUTH_POLICY_QUESTION, DMK_KCV_QUESTION, managerPrompt, OUTCOME_QUESTION, type VsmManagerOperator } from '../operator/vsm-manager.ts';
 import type { Text } from '../procedures/types.ts';
 import type { Answer, AnswerPoll, PinRequest, PromptContext, PromptSpec, RunProgress, Sighting, ValueKind } from './protocol.ts';
 
@@ -245,6 +245,9 @@ export function stationVsmManager(client: StationClient): VsmManagerOperator {
     },
     readDmkKcv(device) {
       return client.value(DMK_KCV_QUESTION, device, 'kcv');
+    },
+    readAuthPolicy(device) {
+      return client.value(AUTH_POLICY_QUESTION, device, 'text');
     },
   };
 }

@@ -1,0 +1,133 @@
+/**
+ * The operator driver (harness/procedures/operator-driver.ts) on its own, with a VsmManager
+ * operator that answers from a script: the authorization policy a person types is parsed strictly,
+ * a refusal they report is the scenario's ManagementError with VsmManager's code, every card
+ * carries the parameters of the contract (docs/harness.md, "Operator path: cards and parameters"),
+ * and what the operator says is never taken for what the UKEYs can show.
+ */
+import { test, expect } from '@playwright/test';
+import { ManagementError } from '../drivers/evsm/manager/index.ts';
+import { Evidence } from '../harness/evidence/evidence.ts';
+import { AUTH_POLICY_QUESTION, promptingVsmManager } from '../harness/operator/vsm-manager.ts';
+import type { Operator } from '../harness/operator/operator.ts';
+import { OperatorDriver, parseAuthPolicy, type ManagerOutcome, type ManagerStepRequest, type VsmManagerOperator } from '../harness/procedures/operator-driver.ts';
+import type { LoginTokenSource } from '../harness/procedures/driver.ts';
+import { DIRECT_RUNNER } from '../harness/procedures/runner.ts';
+import { virtualStore } from '../harness/tokens/pool-source.ts';
+import type { Text } from '../harness/procedures/types.ts';
+
+/** A VsmManager operator from a script: records every card, refuses the action step when told to, answers the policy card with `policy`. */
+function scriptedCards(opts: { refuse?: ManagerOutcome['refused']; policy?: string } = {}): VsmManagerOperator & { cards: ManagerStepRequest[] } {
+  const cards: ManagerStepRequest[] = [];
+  return {
+    cards,
+    async perform(request) {
+      cards.push(request);
+      return request.action && opts.refuse ? { how: 'answered', refused: opts.refuse } : { how: 'answered' };
+    },
+    readDmkKcv: async () => '0123456789ABCDEF',
+    readAuthPolicy: async () => opts.policy ?? '2-of-3',
+  };
+}
+
+/** `n` blank virtual UKEYs for `fn`, removed afterwards. */
+async function withTokens(n: number, fn: (tokens: LoginTokenSource) => Promise<void>): Promise<void> {
+  const store = virtualStore(n);
+  try {
+    await fn(await store.source());
+  } finally {
+    await store.close();
+  }
+}
+
+const driver = (vsm: VsmManagerOperator, tokens: LoginTokenSource) =>
+  new OperatorDriver({ name: 'A', management: undefined, listKeys: async () => [] }, { evidence: new Evidence(), tokens, runner: DIRECT_RUNNER, outputPath: (n) => n }, vsm);
+
+test('an authorization policy is m-of-n; anything else is refused, never taken as what the device holds', () => {
+  expect(parseAuthPolicy('2-of-3')).toEqual({ m: 2, n: 3 });
+  expect(parseAuthPolicy(' 1 of 1 ')).toEqual({ m: 1, n: 1 });
+  expect(parseAuthPolicy('2/3')).toEqual({ m: 2, n: 3 });
+  expect(parseAuthPolicy('2-OF-3')).toEqual({ m: 2, n: 3 });
+  for (const bad of ['', '2', '3-of-2', '0-of-3', '2 out of 3', '2-of-3 ok', 'two-of-three', '2,3', '-1-of-3', '2-of-100']) {
+    expect(() => parseAuthPolicy(bad), `"${bad}"`).toThrow(/is not an authorization policy: m-of-n/);
+  }
+});
+
+test('the operator driver reads the policy off the operator\'s answer and refuses a malformed one', async () => {
+  await withTokens(1, async (tokens) => {
+    await expect(driver(scriptedCards({ policy: '1-of-1' }), tokens).authPolicy()).resolves.toEqual({ m: 1, n: 1 });
+    await expect(driver(scriptedCards({ policy: '3 of 2' }), tokens).authPolicy()).rejects.toThrow(/"3 of 2" is not an authorization policy/);
+    await expect(driver(scriptedCards({ policy: 'none' }), tokens).authPolicy()).rejects.toThrow(/"none" is not an authorization policy/);
+  });
+});
+
+test('at the console the policy question is asked again after a typo, three times at most, and answered normalized', async () => {
+  const person = (answers: string[]): Operator & { asked: Text[] } => {
+    const asked: Text[] = [];
+    return { mode: 'console', asked, confirm: async () => 'prompted', ask: async (q) => (asked.push(q), answers.shift() ?? '') };
+  };
+  const ok = person(['2 of three', ' 2 of 3 ']);
+  await expect(promptingVsmManager(ok).readAuthPolicy('A')).resolves.toBe('2-of-3');
+  expect(ok.asked).toEqual([AUTH_POLICY_QUESTION, AUTH_POLICY_QUESTION]);
+  expect(AUTH_POLICY_QUESTION.en).toMatch(/authorization policy/);
+  const never = person(['x', 'y', 'z', '2-of-3']);
+  await expect(promptingVsmManager(never).readAuthPolicy('A')).rejects.toThrow(/"z" is not an authorization policy/);
+  expect(never.asked).toHaveLength(3);
+});
+
+test('a DMK component export VsmManager refuses is a ManagementError with its code; the cards name the blanks and the authorizing UKEYs', async () => {
+  await withTokens(4, async (tokens) => {
+    const auth = [await tokens.acquire({ instruction: 'auth', blank: true })];
+    const vsm = scriptedCards({ refuse: { code: 'AUTH_INSUFFICIENT', message: 'one signature of 2 needed' } });
+    const e = await driver(vsm, tokens).exportComponents({ components: 2, auth }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(ManagementError);
+    expect(e).toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+    expect(vsm.cards.map((c) => c.step.id)).toEqual(['export-components.open', 'export-components.write-component-ukeys']);
+    const act = vsm.cards[1];
+    expect(act.action?.procedure).toBe('export-components');
+    const blanks = act.action!.blanks.map((t) => t.identity.serial);
+    expect(blanks).toHaveLength(2);
+    expect(act.params).toEqual(['components: 2', `component UKEYs: ${blanks.join(', ')}`, `authorize with: ${auth[0].identity.serial}`]);
+  });
+});
+
+test('the operator\'s "completed" is not enough: the driver reads back what VsmManager should have written', async () => {
+  await withTokens(8, async (tokens) => {
+    const auth = [await tokens.acquire({ instruction: 'auth', blank: true })];
+    // Completed, says the operator, but the blanks are still blank.
+    await expect(driver(scriptedCards(), tokens).exportComponents({ components: 2, auth })).rejects.toThrow(/do not hold components 1\.\.2 of one device after exporting DMK components on A/);
+    const components = [await tokens.acquire({ instruction: 'c1', blank: true })];
+    const vsm = scriptedCards();
+    await expect(driver(vsm, tokens).recoveryInit({ components, auth: 'new', authorizeWith: auth })).rejects.toThrow(/holds no 1-of-1 authorization role record after recovery init on A \(found none\)/);
+    // The wipe card and the action card carry the authorizing UKEYs; the action names the new auth UKEY.
+    const byStep = new Map(vsm.cards.map((c) => [c.step.id, c]));
+    expect(byStep.get('recovery-init.confirm-wipe')?.params).toEqual(['internal keys to be wiped: 0', `authorize with: ${auth[0].identity.serial}`]);
+    const newAuth = byStep.get('recovery-init.new-auth')!;
+    expect(newAuth.params[0]).toBe(`new authorization UKEY: ${newAuth.action!.blanks[0].identity.serial}`);
+    expect(newAuth.params).toContain(`authorize with: ${auth[0].identity.serial}`);
+    expect(byStep.has('recovery-init.sync-auth')).toBe(false);
+  });
+});
+
+test('a backup kept inside a UKEY: the cards say backup UKEY, not backup file, and the UKEY must hold that backup afterwards', async () => {
+  await withTokens(8, async (tokens) => {
+    const auth = [await tokens.acquire({ instruction: 'auth', blank: true })];
+    const vsm = scriptedCards();
+    await expect(driver(vsm, tokens).backupExport({ indices: 'all', auth, to: 'token' })).rejects.toThrow(/do not all hold a share of one backup/);
+    const choose = vsm.cards.find((c) => c.step.id === 'backup-export.choose-file')!;
+    const exp = vsm.cards.find((c) => c.step.id === 'backup-export.export')!;
+    const kept = exp.action!.blanks[3].identity.serial;
+    expect(exp.action!.blanks).toHaveLength(4);
+    expect(choose.params).toEqual([`backup UKEY: ${kept}`]);
+    expect(exp.params).toEqual(['keys: all keys', `backup UKEY: ${kept}`]);
+    expect(exp.action).not.toHaveProperty('file');
+    const restore = scriptedCards();
+    await driver(restore, tokens).restoreImport({ kbk: exp.action!.blanks.slice(0, 2), backup: { token: exp.action!.blanks[3] }, auth });
+    const last = restore.cards.find((c) => c.step.id === 'restore-import.choose-backup-file')!;
+    expect(last.params).toEqual([`backup UKEY: ${kept}`, `authorize with: ${auth[0].identity.serial}`]);
+    expect(last.action?.options).toMatchObject({ backup: { token: exp.action!.blanks[3] } });
+  });
+});
