@@ -17,7 +17,6 @@
  * figure is the same for 1 and 16). SoftHSM2 has no SM4 or SM2: the equivalents are AES-128 and
  * ECDSA P-256, named in the table.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import { EvsmClient } from '../drivers/evsm/index.ts';
 import { loopbackHost } from '../harness/targets/bench.ts';
 import { EmulatorProcess } from '../harness/targets/emulator-process.ts';
 import { clearFromComponents, sm4PinBlock } from '../harness/reference.ts';
+import { SOFTHSM_MODULE, SOFTHSM_OPS, type SoftHsmOp, softHsmRates } from './host-softhsm.ts';
 
 const argOf = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const seconds = Number(argOf('--seconds') || 2) || 2;
@@ -40,7 +40,6 @@ const CONFIGS: Config[] = [
   ...workerCounts.map((n) => ({ label: `group commit, --workers ${n}`, commit: 'group' as const, workers: n })),
 ];
 const CONNECTIONS = [1, 16] as const;
-const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const DATA64 = Buffer.alloc(64, 0x5a);
 const ACCOUNT = '400000123456';
 /** A test PIN for the PIN-translate figure (public test data). */
@@ -90,18 +89,6 @@ async function measureSideBySide(emulators: Bench[], n: number, op: Op): Promise
   } finally {
     for (const clients of sets) for (const c of clients) c.close();
   }
-}
-
-function measureSync(op: () => void): number {
-  op();
-  let count = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) {
-    op();
-    count++;
-  }
-  return count / ((performance.now() - start) / 1000);
 }
 
 // ---- the emulator ----------------------------------------------------------------------------
@@ -177,87 +164,12 @@ try {
   rmSync(benchDir, { recursive: true, force: true });
 }
 
-// ---- SoftHSM2 through pkcs11js, in this process ------------------------------------------------
+// ---- SoftHSM2 through pkcs11js, in this process (bench/host-softhsm.ts) ------------------------
 
-const tokenDir = mkdtempSync(join(tmpdir(), 'evsm-bench-softhsm-'));
-const conf = join(tokenDir, 'softhsm2.conf');
-writeFileSync(conf, `directories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
-process.env.SOFTHSM2_CONF = conf;
-const USER_PIN = 'bench-user-pin';
-const init = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', 'bench', '--so-pin', 'bench-so-pin', '--pin', USER_PIN], { encoding: 'utf8' });
-if (init.status !== 0) throw new Error(`softhsm2-util --init-token failed: ${init.stderr || init.stdout}`);
-
-const { default: pkcs11js } = await import('pkcs11js');
-const p11 = new pkcs11js.PKCS11();
-p11.load(SOFTHSM_MODULE);
-p11.C_Initialize();
-const softhsmRates: Array<{ what: string; rate: number }> = [];
-try {
-  const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === 'bench')!;
-  const session = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  p11.C_Login(session, pkcs11js.CKU_USER, USER_PIN);
-  const aesTemplate = (label: string, token: boolean) => [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-    { type: pkcs11js.CKA_VALUE_LEN, value: 16 },
-    { type: pkcs11js.CKA_TOKEN, value: token },
-    { type: pkcs11js.CKA_LABEL, value: label },
-    { type: pkcs11js.CKA_ENCRYPT, value: true },
-    { type: pkcs11js.CKA_DECRYPT, value: true },
-    { type: pkcs11js.CKA_SIGN, value: true },
-  ];
-  const aesGen = { mechanism: pkcs11js.CKM_AES_KEY_GEN };
-  const zek = p11.C_GenerateKey(session, aesGen, aesTemplate('bench zek', true));
-  const zpk1 = p11.C_GenerateKey(session, aesGen, aesTemplate('bench zpk 1', true));
-  const zpk2 = p11.C_GenerateKey(session, aesGen, aesTemplate('bench zpk 2', true));
-  const ec = p11.C_GenerateKeyPair(
-    session,
-    { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
-    [
-      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06082A8648CE3D030107', 'hex') }, // P-256
-      { type: pkcs11js.CKA_VERIFY, value: true },
-    ],
-    [
-      { type: pkcs11js.CKA_SIGN, value: true },
-      { type: pkcs11js.CKA_TOKEN, value: true },
-    ],
-  );
-  const out = Buffer.alloc(256);
-  const ecb = { mechanism: pkcs11js.CKM_AES_ECB };
-  const encrypt = (key: Buffer, data: Buffer) => {
-    p11.C_EncryptInit(session, ecb, key);
-    return p11.C_Encrypt(session, data, out);
-  };
-  const block = Buffer.from(encrypt(zpk1, Buffer.alloc(16, 0x11)));
-  let n = 0;
-  const SOFT: Array<[string, () => void]> = [
-    ['C_GenerateKey AES-128, token object', () => void p11.C_GenerateKey(session, aesGen, aesTemplate(`bench ${n++}`, true))],
-    ['C_GetAttributeValue (key type, label, check value)', () => void p11.C_GetAttributeValue(session, zek, [{ type: pkcs11js.CKA_KEY_TYPE }, { type: pkcs11js.CKA_LABEL }, { type: pkcs11js.CKA_CHECK_VALUE }])],
-    ['C_Encrypt 64 bytes, AES-128 ECB (with its init)', () => void encrypt(zek, DATA64)],
-    ['C_Sign 64 bytes, AES-128 CMAC (with its init)', () => {
-      p11.C_SignInit(session, { mechanism: pkcs11js.CKM_AES_CMAC }, zek);
-      p11.C_Sign(session, DATA64, out);
-    }],
-    ['C_Decrypt + C_Encrypt one AES block, two keys', () => {
-      p11.C_DecryptInit(session, ecb, zpk1);
-      const clear = Buffer.from(p11.C_Decrypt(session, block, out));
-      encrypt(zpk2, clear);
-    }],
-    // SoftHSM2 2.6 has no CKM_ECDSA_SHA256: C_Digest (SHA-256) then C_Sign (CKM_ECDSA), both in the token.
-    ['C_Digest SHA-256 + C_Sign CKM_ECDSA P-256, 64 bytes', () => {
-      p11.C_DigestInit(session, { mechanism: pkcs11js.CKM_SHA256 });
-      const digest = Buffer.from(p11.C_Digest(session, DATA64, Buffer.alloc(32)));
-      p11.C_SignInit(session, { mechanism: pkcs11js.CKM_ECDSA }, ec.privateKey);
-      p11.C_Sign(session, digest, out);
-    }],
-  ];
-  for (const [what, op] of SOFT) softhsmRates.push({ what, rate: measureSync(op) });
-  p11.C_Logout(session);
-  p11.C_CloseSession(session);
-} finally {
-  p11.C_Finalize();
-  rmSync(tokenDir, { recursive: true, force: true });
-}
+/** The SoftHSM2 equivalent of each row of OPS, in order. */
+const SOFT_OPS: SoftHsmOp[] = ['generateToken', 'getAttribute', 'encrypt', 'cmac', 'translate', 'ecdsa'];
+const softRates = await softHsmRates(SOFT_OPS, seconds);
+const softhsmRates = SOFT_OPS.map((op) => ({ what: SOFTHSM_OPS[op], rate: softRates.get(op)! }));
 
 // ---- report ------------------------------------------------------------------------------------
 

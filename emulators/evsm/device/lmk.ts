@@ -6,7 +6,7 @@
  */
 import { fromHex, hasOddParity, hex, hmacSm3, setOddParity, wipe } from '../../../crypto/index.ts';
 import { HostError } from '../errors.ts';
-import { ecb, wrapEcb } from '../host/cipher.ts';
+import { FixedKeyEcb, ecb } from '../host/cipher.ts';
 import { type Family, type KeyFlag, type KeyTypeCode, KEY_TYPES, familyOf, isKeyFlag, keyLengthOf } from './keytypes.ts';
 
 /** Bumped when the derivation changes; state files of format 1 used v1 (device/migrate.ts). */
@@ -33,6 +33,8 @@ export function deriveLmk(dmk: Uint8Array, purpose: string, family: Family): Buf
 /** LMKs for one DMK, derived once each and cached (derivation is an HMAC; use is hot). */
 export class LmkSet {
   private readonly cache = new Map<string, Buffer>();
+  /** each LMK's cipher contexts, made at its first wrap or unwrap */
+  private readonly ciphers = new Map<string, FixedKeyEcb>();
 
   constructor(private readonly dmk: Buffer) {}
 
@@ -47,6 +49,16 @@ export class LmkSet {
     return l;
   }
 
+  private cipher(purpose: string, family: Family): FixedKeyEcb {
+    const id = `${purpose}/${family}`;
+    let c = this.ciphers.get(id);
+    if (!c) {
+      c = new FixedKeyEcb(family, this.lmk(purpose, family));
+      this.ciphers.set(id, c);
+    }
+    return c;
+  }
+
   /** NC's LMK check value: the check value of the SM4 LMK of key type 000. */
   checkValue(): string {
     return hex(ecb('SM4', this.lmk('000', 'SM4'), true, Buffer.alloc(16)).subarray(0, 8));
@@ -55,7 +67,7 @@ export class LmkSet {
   /** Clear key → flag + hex(ECB(LMK(type, family), key)). */
   wrap(type: KeyTypeCode, flag: KeyFlag, key: Uint8Array): string {
     const family = familyOf(flag);
-    return flag + hex(wrapEcb(family, this.lmk(type, family), true, key));
+    return flag + hex(this.cipher(type, family).wrap(true, key));
   }
 
   /**
@@ -70,7 +82,7 @@ export class LmkSet {
       throw new HostError('27', `a key of flag ${flag} under the LMK is ${2 * keyLengthOf(flag)} hex digits after the flag`);
     }
     const family = familyOf(flag);
-    const key = wrapEcb(family, this.lmk(type, family), false, fromHex(body));
+    const key = this.cipher(type, family).wrap(false, fromHex(body));
     if (!hasOddParity(key)) {
       wipe(key);
       throw new HostError('10', `key under LMK fails its parity check as key type ${type} (${KEY_TYPES[type]}): wrong key type, another DMK, or altered`);
@@ -80,6 +92,8 @@ export class LmkSet {
 
   /** Zeroes every cached LMK (on DMK change or shutdown). */
   wipe(): void {
+    for (const c of this.ciphers.values()) c.drop();
+    this.ciphers.clear();
     for (const l of this.cache.values()) wipe(l);
     this.cache.clear();
     wipe(this.dmk);

@@ -43,8 +43,28 @@ export function responseCode(command: string): string {
   return command[0] + String.fromCharCode(command.charCodeAt(1) + 1);
 }
 
-function answer(header: Buffer, code: string, error: string, fields: string | Buffer = ''): Buffer {
-  return Buffer.concat([header, Buffer.from(code + error, 'latin1'), typeof fields === 'string' ? Buffer.from(fields, 'latin1') : fields]);
+/**
+ * The answer header + response code + error + fields, built in one buffer with room for the
+ * 2-byte length in front, so the server sends it without copying it again (`framed`).
+ */
+function answer(header: Buffer, code: string, error: string, fields: string | Buffer, command: string, reason?: string): Dispatched {
+  const length = header.length + 4 + fields.length;
+  // Every byte is written below (latin1 strings: one byte per character).
+  const out = Buffer.allocUnsafe(2 + length);
+  out.set(header, 2);
+  let at = 2 + header.length;
+  out[at++] = code.charCodeAt(0);
+  out[at++] = code.charCodeAt(1);
+  out[at++] = error.charCodeAt(0);
+  out[at++] = error.charCodeAt(1);
+  if (typeof fields === 'string') out.write(fields, at, 'latin1');
+  else out.set(fields, at);
+  // A length past 16 bits cannot be framed: frame(answer) refuses it, as it always did.
+  const framed = length <= 0xffff;
+  if (framed) out.writeUInt16BE(length, 0);
+  const d: Dispatched = { answer: out.subarray(2), framed: framed ? out : undefined, command, error };
+  if (reason !== undefined) d.reason = reason;
+  return d;
 }
 
 /** Header padded with spaces to H (for frames too short to carry one). */
@@ -56,6 +76,8 @@ function headerOf(body: Buffer, headerLength: number): Buffer {
 
 export interface Dispatched {
   answer: Buffer;
+  /** the answer with its 2-byte length in front (host/frame.ts frame()); undefined when too long to frame */
+  framed: Buffer | undefined;
   command: string;
   error: string;
   /** why it was refused, for the device log (never contains key material) */
@@ -64,22 +86,22 @@ export interface Dispatched {
 
 export function dispatch(ctx: HostContext, body: Buffer, headerLength: number): Dispatched {
   if (body.length < headerLength + 2) {
-    return { answer: answer(headerOf(body, headerLength), 'ZZ', '15'), command: '??', error: '15', reason: 'frame shorter than header + command' };
+    return answer(headerOf(body, headerLength), 'ZZ', '15', '', '??', 'frame shorter than header + command');
   }
-  const header = Buffer.from(body.subarray(0, headerLength));
+  const header = body.subarray(0, headerLength);
   const command = body.subarray(headerLength, headerLength + 2).toString('latin1');
   const handler = Object.prototype.hasOwnProperty.call(HANDLERS, command) ? HANDLERS[command] : undefined;
   const rc = responseCode(command);
-  if (!handler) return { answer: answer(header, rc, '68'), command, error: '68', reason: 'unknown or unimplemented command' };
+  if (!handler) return answer(header, rc, '68', '', command, 'unknown or unimplemented command');
   try {
     const out = handler(ctx, new Fields(body.subarray(headerLength + 2)));
-    return { answer: answer(header, rc, '00', out), command, error: '00' };
+    return answer(header, rc, '00', out, command);
   } catch (e) {
-    if (e instanceof HostError && SDK_ERROR_CODES.has(e.code)) return { answer: answer(header, rc, e.code), command, error: e.code, reason: e.message };
+    if (e instanceof HostError && SDK_ERROR_CODES.has(e.code)) return answer(header, rc, e.code, '', command, e.message);
     // A crypto-core RangeError here means input we did not validate well enough: report it as
     // bad input rather than dropping the connection; anything else is an internal error.
     const code = e instanceof RangeError ? '15' : '41';
-    return { answer: answer(header, rc, code), command, error: code, reason: (e as Error).message };
+    return answer(header, rc, code, '', command, (e as Error).message);
   }
 }
 
@@ -87,5 +109,5 @@ export function dispatch(ctx: HostContext, body: Buffer, headerLength: number): 
 export function oversizedAnswer(head: Buffer, headerLength: number): Buffer {
   const header = headerOf(head, headerLength);
   const command = head.length >= headerLength + 2 ? head.subarray(headerLength, headerLength + 2).toString('latin1') : 'Z';
-  return answer(header, command.length === 2 ? responseCode(command) : 'ZZ', '80');
+  return answer(header, command.length === 2 ? responseCode(command) : 'ZZ', '80', '', command).answer;
 }

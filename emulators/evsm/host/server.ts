@@ -83,7 +83,7 @@ function answerOf(ev: FrameEvent, opts: HostServerOptions, ready: () => void): H
   ev.body.fill(0);
   if (r.error !== '00') opts.log.debug(`host: ${quoteForLog(r.command)} → ${r.error} (${r.reason ?? ''})`);
   // Tagged with the newest change this command read or made.
-  return { data: frame(r.answer), seq: opts.device.seenSeq };
+  return { data: r.framed ?? frame(r.answer), seq: opts.device.seenSeq };
 }
 
 /** A held answer whose state a failed write took back: the same header and response code, error 41. */

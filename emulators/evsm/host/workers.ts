@@ -162,7 +162,7 @@ export function runHostWorker(): void {
     // The handlers are typed with Device; the view has every member they use (a write throws 41).
     const r = dispatch({ device: v as unknown as Device }, body, m.headerLength);
     body.fill(0);
-    const answer = frame(r.answer);
+    const answer = r.framed ?? frame(r.answer);
     port.postMessage({ t: 'answer', id: m.id, answer, seen: v.seenSeq, command: r.command, error: r.error, reason: r.reason } satisfies FromWorker);
   });
 }

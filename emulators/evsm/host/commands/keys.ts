@@ -3,12 +3,13 @@
  * A6 import from under a ZMK, A8 export under a ZMK, BU check value (payShield style), and the
  * EXTENSION XK (form a key from clear components; not an SJJ1310 command).
  */
-import { combineXor, DuplicateComponentError, hasOddParity, hex, randomBytes, setOddParity, wipe } from '../../../../crypto/index.ts';
+import { combineXor, DuplicateComponentError, hasOddParity, hex, setOddParity, wipe } from '../../../../crypto/index.ts';
 import { HostError } from '../../errors.ts';
 import type { Device } from '../../device/device.ts';
 import { type KeyFlag, type KeyTypeCode, familyOf, keyLengthOf } from '../../device/keytypes.ts';
 import { updateTimeOf } from '../../device/state.ts';
 import { checkValue, wrapEcb } from '../cipher.ts';
+import { keyRandom } from '../key-random.ts';
 import type { Fields } from '../fields.ts';
 import type { Handler } from '../handler.ts';
 import { type ClearKey, readFlag, readKeyRef, readKeyType, resolveKey } from '../keyref.ts';
@@ -16,7 +17,7 @@ import { type StorePart, readStorePart } from './label.ts';
 
 /** A fresh random key with odd parity on every byte (decision 4). Caller wipes. */
 export function newKey(flag: KeyFlag): Buffer {
-  const key = randomBytes(keyLengthOf(flag));
+  const key = keyRandom(keyLengthOf(flag));
   setOddParity(key);
   return key;
 }
