@@ -68,7 +68,10 @@ test('at the console the policy question is asked again after a typo, three time
   };
   const ok = person(['2 of three', ' 2 of 3 ']);
   await expect(promptingVsmManager(ok).readAuthPolicy('A')).resolves.toBe('2-of-3');
-  expect(ok.asked).toEqual([AUTH_POLICY_QUESTION, AUTH_POLICY_QUESTION]);
+  expect(ok.asked[0]).toEqual(AUTH_POLICY_QUESTION);
+  // The second time the question says why the first answer was not taken.
+  expect(ok.asked[1].en).toBe(`${AUTH_POLICY_QUESTION.en}\n(not taken: "2 of three" is not an authorization policy: m-of-n as VsmManager shows it, e.g. 2-of-3 (1 <= m <= n))`);
+  expect(ok.asked).toHaveLength(2);
   expect(AUTH_POLICY_QUESTION.en).toMatch(/authorization policy/);
   const never = person(['x', 'y', 'z', '2-of-3']);
   await expect(promptingVsmManager(never).readAuthPolicy('A')).rejects.toThrow(/"z" is not an authorization policy/);

@@ -77,13 +77,19 @@ export function promptingVsmManager(operator: Operator): VsmManagerOperator {
   };
 }
 
-/** A value read off VsmManager's screen: a typo gets the question again (three times), rather than failing a scenario a person was doing well. */
+/**
+ * A value read off VsmManager's screen: a typo gets the question again (three times, saying why
+ * the last answer was not taken), rather than failing a scenario a person was doing well.
+ */
 async function askValue(operator: Operator, question: Text, device: string, parse: (answer: string) => string): Promise<string> {
+  let asked = question;
   for (let attempt = 1; ; attempt++) {
     try {
-      return parse(await operator.ask(question, device));
+      return parse(await operator.ask(asked, device));
     } catch (e) {
       if (attempt >= 3) throw e;
+      const why = (e as Error).message;
+      asked = { zh: `${question.zh}\n（上次的回答无效 not taken: ${why}）`, en: `${question.en}\n(not taken: ${why})` };
     }
   }
 }
