@@ -112,6 +112,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
 
   const check = (cn: Conn, b: Buffer, off: number, len: number): void => {
+    if (cn.inFlight <= 0) {
+      bad++;
+      firstBad ??= 'an answer with no request waiting for it';
+      return;
+    }
     const want = cn.heads[cn.got % RING];
     let ok = len === bodyLength && b.compare(want, 0, H, off, off + H) === 0;
     if (ok) ok = exact ? b.compare(exact, 0, exact.length, off + H, off + len) === 0 : b.compare(prefix, 0, prefix.length, off + H, off + H + prefix.length) === 0;
@@ -174,9 +179,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   running = false;
-  // Let the answers in flight come back (checked, not counted), then close.
+  // Let the answers in flight come back (checked, not counted), then close; one that does not
+  // come within the run's length again (at least 1 s) is counted bad.
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 10_000);
+    const timer = setTimeout(resolve, Math.max(1000, spec.ms));
     drained = () => {
       if (open === 0 || conns.every((cn) => cn.inFlight === 0)) {
         clearTimeout(timer);
