@@ -1,18 +1,24 @@
 import { availableParallelism } from 'node:os';
-import { defineConfig } from '@playwright/test';
-import { hardwareWorkers } from './harness/lab/bench-workers.ts';
-import { defaultLabFile } from './harness/lab/which-lab.ts';
+import { defineConfig, type Project } from '@playwright/test';
+import { TARGET_LIST } from './harness/targets/open.ts';
 
 /**
  * One runner for everything. Projects:
  *  - unit:       module tests in test/ (crypto, emulator, tokens, client, harness pieces)
- *  - embedded:   the scenario catalog on emulator processes and virtual UKEYs (default target)
- *  - containers: the catalog on emulator containers and SoftHSM2 tokens
- *  - hardware:   the catalog on real devices named in a lab file (or the rehearsal lab file)
+ *  - one per target, the scenario catalog on it: each file harness/targets/NAME.target.ts is a
+ *    target and its project NAME (embedded, the default; containers; hardware, a real bench named
+ *    in a lab file; rehearsal, a bench played by emulators), with the options the target gives
+ *  - hardware-lab: the lab file check the lab-file targets depend on
  *  - vendor-sdk: the vendor's Java SDK against emulators (conformance/), when EVSM_VENDOR_SDK_DIR is set
  * A target whose system part is missing skips its tests with a one-line reason.
  */
 const outputRoot = process.env.EVSM_LAB_OUTPUT ?? 'lab-output';
+
+/** A target's project: the catalog, `metadata.target` naming the target, and the target's own options. */
+function targetProject(t: (typeof TARGET_LIST)[number]): Project {
+  const { metadata, ...own } = t.project?.() ?? {};
+  return { name: t.name, testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, ...own, metadata: { ...metadata, target: t.name } };
+}
 
 export default defineConfig({
   timeout: 120_000,
@@ -38,12 +44,9 @@ export default defineConfig({
   ],
   projects: [
     { name: 'unit', testDir: 'test', testMatch: /.*\.test\.ts$/ },
-    { name: 'embedded', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'embedded' } },
-    { name: 'containers', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'containers' } },
-    // Checks the lab file once before any hardware test: a broken one fails the run (harness/lab/lab-check.setup.ts).
+    ...TARGET_LIST.map(targetProject),
+    // Checks the run's lab file once before any test of a target that reads it: a broken one fails the run (harness/lab/lab-check.setup.ts).
     { name: 'hardware-lab', testDir: 'harness/lab', testMatch: /lab-check\.setup\.ts$/ },
-    // A real bench (one set of devices, one person) runs one test at a time; a rehearsal may run in parallel.
-    { name: 'hardware', testDir: 'scenarios', testMatch: /.*\.spec\.ts$/, metadata: { target: 'hardware' }, dependencies: ['hardware-lab'], workers: hardwareWorkers(defaultLabFile()) },
     // The vendor's Java SDK against the emulator (docs/conformance.md); skips without EVSM_VENDOR_SDK_DIR.
     { name: 'vendor-sdk', testDir: 'conformance/specs', testMatch: /.*\.spec\.ts$/ },
     { name: 'ha-vendor-sdk', testDir: 'scenarios', testMatch: /ha\.spec\.ts$/, metadata: { target: process.env.EVSM_HA_SDK_TARGET ?? 'embedded', applicationClient: 'vendor-sdk' } },

@@ -52,10 +52,10 @@ for (const verb of VERBS) {
 
 const USAGE_ERRORS: { argv: string[]; message: RegExp }[] = [
   { argv: ['run', '--bogus'], message: /^evsm-lab run: unknown option --bogus$/ },
-  { argv: ['run', '--target', 'lab'], message: /^evsm-lab run: --target "lab" is not one of embedded, containers, hardware$/ },
+  { argv: ['run', '--target', 'lab'], message: /^evsm-lab run: --target "lab" is not one of embedded, containers, hardware, rehearsal$/ },
   { argv: ['run', '--grep'], message: /^evsm-lab run: --grep needs a value$/ },
   { argv: ['run', '--target', 'hardware', '--lab', '/nonexistent/lab.json'], message: /^evsm-lab run: --lab \/nonexistent\/lab.json: no such file$/ },
-  { argv: ['doctor', '--target', 'lab'], message: /^evsm-lab doctor: --target "lab" is not one of embedded, containers, hardware, reports$/ },
+  { argv: ['doctor', '--target', 'lab'], message: /^evsm-lab doctor: --target "lab" is not one of embedded, containers, hardware, rehearsal, reports$/ },
   { argv: ['doctor', 'extra'], message: /^evsm-lab doctor: unexpected argument extra$/ },
   { argv: ['report', '--bogus'], message: /^evsm-lab report: unknown option --bogus$/ },
   { argv: ['report', 'verify'], message: /^evsm-lab report: verify takes one file$/ },

@@ -1,6 +1,6 @@
 /**
  * Ctrl-C at a console prompt of a bench run is an interrupted run, not a failed test (issue 12,
- * "console mode that works"). A real `evsm-lab run --target hardware` in console mode runs in tmux
+ * "console mode that works"). A real `evsm-lab run --target rehearsal` in console mode runs in tmux
  * on a rehearsal bench (emulators on free 127.0.0.1 ports); the person answers the first prompt
  * (device A's emulator then runs) and presses Ctrl-C at the second. The run must stop with exit 130 and its one line, mark the test `interrupted`
  * (never failed) in results.json and on the screen, leave no process of the run alive, and
@@ -100,7 +100,7 @@ test.describe('Ctrl-C at a console prompt', () => {
       const env = `${mark} EVSM_LAB_OUTPUT=${out} CI=`;
       const runCmd = (args: string, tag: string) => `cd ${root} && env ${env} node bin/evsm-lab.mjs ${args}; echo ${tag}=$?; sleep 120`;
       tmux('new-session', '-d', '-s', session, '-x', '180', '-y', '50', ';', 'set-option', '-t', session, 'remain-on-exit', 'on', ';',
-        'respawn-pane', '-k', '-t', session, runCmd(`run --target hardware --lab ${join(dir, 'lab.json')} --grep 'KS-01 ' --no-report -- --workers 1`, 'RUN-EXIT'));
+        'respawn-pane', '-k', '-t', session, runCmd(`run --target rehearsal --lab ${join(dir, 'lab.json')} --grep 'KS-01 ' --no-report -- --workers 1`, 'RUN-EXIT'));
 
       const prompt = 'Press Enter when done.';
       await until('the first console prompt', () => {
@@ -122,7 +122,7 @@ test.describe('Ctrl-C at a console prompt', () => {
       expect(final).toContain('RUN-EXIT=130');
       expect(final).toContain('Ctrl-C: stopping the run');
       expect(final).toContain('evsm-lab run: stopped; `evsm-lab run --resume` runs the tests that had not passed');
-      expect(final).toMatch(/^! \[hardware\] scenarios\/key-sync\.spec\.ts › KS-01 .*: interrupted \(not a failure\)$/m);
+      expect(final).toMatch(/^! \[rehearsal\] scenarios\/key-sync\.spec\.ts › KS-01 .*: interrupted \(not a failure\)$/m);
       expect(final).toMatch(/1 passed, 0 failed, 0 skipped, 1 interrupted \(.*\): interrupted/);
       expect(final).not.toContain('✘');
       expect(final).not.toContain('cancelled at the prompt');

@@ -45,7 +45,7 @@ test('doctor prints every target with ok/FAIL lines and exits 0 when embedded is
   }
   expect(checkNode().ok).toBe(true);
   expect(rc).toBe(0);
-  for (const section of ['embedded: ready', 'containers:', 'hardware:', 'reports:']) expect(lines.some((l) => l.startsWith(section)), section).toBe(true);
+  for (const section of ['embedded: ready', 'containers:', 'hardware:', 'rehearsal:', 'reports:']) expect(lines.some((l) => l.startsWith(section)), section).toBe(true);
   // Every failed check is followed by what to do about it.
   lines.forEach((l, i) => {
     if (/^\s+FAIL /.test(l)) expect(lines[i + 1], l).toMatch(/^\s+fix: /);
@@ -62,7 +62,7 @@ test('hardware without a lab file is a bench that skips with one line saying how
 
 test('doctor prints each target\'s own checks: the rehearsal\'s for a rehearsal lab file, the bench\'s for a bench lab file', async () => {
   const { TARGET_STRATEGIES } = await import('../harness/targets/open.ts');
-  const run = async (lab: string) => {
+  const run = async (lab: string, section = 'hardware') => {
     const lines: string[] = [];
     const orig = console.log;
     console.log = (...a: unknown[]) => void lines.push(a.join(' '));
@@ -71,13 +71,16 @@ test('doctor prints each target\'s own checks: the rehearsal\'s for a rehearsal 
     } finally {
       console.log = orig;
     }
-    const start = lines.findIndex((l) => l.startsWith('hardware:'));
+    const start = lines.findIndex((l) => l.startsWith(`${section}:`));
     const end = lines.findIndex((l, i) => i > start && /^\S/.test(l));
     return lines.slice(start + 1, end).filter((l) => /^\s+(ok|FAIL) /.test(l)).map((l) => l.replace(/^\s+(ok|FAIL)\s+/, '').split(':')[0]);
   };
-  const rehearsal = await run('lab/rehearsal.json');
-  expect(rehearsal).toEqual((await TARGET_STRATEGIES.hardware.checks({ labFile: 'lab/rehearsal.json', parallelIndex: 0 })).map((c) => c.name));
+  const rehearsal = await run('lab/rehearsal.json', 'rehearsal');
+  expect(rehearsal).toEqual((await TARGET_STRATEGIES.rehearsal.checks({ labFile: 'lab/rehearsal.json', parallelIndex: 0 })).map((c) => c.name));
+  expect(rehearsal).toContain('USB access');
   expect(rehearsal).not.toContain('PIN variable EVSM_LAB_UKEY_PIN');
+  // The real bench's target does not take a rehearsal lab file, and says whose it is.
+  expect(await run('lab/rehearsal.json')).toEqual(['lab file']);
   const bench = await run('lab/bench.example.json');
   expect(bench).toEqual((await TARGET_STRATEGIES.hardware.checks({ labFile: 'lab/bench.example.json', parallelIndex: 0 })).map((c) => c.name));
   expect(bench).toContain('PIN variable EVSM_LAB_UKEY_PIN');

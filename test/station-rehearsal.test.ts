@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLabFile } from '../harness/lab/lab-file.ts';
 import { startStation, STATION_URL_ENV, type Station } from '../harness/station/index.ts';
-import { REHEARSAL_UKEYS_ENV } from '../harness/targets/rehearsal.ts';
+import { REHEARSAL_UKEYS_ENV } from '../harness/targets/rehearsal.target.ts';
 import { chromiumMissing, launchChromium } from '../reports/chromium.ts';
 import { createDevice } from '../virtual-ukey/index.ts';
 import { startConsole } from '../vsm-manager/server.ts';
@@ -99,7 +99,7 @@ test('station rehearsal: the operator-path scenarios pass with every prompt answ
     const env: NodeJS.ProcessEnv = { ...process.env, EVSM_LAB_FILE: labFile, [STATION_URL_ENV]: station.url, [REHEARSAL_UKEYS_ENV]: slots, EVSM_LAB_OUTPUT: out, CI: '' };
     for (const k of Object.keys(env)) if (k.startsWith('TEST_') || k.startsWith('PLAYWRIGHT_')) delete env[k];
     const run = await new Promise<{ code: number | null; text: string }>((resolve) => {
-      const child = spawn(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--project=hardware', '--workers=1', '--retries=0', '--grep', GREP, 'scenarios'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--project=rehearsal', '--workers=1', '--retries=0', '--grep', GREP, 'scenarios'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       child.stdout.on('data', (d) => (text += d));
       child.stderr.on('data', (d) => (text += d));

@@ -113,7 +113,7 @@ async function post(url: string, path: string, body: unknown): Promise<number> {
 }
 
 test('doctor: at the station an unset PIN variable is no failure (the PIN is typed on the page); on the console it is', async () => {
-  const { hardwareTarget } = await import('../harness/targets/hardware.ts');
+  const { default: hardwareTarget } = await import('../harness/targets/hardware.target.ts');
   const dir = mkdtempSync(join(tmpdir(), 'station-doctor-'));
   const saved = { user: process.env.EVSM_LAB_UKEY_PIN, so: process.env.EVSM_LAB_UKEY_SO_PIN };
   delete process.env.EVSM_LAB_UKEY_PIN;

@@ -12,28 +12,32 @@ import { DONE_LIST_FILE, LEGS_FILE, prepareResume, readManifest, startFreshRun }
 import { operatorTtyPath, TTY_ENV } from '../../drivers/ukey/index.ts';
 import { loadLabFile } from '../lab/lab-file.ts';
 import { defaultLabFile } from '../lab/which-lab.ts';
-import { TARGETS, type TargetName } from '../targets/bench.ts';
+import type { TargetName } from '../targets/bench.ts';
+import { DEFAULT_TARGET, labFileTargets, TARGET_LIST, TARGETS } from '../targets/open.ts';
 import { checkHelp, oneOf, parseOptions, single, UsageError, type Verb } from './usage.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-// The targets are the strategies' list (harness/targets/bench.ts): a new target needs no line here.
+// The targets are the registry's (harness/targets/open.ts: one file each): a new target needs no line here.
 export { TARGETS };
 export type Target = TargetName;
 
 const SYNOPSIS = [
-  'usage: evsm-lab run [--target embedded|containers|hardware]... [--grep TEXT] [--lab FILE] [--lab-name NAME] [--no-report] [FILTER...] [-- PLAYWRIGHT-OPTION...]',
+  `usage: evsm-lab run [--target ${TARGETS.join('|')}]... [--grep TEXT] [--lab FILE] [--lab-name NAME] [--no-report] [FILTER...] [-- PLAYWRIGHT-OPTION...]`,
   '       evsm-lab run --resume',
 ].join('\n');
+
+/** One line per target, from its own description. */
+const TARGET_LINES = TARGET_LIST.map((t) => `                   ${t.name}${t.name === DEFAULT_TARGET ? ' (default)' : ''}: ${t.description}`).join('\n');
 
 const HELP = `${SYNOPSIS}
 
 Runs the scenario catalog (scenarios/) on each target given, as \`playwright test --project TARGET\`,
 then builds the Allure and certification reports of the run (evsm-lab report).
 
-  --target T     embedded (default), containers or hardware; repeat it for several targets:
-                 --target embedded --target containers
+  --target T     a target; repeat it for several targets (--target embedded --target containers):
+${TARGET_LINES}
   --grep TEXT    only scenarios whose title matches (ids: --grep KS-0)
-  --lab FILE     lab file of the hardware target (sets EVSM_LAB_FILE; docs/lab-file.md)
+  --lab FILE     the lab file of ${labFileTargets().join(' or ')} (sets EVSM_LAB_FILE; docs/lab-file.md)
   --lab-name NAME  the lab named on the reports (default: the lab file's "lab", else
                  $EVSM_LAB_NAME, else evsm-lab)
   --no-report    skip the reports
@@ -47,8 +51,8 @@ Exit status: Playwright's (0 all passed, 1 a test failed), 2 for a usage error, 
 their emulators; the reports are then not built. A second signal is passed on too (Playwright
 stops at once).
 
-A hardware run whose lab file has operator.mode "console" prints whole lines only (no cursor
-movement over the operator's prompts).
+A run of a target that reads the lab file (${labFileTargets().join(', ')}), whose lab file has
+operator.mode "console", prints whole lines only (no cursor movement over the operator's prompts).
 
 Example:
   npx evsm-lab run --target embedded --target containers --grep DMK-0
@@ -64,8 +68,8 @@ export interface RunPlan {
   labName?: string;
   report: boolean;
   /**
-   * `lines` when the run's prompts are on the terminal (a hardware run whose lab file says
-   * operator.mode "console"): Playwright then reports through harness/reporters/lines.ts,
+   * `lines` when the run's prompts are on the terminal (a run of a lab-file target whose lab file
+   * says operator.mode "console"): Playwright then reports through harness/reporters/lines.ts,
    * which never moves the cursor (EVSM_LAB_REPORTER, read by playwright.config.ts).
    */
   reporter: 'lines' | undefined;
@@ -75,7 +79,8 @@ export interface RunPlan {
 export function planRun(args: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): RunPlan {
   const parsed = parseOptions(args, { '--target': 'repeatable', '--grep': 'value', '--lab': 'value', '--lab-name': 'value', '--no-report': 'flag', '--resume': 'flag' });
   if (parsed.values.has('--resume')) throw new UsageError('--resume repeats the interrupted run\'s own options: give it alone');
-  const targets = [...new Set((parsed.values.get('--target') ?? ['embedded']).map((t) => oneOf('--target', t, TARGETS)))];
+  const targets = [...new Set((parsed.values.get('--target') ?? [DEFAULT_TARGET]).map((t) => oneOf('--target', t, TARGETS)))];
+  const readsLab = targets.some((t) => labFileTargets().includes(t));
   const grep = single(parsed, '--grep');
   const lab = single(parsed, '--lab');
   const labName = single(parsed, '--lab-name');
@@ -85,7 +90,7 @@ export function planRun(args: string[], cwd = process.cwd(), env: NodeJS.Process
     // Playwright runs from the repository root: a relative lab path means the caller's directory.
     labFile = resolve(cwd, lab);
     if (!existsSync(labFile) || !statSync(labFile).isFile()) throw new UsageError(`--lab ${lab}: no such file`);
-    if (!targets.includes('hardware')) throw new UsageError('--lab is the hardware target\'s lab file: add --target hardware');
+    if (!readsLab) throw new UsageError(`--lab is the lab file of ${labFileTargets().join(' or ')}: add --target ${labFileTargets()[0]}`);
   }
   // Filters first: Playwright's --project takes several values and would swallow a filter after it.
   const playwrightArgs = [
@@ -95,7 +100,7 @@ export function planRun(args: string[], cwd = process.cwd(), env: NodeJS.Process
     ...(grep === undefined ? [] : ['--grep', grep]),
     ...targets.flatMap((t) => ['--project', t]),
   ];
-  const reporter = targets.includes('hardware') && consoleOperator(labFile ?? defaultLabFile(env)) ? 'lines' : undefined;
+  const reporter = readsLab && consoleOperator(labFile ?? defaultLabFile(env)) ? 'lines' : undefined;
   return { targets, playwrightArgs, labFile, labName, report: !parsed.values.has('--no-report'), reporter };
 }
 

@@ -1,9 +1,11 @@
 /**
- * The `hardware-lab` project: the hardware project depends on it, so Playwright runs it first,
- * once, whenever hardware tests run. A lab file that does not load fails this one test with the
- * lab file's own one-line error, and Playwright then runs none of the hardware tests and exits
- * non-zero (without it, the bench fixture would turn the error into "24 skipped", exit 0).
- * No lab file at all is not an error here: the hardware tests skip with their one-line reason.
+ * The `hardware-lab` project: the projects of the targets that read the run's lab file (hardware,
+ * rehearsal: their `project().dependencies`) depend on it, so Playwright runs it first, once,
+ * whenever their tests run. A lab file that does not load fails this one test with the lab file's
+ * own one-line error, and Playwright then runs none of those tests and exits non-zero (without
+ * it, the bench fixture would turn the error into "24 skipped", exit 0). No lab file at all is
+ * not an error here: the hardware tests skip with their one-line reason, the rehearsal takes
+ * lab/rehearsal.json.
  */
 import { test } from '@playwright/test';
 import { LAB_NAME_ANNOTATION } from '../../reports/playwright-results.ts';

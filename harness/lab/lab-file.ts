@@ -291,6 +291,11 @@ function operatorPorts(
   return out;
 }
 
+/** A lab file the `rehearsal` target takes (emulators stand in for its devices): one with `rehearsal.startEmulators`; every other is a real bench's. */
+export function isRehearsal(lab: LabFile): boolean {
+  return lab.rehearsal?.startEmulators === true;
+}
+
 export function loadLabFile(path: string): LabFile {
   const full = resolve(path);
   let text: string;

@@ -12,6 +12,7 @@ import type { FullConfig } from '@playwright/test';
 import containerSetup from '../../drivers/evsm/container/playwright-global.ts';
 import { loadLabFile, type LabFile } from '../lab/lab-file.ts';
 import { defaultLabFile } from '../lab/which-lab.ts';
+import { labFileTargets } from '../targets/open.ts';
 import { STATION_URL_ENV } from './client.ts';
 import { startStationForRun } from './index.ts';
 
@@ -28,13 +29,14 @@ export function projectsNamed(argv: readonly string[]): string[] {
 
 /**
  * The lab whose run needs a station started here: a loadable lab file in station mode, a run
- * that may include hardware tests, no station already given. A lab file that does not load is
+ * that may include tests of a target that reads it, no station already given. A lab file that does not load is
  * the hardware-lab check's to report (harness/lab/lab-check.setup.ts), not this one's.
  */
 export function stationLabFor(env: NodeJS.ProcessEnv, argv: readonly string[]): LabFile | undefined {
   if (env[STATION_URL_ENV]) return undefined;
   const named = projectsNamed(argv);
-  if (named.length && !named.some((p) => p.startsWith('hardware'))) return undefined;
+  // A run that may include a target reading the lab file (hardware, rehearsal: harness/targets/).
+  if (named.length && !named.some((p) => labFileTargets().includes(p))) return undefined;
   const file = defaultLabFile(env);
   if (!file) return undefined;
   try {

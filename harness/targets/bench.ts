@@ -1,6 +1,7 @@
 /**
  * A bench: what one target offers a worker, as a strategy the fixtures ask (harness/fixtures.ts
- * never branches on the target's name). Each target file under harness/targets/ provides one:
+ * never branches on the target's name). Each target file `harness/targets/NAME.target.ts` provides
+ * one (its `open`), found by the registry in open.ts:
  *  - its devices in factory state for the current test, and their control (kill/restart/power);
  *  - its token store (virtual UKEYs, a SoftHSM2 pool, the bench's PKCS#11 module);
  *  - the procedure driver for each device (management protocol, or the operator in VsmManager);
@@ -9,16 +10,17 @@
  * Worker-scoped: opening one may build an image, create a SoftHSM2 token store, start a
  * rehearsal's emulators.
  */
+// Types only, and helpers that import nothing: every Playwright process loads the target files
+// (playwright.config.ts builds its projects from them), and they load this file.
 import type { HostConfig } from '../../drivers/evsm/index.ts';
 import type { DeviceControl, DeviceName, VerificationMode } from '../devices/types.ts';
 import type { ManagedDevice, ProcedureDeps, ProcedureDriver } from '../procedures/driver.ts';
-import { ManagementDriver } from '../procedures/management-driver.ts';
 import type { PromptMode } from '../procedures/runner.ts';
 import type { CheckResult } from '../system/checks.ts';
 import type { TokenStore } from '../tokens/pool-source.ts';
 
-export const TARGETS = ['embedded', 'containers', 'hardware'] as const;
-export type TargetName = (typeof TARGETS)[number];
+/** A target's name: its file's (`NAME.target.ts`), its Playwright project's and `run --target`'s. */
+export type TargetName = string;
 
 /** Where a device is reached and how it is controlled, for one test. */
 export interface DeviceSlot {
@@ -53,23 +55,48 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-/** What `open` is given: the lab file (hardware) and the worker's index (port offsets). */
+/** What `open` is given: the run's lab file (EVSM_LAB_FILE, `run --lab`) and the worker's index (port offsets). */
 export interface BenchOptions {
   labFile: string | undefined;
   parallelIndex: number;
 }
 
-/** One target: its prerequisites and its bench. */
+/** Options of a target's Playwright project beyond what every target gets (name, scenarios/, `metadata.target`). */
+export interface TargetProject {
+  /** Workers of this project; undefined: the run's (playwright.config.ts `workers`). */
+  workers?: number;
+  /** Projects that must run first (e.g. `hardware-lab`, the lab file check). */
+  dependencies?: string[];
+  /** More metadata for the reports (`target` is set by the registry). */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * One target, the default export of `harness/targets/NAME.target.ts`: its name, a line saying what
+ * it runs on, its Playwright project, its prerequisites and its bench. The file is loaded by every
+ * Playwright process (the config builds the projects from it): it imports only light modules at
+ * its top and loads the rest inside `checks` and `open` (`await import(…)`).
+ */
 export interface Target {
+  /** Equal to the file's NAME. */
   readonly name: TargetName;
+  /** One line: what the catalog runs on (`run --help`, `doctor`, docs). */
+  readonly description: string;
+  /** Sorts the targets in `doctor`, `run --help` and the project list (then by name); default 100. */
+  readonly order?: number;
+  /** Whether the target reads the run's lab file (`run --lab FILE` then needs it among the targets). */
+  readonly readsLabFile?: boolean;
+  /** Its Playwright project's own options, read when playwright.config.ts loads. */
+  project?(): TargetProject;
   /** Every prerequisite of this target on this machine, each with its fix (`evsm-lab doctor`). */
   checks(options: BenchOptions): Promise<CheckResult[]>;
   open(options: BenchOptions): Promise<Bench>;
 }
 
-/** The management driver for every device: targets whose devices all have a management port. */
-export function managementProcedures(device: ManagedDevice, deps: ProcedureDeps): ProcedureDriver {
-  return new ManagementDriver(device, deps);
+/** The management driver for every device (targets whose devices all have a management port), loaded when a bench opens. */
+export async function managementProcedures(): Promise<(device: ManagedDevice, deps: ProcedureDeps) => ProcedureDriver> {
+  const { ManagementDriver } = await import('../procedures/management-driver.ts');
+  return (device, deps) => new ManagementDriver(device, deps);
 }
 
 /** A bench for a target that cannot run here: every test skips with `reason`. */

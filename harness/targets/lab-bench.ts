@@ -1,5 +1,5 @@
 /**
- * What the real bench (hardware.ts) and the rehearsal (rehearsal.ts) share: the devices a lab file
+ * What the real bench (hardware.target.ts) and the rehearsal (rehearsal.target.ts) share: the devices a lab file
  * names (docs/lab-file.md), the operator's confirmations for reset / power off / power on, and the
  * choice of procedure driver per device — the management driver where the lab entry gives a
  * `managementPort`, else the operator driver with whoever does VsmManager's steps.
@@ -23,6 +23,8 @@ export interface StandIns {
 }
 
 export interface LabBenchParts {
+  /** The target whose bench this is: `rehearsal`, or (the default) `hardware`. */
+  target?: string;
   lab: LabFile;
   answers: BenchAnswers;
   /** Added to every port of the lab file (the rehearsal's worker stride); 0 on a real bench. */
@@ -47,17 +49,17 @@ async function waitForAnswer(slot: { host: DeviceSlot['host'] }, timeoutMs: numb
   throw new Error(`hardware: device at ${slot.host.host}:${slot.host.port} did not answer within ${timeoutMs} ms: ${last}`);
 }
 
-export function labBench({ lab, answers, portOffset, standIns }: LabBenchParts): Bench {
+export function labBench({ target = 'hardware', lab, answers, portOffset, standIns }: LabBenchParts): Bench {
   const { operator } = answers;
   return {
-    target: 'hardware',
+    target,
     lab: lab.lab,
     unavailable: undefined,
     operatorMode: lab.operator.mode,
     verification: 'sjj1310',
     async device(name: DeviceName): Promise<DeviceSlot> {
       const entry = lab.devices.find((d) => d.name === name);
-      if (!entry) throw new Error(`hardware: lab file ${lab.path} names no device ${name} (it has ${lab.devices.map((d) => d.name).join(', ')})`);
+      if (!entry) throw new Error(`${target}: lab file ${lab.path} names no device ${name} (it has ${lab.devices.map((d) => d.name).join(', ')})`);
       const host = { ...entry.host, port: entry.host.port + portOffset };
       const managementPort = entry.managementPort === undefined ? undefined : entry.managementPort + portOffset;
       await operator.confirm({ en: `Reset device ${name} to its factory state (no DMK, no keys), then confirm.`, zh: `将设备 ${name} 恢复出厂状态（无 DMK、无密钥），然后确认。` }, name);

@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkEmulatorProgram, checkNode } from '../system/checks.ts';
-import { virtualStore } from '../tokens/pool-source.ts';
 import { EmulatorProcess } from './emulator-process.ts';
 import { Spares } from './spares.ts';
 import { DEVICE_INDEX, loopbackHost, managementProcedures, unavailableBench, type Bench, type DeviceSlot, type Target } from './bench.ts';
@@ -32,9 +31,10 @@ function startFresh(name: DeviceName): Promise<Running> {
   );
 }
 
-export function openEmbeddedBench(): Bench {
+export async function openEmbeddedBench(): Promise<Bench> {
   const program = checkEmulatorProgram();
   if (!program.ok) return unavailableBench('embedded', `${program.detail} — ${program.fix}`);
+  const [{ virtualStore }, procedureDriver] = await Promise.all([import('../tokens/pool-source.ts'), managementProcedures()]);
   const live: Running[] = [];
   const spares = new Spares<Running>((name) => startFresh(name as DeviceName), (r) => stopAll([r]));
 
@@ -53,7 +53,7 @@ export function openEmbeddedBench(): Bench {
     operatorMode: 'automatic',
     verification: 'emulator',
     tokenStore: async () => virtualStore(),
-    procedureDriver: managementProcedures,
+    procedureDriver,
     async device(name: DeviceName): Promise<DeviceSlot> {
       const running = await spares.take(name);
       live.push(running);
@@ -75,4 +75,11 @@ export function openEmbeddedBench(): Bench {
   };
 }
 
-export const embeddedTarget: Target = { name: 'embedded', checks: async () => [checkNode(), checkEmulatorProgram()], open: async () => openEmbeddedBench() };
+const embedded: Target = {
+  name: 'embedded',
+  description: 'emulator processes on 127.0.0.1 and virtual UKEYs; needs only npm install',
+  order: 1,
+  checks: async () => [checkNode(), checkEmulatorProgram()],
+  open: openEmbeddedBench,
+};
+export default embedded;

@@ -4,19 +4,21 @@
  * container layer's one-line reason. A container takes ~0.5 s to start, so the worker keeps a
  * warm spare per device name (spares.ts), stopped with the bench.
  */
-import { checkContainersReadiness, EvsmEmulatorContainer, type StartedEvsmEmulatorContainer } from '../../drivers/evsm/container/index.ts';
+import type { StartedEvsmEmulatorContainer } from '../../drivers/evsm/container/index.ts';
 import { DEVICE_INDEX, loopbackHost, managementProcedures, unavailableBench, type Bench, type DeviceSlot, type Target } from './bench.ts';
 import type { DeviceName } from '../devices/types.ts';
 import { checkDocker, checkPkcs11Module, checkSofthsm, SOFTHSM2_MODULE } from '../system/checks.ts';
-import { softHsmStore } from '../tokens/pool-source.ts';
 import { Spares } from './spares.ts';
 
 export async function openContainersBench(): Promise<Bench> {
+  // The container layer (testcontainers) and the token pool load only when the bench opens.
+  const { checkContainersReadiness, EvsmEmulatorContainer } = await import('../../drivers/evsm/container/index.ts');
   const ready = await checkContainersReadiness();
   if (!ready.ready) return unavailableBench('containers', ready.reason);
   const softhsm = await checkSofthsm();
   if (!softhsm.ok) return unavailableBench('containers', `SoftHSM2 missing (${softhsm.detail}) — ${softhsm.fix}`);
   const image = ready.image;
+  const [{ softHsmStore }, procedureDriver] = await Promise.all([import('../tokens/pool-source.ts'), managementProcedures()]);
   const live: StartedEvsmEmulatorContainer[] = [];
   const spares = new Spares<StartedEvsmEmulatorContainer>((name) => new EvsmEmulatorContainer(image).withName(name).start(), (c) => c.stop());
   return {
@@ -27,7 +29,7 @@ export async function openContainersBench(): Promise<Bench> {
     verification: 'emulator',
     // One SoftHSM2 pool per worker process, as SoftHSM2 allows.
     tokenStore: () => softHsmStore(24),
-    procedureDriver: managementProcedures,
+    procedureDriver,
     async device(name: DeviceName): Promise<DeviceSlot> {
       const c = await spares.take(name);
       live.push(c);
@@ -52,11 +54,14 @@ export async function openContainersBench(): Promise<Bench> {
   }
 }
 
-export const containersTarget: Target = {
+const containers: Target = {
   name: 'containers',
+  description: 'emulator containers (host network, 127.0.0.1) and SoftHSM2 tokens; needs a Docker engine and softhsm2',
+  order: 2,
   async checks() {
     const softhsm = await checkSofthsm();
     return [await checkDocker(), softhsm, softhsm.ok ? checkPkcs11Module(SOFTHSM2_MODULE) : { name: `PKCS#11 module ${SOFTHSM2_MODULE}`, ok: false, detail: 'not checked (SoftHSM2 missing)', fix: softhsm.fix }];
   },
   open: openContainersBench,
 };
+export default containers;

@@ -1,18 +1,23 @@
 /**
- * `hardware`: the devices named in a lab file (docs/lab-file.md). On a real bench the harness can
+ * `hardware`: the devices named in a lab file (docs/lab-file.md), a real bench. The harness can
  * only ask the operator to reset, switch off or switch on a device; the person (or, in pool mode,
  * the token pool) answers, as the lab file's `operator` settings say (harness/operator/select.ts).
- * A lab file with a `rehearsal` section is the rehearsal's bench instead (rehearsal.ts).
+ * A lab file with a `rehearsal` section is not a bench: it is the `rehearsal` target's
+ * (rehearsal.target.ts), and this target skips it with a line saying so.
  */
 import { existsSync } from 'node:fs';
-import { loadLabFile, type LabFile } from '../lab/lab-file.ts';
-import { benchAnswers } from '../operator/select.ts';
+import { hardwareWorkers } from '../lab/bench-workers.ts';
+import { isRehearsal, loadLabFile, type LabFile } from '../lab/lab-file.ts';
+import { defaultLabFile } from '../lab/which-lab.ts';
 import { checkPkcs11Module, checkUsb, type CheckResult } from '../system/checks.ts';
 import { unavailableBench, type Bench, type BenchOptions, type Target } from './bench.ts';
-import { labBench } from './lab-bench.ts';
-import { isRehearsal, openRehearsalBench, rehearsalChecks } from './rehearsal.ts';
 
-const NO_LAB_FILE = 'no lab file — pass `evsm-lab run --target hardware --lab FILE` or set EVSM_LAB_FILE (lab/rehearsal.json rehearses the bench on emulators)';
+const NO_LAB_FILE = 'no lab file — pass `evsm-lab run --target hardware --lab FILE` or set EVSM_LAB_FILE (a bench on emulators: the rehearsal target)';
+
+/** Why a rehearsal lab file is not this target's, one line. */
+function rehearsalFile(lab: LabFile): string {
+  return `${lab.path} is a rehearsal lab file (it has a "rehearsal" section): the rehearsal target runs it (--project rehearsal, evsm-lab run --target rehearsal)`;
+}
 
 /** A real bench's own needs: the vendor's PKCS#11 module, USB (or slot polling), the PIN variables. */
 async function benchChecks(lab: LabFile): Promise<CheckResult[]> {
@@ -35,14 +40,20 @@ export async function openHardwareBench(options: BenchOptions): Promise<Bench> {
   } catch (e) {
     return unavailableBench('hardware', (e as Error).message);
   }
-  if (isRehearsal(lab)) return openRehearsalBench(lab, options);
-  return labBench({ lab, answers: benchAnswers(lab), portOffset: 0 });
+  if (isRehearsal(lab)) return unavailableBench('hardware', rehearsalFile(lab));
+  const [{ labBench }, { benchAnswers }] = await Promise.all([import('./lab-bench.ts'), import('../operator/select.ts')]);
+  return labBench({ target: 'hardware', lab, answers: benchAnswers(lab), portOffset: 0 });
 }
 
-export const hardwareTarget: Target = {
+const hardware: Target = {
   name: 'hardware',
+  description: 'the real devices named in a lab file (--lab FILE), with the person at the bench',
+  order: 3,
+  readsLabFile: true,
+  // A real bench (one set of devices, one person) runs one test at a time; the lab file is checked first.
+  project: () => ({ dependencies: ['hardware-lab'], workers: hardwareWorkers(defaultLabFile()) }),
   async checks({ labFile }) {
-    if (!labFile) return [{ name: 'lab file', ok: false, detail: 'none given', fix: 'pass --lab FILE or set EVSM_LAB_FILE (lab/rehearsal.json rehearses the bench on emulators)' }];
+    if (!labFile) return [{ name: 'lab file', ok: false, detail: 'none given', fix: 'pass --lab FILE or set EVSM_LAB_FILE (a bench on emulators: the rehearsal target)' }];
     if (!existsSync(labFile)) return [{ name: 'lab file', ok: false, detail: `${labFile} not found`, fix: 'check the path' }];
     let lab: LabFile;
     try {
@@ -50,8 +61,10 @@ export const hardwareTarget: Target = {
     } catch (e) {
       return [{ name: 'lab file', ok: false, detail: (e as Error).message, fix: 'see docs/lab-file.md' }];
     }
+    if (isRehearsal(lab)) return [{ name: 'lab file', ok: false, detail: rehearsalFile(lab), fix: 'name a real bench\'s lab file (start from lab/bench.example.json)' }];
     const found: CheckResult = { name: 'lab file', ok: true, detail: `${lab.lab}: devices ${lab.devices.map((d) => `${d.name}=${d.host.host}:${d.host.port}`).join(' ')}` };
-    return [found, ...(isRehearsal(lab) ? rehearsalChecks(lab) : await benchChecks(lab))];
+    return [found, ...(await benchChecks(lab))];
   },
   open: openHardwareBench,
 };
+export default hardware;

@@ -1,12 +1,11 @@
 /**
  * Benches as strategies (docs/harness.md): every target is a strategy the fixtures only ask; the
- * rehearsal is a bench of its own behind the hardware target, picking the driver per device.
+ * rehearsal is a target of its own (rehearsal.target.ts), picking the driver per device.
  */
 import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { Evidence } from '../harness/evidence/evidence.ts';
-import { TARGETS } from '../harness/targets/bench.ts';
-import { openBench, TARGET_STRATEGIES } from '../harness/targets/open.ts';
+import { openBench, TARGET_STRATEGIES, TARGETS } from '../harness/targets/open.ts';
 
 test('every target has its strategy, and fixtures.ts never branches on a target name or reaches into a target file', () => {
   expect(Object.keys(TARGET_STRATEGIES).sort()).toEqual([...TARGETS].sort());
@@ -22,10 +21,10 @@ test('the rehearsal is its own bench: SJJ1310 verification, and the driver per d
   const tokens = { acquire: async () => { throw new Error('no tokens'); }, release: async () => {}, close: async () => {}, loginToken: async () => {} };
   const deps = { evidence: new Evidence(), tokens, runner: { step: <T>(_p: unknown, _s: unknown, _d: string, f: () => Promise<T>) => f() }, outputPath: (n: string) => n };
   for (const [file, how] of [['lab/rehearsal.json', 'management'], ['lab/rehearsal-operator.json', 'operator']] as const) {
-    const bench = await openBench('hardware', { labFile: file, parallelIndex: 0 });
+    const bench = await openBench('rehearsal', { labFile: file, parallelIndex: 0 });
     try {
       expect(bench.unavailable, file).toBeUndefined();
-      expect(bench.target).toBe('hardware');
+      expect(bench.target).toBe('rehearsal');
       expect(bench.verification).toBe('sjj1310');
       expect(bench.operatorMode).toBe('pool');
       // A device as the fixtures connect it: a management connection exactly where the lab file gives a port.
