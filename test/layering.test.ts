@@ -6,9 +6,10 @@
  *  - emulators/ is imported only by emulators/ itself, by tests (the emulator's own tests and their
  *    support), and by the emulator's launcher harness/cli/main.ts through a dynamic import (the
  *    `emulator` verb loads it only when it runs);
- *  - emulators/ imports only emulators/ and crypto/ (never harness, drivers, reports);
- *  - virtual-ukey/ (the virtual UKEY token file format, read by the UKEY driver) only crypto/;
- *  - crypto/ imports nothing outside crypto/.
+ *  - emulators/ imports only emulators/, crypto/ and io/ (never harness, drivers, reports);
+ *  - virtual-ukey/ (the virtual UKEY token file format, read by the UKEY driver) only crypto/ and io/;
+ *  - crypto/ imports nothing outside crypto/, io/ (the non-crypto primitives every layer may use)
+ *    nothing outside io/.
  */
 import { test, expect } from '@playwright/test';
 import { dirname, join } from 'node:path';
@@ -27,9 +28,10 @@ interface Rule {
 }
 
 const RULES: Rule[] = [
-  { of: 'emulators/', importedBy: ['emulators/', 'test/', { file: 'harness/cli/main.ts', kind: 'dynamic import' }], imports: ['emulators/', 'crypto/'] },
-  { of: 'virtual-ukey/', imports: ['virtual-ukey/', 'crypto/'] },
+  { of: 'emulators/', importedBy: ['emulators/', 'test/', { file: 'harness/cli/main.ts', kind: 'dynamic import' }], imports: ['emulators/', 'crypto/', 'io/'] },
+  { of: 'virtual-ukey/', imports: ['virtual-ukey/', 'crypto/', 'io/'] },
   { of: 'crypto/', imports: ['crypto/'] },
+  { of: 'io/', imports: ['io/'] },
 ];
 
 function violations(graph: ImportGraph, rules: Rule[]): string[] {
@@ -72,13 +74,16 @@ test('the layering check catches a driver, a harness module and a static launche
       edge('emulators/evsm/emulator.ts', 'crypto/index.ts'),
       edge('virtual-ukey/device.ts', 'drivers/ukey/token.ts'),
       edge('crypto/sm2.ts', 'crypto/sm3.ts'),
+      edge('emulators/evsm/device/persist.ts', 'io/atomic-write.ts'),
+      edge('io/json-body.ts', 'harness/station/server.ts', 'import type'),
     ],
   };
   expect(violations(graph, RULES)).toEqual([
     'drivers/ukey/locators.ts:1 → emulators/ukey/index.ts: only emulators/, test/, harness/cli/main.ts (dynamic import) may import emulators/',
     'harness/station/practice.ts:1 (dynamic import) → emulators/ukey/index.ts: only emulators/, test/, harness/cli/main.ts (dynamic import) may import emulators/',
     'harness/cli/main.ts:1 → emulators/evsm/args.ts: only emulators/, test/, harness/cli/main.ts (dynamic import) may import emulators/',
-    'emulators/evsm/emulator.ts:1 (import type) → harness/fixtures.ts: emulators/ may import only emulators/, crypto/',
-    'virtual-ukey/device.ts:1 → drivers/ukey/token.ts: virtual-ukey/ may import only virtual-ukey/, crypto/',
+    'emulators/evsm/emulator.ts:1 (import type) → harness/fixtures.ts: emulators/ may import only emulators/, crypto/, io/',
+    'virtual-ukey/device.ts:1 → drivers/ukey/token.ts: virtual-ukey/ may import only virtual-ukey/, crypto/, io/',
+    'io/json-body.ts:1 (import type) → harness/station/server.ts: io/ may import only io/',
   ]);
 });

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ManagerClient, type DeviceInfo } from '../drivers/evsm/manager/index.ts';
 import { ConsoleInputError, listTokens, OPERATIONS, perform, type Device } from './operations.ts';
 import { PAGE } from './page.ts';
+import { BodyError, readJsonBody } from '../io/json-body.ts';
 
 export interface ConsoleOptions {
   devices: Device[];
@@ -20,26 +21,9 @@ export interface ConsoleOptions {
 const MAX_BODY = 64 * 1024;
 
 function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size > MAX_BODY) {
-        reject(new ConsoleInputError('request body too large'));
-        req.destroy();
-      } else parts.push(d);
-    });
-    req.on('end', () => {
-      try {
-        const v = JSON.parse(Buffer.concat(parts).toString('utf8'));
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error();
-        resolve(v as Record<string, unknown>);
-      } catch {
-        reject(new ConsoleInputError('the request body is not a JSON object'));
-      }
-    });
-    req.on('error', reject);
+  // One JSON object of at most MAX_BODY bytes (io/json-body.ts); a refusal is the console's input error.
+  return readJsonBody(req, MAX_BODY).catch((e: unknown) => {
+    throw e instanceof BodyError ? new ConsoleInputError(e.message) : e;
   });
 }
 

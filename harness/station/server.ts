@@ -9,6 +9,7 @@
  * an answer's content: not a PIN, not a typed value.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { BodyError, readJsonBody } from '../../io/json-body.ts';
 import { PAGE } from './page.ts';
 import {
   AnswerError,
@@ -69,26 +70,9 @@ class BadRequest extends Error {
 }
 
 function body(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size <= MAX_BODY) parts.push(d);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      if (size > MAX_BODY) return reject(new BadRequest(413, 'request body too large'));
-      const text = Buffer.concat(parts).toString('utf8');
-      parts.length = 0;
-      try {
-        const v: unknown = text === '' ? {} : JSON.parse(text);
-        if (typeof v === 'object' && v !== null && !Array.isArray(v)) return resolve(v as Record<string, unknown>);
-      } catch {
-        // below
-      }
-      reject(new BadRequest(400, 'the request body is not a JSON object'));
-    });
+  // One JSON object of at most MAX_BODY bytes (io/json-body.ts); its refusals keep their status (400, 413).
+  return readJsonBody(req, MAX_BODY).catch((e: unknown) => {
+    throw e instanceof BodyError ? new BadRequest(e.status, e.message) : e;
   });
 }
 
