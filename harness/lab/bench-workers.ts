@@ -1,8 +1,10 @@
 /**
- * How many Playwright workers the `hardware` project may use. A real bench has one set of
- * devices and one person: its scenarios must run one at a time (two tests resetting device A at
- * once, or two prompts on one terminal, make no sense). A rehearsal lab file (a `rehearsal`
- * member) starts its own emulators per worker on offset ports, so it may run in parallel.
+ * How many Playwright workers the `hardware` project may use (its target's `project()`,
+ * harness/targets/hardware.target.ts). A real bench has one set of devices and one person: its
+ * scenarios must run one at a time (two tests resetting device A at once, or two prompts on one
+ * terminal, make no sense). A rehearsal lab file (a `rehearsal` member) is the `rehearsal`
+ * target's, which starts its own emulators per worker on offset ports and runs in parallel; the
+ * hardware project skips it, so its worker count does not matter there.
  * Read by playwright.config.ts, so it only peeks at the file: a lab file that cannot be read or
  * parsed gets 1 worker here, and the hardware-lab check reports the error.
  */
