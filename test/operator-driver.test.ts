@@ -134,3 +134,65 @@ test('a backup kept inside a UKEY: the cards say backup UKEY, not backup file, a
     expect(last.action?.options).toMatchObject({ backup: { token: exp.action!.blanks[3] } });
   });
 });
+
+test('on emulators, through the scripted VsmManager operator: the policy read, an export refused and allowed, a new 1-of-1 auth, a backup kept in a UKEY', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { startEmulator } = await import('../emulators/evsm/emulator.ts');
+  const { ManagerClient } = await import('../drivers/evsm/manager/index.ts');
+  const { scriptedVsmManager } = await import('../harness/operator/scripted-bench.ts');
+  const { referenceDmkKcv } = await import('../harness/reference.ts');
+  const { EvsmClient, EvsmCommandError } = await import('../drivers/evsm/index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'op-driver-'));
+  const emus = await Promise.all(['A', 'B'].map((name) => startEmulator({ port: 0, dataDir: join(dir, name), name, host: '127.0.0.1', headerLength: 0, debug: false })));
+  const views: Array<Awaited<ReturnType<typeof ManagerClient.connect>>> = [];
+  const hosts: Array<Awaited<ReturnType<typeof EvsmClient.open>>> = [];
+  try {
+    await withTokens(24, async (tokens) => {
+      const vsm = scriptedVsmManager({ tokens, endpoint: (d) => ({ host: '127.0.0.1', port: emus[d === 'A' ? 0 : 1].mgmtPort }) });
+      // The harness side has no management connection: the DMK check value is the device's (read through a view of its own), the keys are listed over the host protocol.
+      const device = async (name: 'A' | 'B', i: number) => {
+        const view = await ManagerClient.connect({ port: emus[i].mgmtPort });
+        views.push(view);
+        const host = await EvsmClient.open(`{[HOST1];hsmModel=SJJ1310;host=127.0.0.1;port=${emus[i].port};linkNum=-1;timeout=5;}`);
+        hosts.push(host);
+        // As the harness's device view: a device with no DMK (factory) holds no keys, it answers 13.
+        const listed = () => host.listKeys().catch((e: unknown) => (e instanceof EvsmCommandError && e.errorCode === '13' ? [] : Promise.reject(e)));
+        const listKeys = async () => (await listed()).map((k) => ({ index: k.index, type: k.keyType, flag: k.scheme, algorithm: k.scheme, kcv: k.kcv }));
+        const driver = new OperatorDriver({ name, management: undefined, dmkKcv: async () => (await view.getDmkKcv()).dmkKcv, listKeys }, { evidence: new Evidence(), tokens, runner: DIRECT_RUNNER, outputPath: (n) => join(dir, n) }, vsm);
+        return Object.assign(driver, { host });
+      };
+      const a = await device('A', 0);
+      const b = await device('B', 1);
+      const initA = await a.originalInit({ components: 2, threshold: 2, authTokens: 3 });
+      expect(await a.authPolicy()).toEqual({ m: 2, n: 3 });
+      await expect(a.exportComponents({ components: 2, auth: [initA.auth.tokens[1]] })).rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+      const exported = await a.exportComponents({ components: 2, auth: [initA.auth.tokens[0], initA.auth.tokens[2]] });
+      expect(exported.dmkKcv).toBe(initA.dmkKcv);
+      expect(await referenceDmkKcv(exported.components)).toBe(initA.dmkKcv);
+      const recB = await b.recoveryInit({ components: exported.components, auth: 'new' });
+      expect(recB.dmkKcv).toBe(initA.dmkKcv);
+      expect(recB.auth).toMatchObject({ m: 1, n: 1 });
+      expect(await b.authPolicy()).toEqual({ m: 1, n: 1 });
+      // B's own new UKEY authorizes B; A's three do not.
+      await expect(b.exportComponents({ components: 2, auth: recB.auth!.tokens })).resolves.toMatchObject({ dmkKcv: initA.dmkKcv });
+      await expect(b.exportComponents({ components: 2, auth: initA.auth.tokens })).rejects.toMatchObject({ code: 'AUTH_INSUFFICIENT' });
+      await a.host.storeKey(1, 'ZAK', 'P');
+      await a.host.storeKey(7, 'ZEK', 'U');
+      const backup = await a.backupExport({ indices: 'all', auth: initA.auth.tokens.slice(0, 2), to: 'token' });
+      expect(backup.file).toBeUndefined();
+      expect((await backup.token!.readRole())?.role).toBe('backup');
+      expect(backup.indices).toEqual([1, 7]);
+      // B shares A's DMK but was wiped: the restore brings both keys, with A's check values.
+      const restored = await b.restoreImport({ kbk: [backup.kbk[0], backup.kbk[2]], backup: { token: backup.token }, auth: recB.auth!.tokens });
+      expect(restored.imported).toBe(2);
+      expect((await b.host.listKeys()).map((k) => [k.index, k.kcv])).toEqual((await a.host.listKeys()).map((k) => [k.index, k.kcv]));
+    });
+  } finally {
+    for (const v of views) v.close();
+    for (const h of hosts) await h.close();
+    await Promise.all(emus.map((e) => e.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
