@@ -4,6 +4,8 @@
  * --dmk-components-file and the environment the container image uses), a busy port named by its
  * listener, the idle timeout, a log that never holds key material or forged lines, and TLS.
  * (kill -9 at random moments: emulator-crash.test.ts; limits: emulator-limits.test.ts.)
+ * The program runs from the run's bundle (what the embedded target and the image run; ready in a
+ * third of the time tsx takes); cases that only need an exit code run side by side.
  */
 import { test, expect } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,7 +17,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { HostClient, frameMessage } from '../emulators/evsm/testing/host-client.ts';
 import { ManagerClient } from '../drivers/evsm/manager/index.ts';
 import { softOriginalInit } from './support/soft-token.ts';
-import { EMULATOR_PROGRAM, hostOk, killAllEmulators, launchEmulator, makeTlsMaterial, parseListing, storeKeyRequest, type EmulatorChild } from './support/emulator-process.ts';
+import { bundledEmulator, hostOk, killAllEmulators, launchEmulator, makeTlsMaterial, parseListing, storeKeyRequest, type EmulatorChild } from './support/emulator-process.ts';
 
 const C1 = '0123456789ABCDEFFEDCBA9876543210';
 const C2 = '00112233445566778899AABBCCDDEEFF';
@@ -31,8 +33,8 @@ test.afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(data: string, name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<EmulatorChild> {
-  return launchEmulator(['--port', '0', '--data', join(dir, data), '--name', name, ...extra], { env });
+async function start(data: string, name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<EmulatorChild> {
+  return launchEmulator(['--port', '0', '--data', join(dir, data), '--name', name, ...extra], { env, program: await bundledEmulator() });
 }
 
 async function stop(p: EmulatorChild): Promise<void> {
@@ -46,8 +48,8 @@ async function kill9(p: EmulatorChild): Promise<void> {
 }
 
 /** Runs the program to its exit; resolves with the code and stderr. */
-function runToExit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', EMULATOR_PROGRAM, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function runToExit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [await bundledEmulator(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -72,6 +74,7 @@ test('ready line with actual ports and the DMK check value (- on a factory devic
 });
 
 test('bad command line → exit 2 with a message', async () => {
+  const runs: Array<Promise<{ r: Awaited<ReturnType<typeof runToExit>>; args: readonly string[]; message: string }>> = [];
   for (const [args, message] of [
     [['--data', join(dir, 'x')], '--port is required'],
     [['--port', '0', '--data', join(dir, 'x'), '--header-length', '33'], '--header-length must be a header length 0-32'],
@@ -79,8 +82,8 @@ test('bad command line → exit 2 with a message', async () => {
     [['--port', '0', '--data', join(dir, 'x'), '--max-connections', '0'], '--max-connections must be'],
     [['--port', '0', '--data', join(dir, 'x'), '--host', '127.0.0.1;evil'], '--host must be an IP address or a host name'],
     [['--port', '0', '--data', join(dir, 'x'), '--frobnicate'], 'unknown option --frobnicate'],
-  ] as const) {
-    const r = await runToExit([...args]);
+  ] as const) runs.push(runToExit([...args]).then((r) => ({ r, args, message })));
+  for (const { r, args, message } of await Promise.all(runs)) {
     expect(r.code, args.join(' ')).toBe(2);
     expect(r.stderr).toContain(message);
   }
@@ -89,10 +92,12 @@ test('bad command line → exit 2 with a message', async () => {
 
 test('a port already in use → exit 1 naming the listener and the port; the first device keeps serving', async () => {
   const p = await start('busy1', 'B1');
-  const h1 = await runToExit(['--port', String(p.ready.port), '--mgmt-port', '0', '--data', join(dir, 'busy2')]);
+  const [h1, m1] = await Promise.all([
+    runToExit(['--port', String(p.ready.port), '--mgmt-port', '0', '--data', join(dir, 'busy2')]),
+    runToExit(['--port', '0', '--mgmt-port', String(p.ready.mgmtPort), '--data', join(dir, 'busy3')]),
+  ]);
   expect(h1.code).toBe(1);
   expect(h1.stderr).toContain(`host port 127.0.0.1:${p.ready.port} is already in use (EADDRINUSE)`);
-  const m1 = await runToExit(['--port', '0', '--mgmt-port', String(p.ready.mgmtPort), '--data', join(dir, 'busy3')]);
   expect(m1.code).toBe(1);
   expect(m1.stderr).toContain(`management port 127.0.0.1:${p.ready.mgmtPort} is already in use (EADDRINUSE)`);
   const h = await host(p);
@@ -196,8 +201,7 @@ test.describe('initialized at start', () => {
   test('--dmk-components-file: two devices from the same file share their DMK; another DMK is refused, nothing changed', async () => {
     const file = join(dir, 'components.txt');
     writeFileSync(file, `# the two components of the lab DMK\n${C1}\n\n# second\n${C2.toLowerCase()}\n`, { mode: 0o600 });
-    const a = await start('compA', 'A', ['--dmk-components-file', file]);
-    const b = await start('compB', 'B', ['--dmk-components-file', file]);
+    const [a, b] = await Promise.all([start('compA', 'A', ['--dmk-components-file', file]), start('compB', 'B', ['--dmk-components-file', file])]);
     const kcv = dmkKcvOf(a.readyLine);
     expect(kcv).toMatch(/^[0-9A-F]{16}$/);
     expect(dmkKcvOf(b.readyLine)).toBe(kcv);
@@ -207,8 +211,7 @@ test.describe('initialized at start', () => {
     expect((await hostOk(ha, 'NC')).slice(0, 16)).toBe((await hostOk(hb, 'NC')).slice(0, 16));
     ha.close();
     hb.close();
-    await stop(a);
-    await stop(b);
+    await Promise.all([stop(a), stop(b)]);
     // The same components again: fine. Other components on that directory: refused.
     await stop(await start('compA', 'A', ['--dmk-components-file', file]));
     const other = join(dir, 'other.txt');
@@ -239,9 +242,10 @@ test.describe('initialized at start', () => {
       [['--dmk-components-file', write('ok.txt', `${C1}\n${C2}\n`)], { EVSM_DMK_COMPONENTS: `${C1},${C2}` }, 'give the DMK components one way'],
       [[], { EVSM_INIT: 'maybe' }, 'EVSM_INIT must be 1 or 0'],
     ];
-    for (const [i, [args, env, message]] of cases.entries()) {
+    const results = await Promise.all(cases.map(([args, env], i) => runToExit(['--port', '0', '--data', join(dir, `bad${i}`), ...args], env)));
+    for (const [i, [, , message]] of cases.entries()) {
       const data = join(dir, `bad${i}`);
-      const r = await runToExit(['--port', '0', '--data', data, ...args], env);
+      const r = results[i];
       expect(r.code, message).toBe(2);
       expect(r.stderr).toContain(message);
       expect(r.stderr.toUpperCase()).not.toContain(C1);
@@ -252,20 +256,22 @@ test.describe('initialized at start', () => {
   test('the environment the container image uses: EVSM_DMK_COMPONENTS, EVSM_INIT, EVSM_HEADER_LENGTH', async () => {
     const file = join(dir, 'env-components.txt');
     writeFileSync(file, `${C1}\n${C2}\n`);
-    const fromFile = await start('envF', 'F', ['--dmk-components-file', file]);
-    const viaEnv = await start('envE', 'E', [], { EVSM_DMK_COMPONENTS: `${C1}, ${C2}`, EVSM_HEADER_LENGTH: '4' });
+    const [fromFile, viaEnv, rnd, cl] = await Promise.all([
+      start('envF', 'F', ['--dmk-components-file', file]),
+      start('envE', 'E', [], { EVSM_DMK_COMPONENTS: `${C1}, ${C2}`, EVSM_HEADER_LENGTH: '4' }),
+      start('envI', 'I', [], { EVSM_INIT: '1' }),
+      // The command line wins over the environment.
+      start('envC', 'C', ['--header-length', '0'], { EVSM_HEADER_LENGTH: '8' }),
+    ]);
     expect(dmkKcvOf(viaEnv.readyLine)).toBe(dmkKcvOf(fromFile.readyLine));
     const h = await host(viaEnv, 4);
     expect((await h.sendRaw(frameMessage(Buffer.from('HDR1B20002ok', 'latin1'))))[0]).toMatchObject({ header: 'HDR1', code: 'B3', error: '00', text: 'ok' });
     h.close();
-    const rnd = await start('envI', 'I', [], { EVSM_INIT: '1' });
     expect(dmkKcvOf(rnd.readyLine)).toMatch(/^[0-9A-F]{16}$/);
-    // The command line wins over the environment.
-    const cl = await start('envC', 'C', ['--header-length', '0'], { EVSM_HEADER_LENGTH: '8' });
     const h0 = await host(cl, 0);
     expect(await hostOk(h0, 'B20001z')).toBe('z');
     h0.close();
-    for (const p of [fromFile, viaEnv, rnd, cl]) await stop(p);
+    await Promise.all([fromFile, viaEnv, rnd, cl].map(stop));
   });
 });
 

@@ -5,7 +5,7 @@
  * mode, next to the `list` reporter, which does move the cursor there (so the check can fail).
  */
 import { test, expect } from '@playwright/test';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,28 +31,40 @@ test('--lab-name goes to the reports; --resume takes no other option', () => {
   expect(() => planRun(['--resume', '--target', 'embedded'], root, {})).toThrow(/--resume repeats the interrupted run's own options/);
 });
 
-function runWith(reporter: string, dir: string): string {
-  writeFileSync(join(dir, 'playwright.config.ts'), `export default { workers: 1, reporter: [[${JSON.stringify(reporter)}]], projects: [{ name: 'hardware', testDir: 'specs' }] };\n`);
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', '@playwright', 'test', 'cli.js'), 'test'], {
-    cwd: dir,
-    encoding: 'utf8',
+/** Runs node with `args` to its exit (killed after 60 s); the two nested runs of a test go side by side. */
+function runNode(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.once('close', () => (clearTimeout(t), resolve({ stdout, stderr }))));
+}
+
+/** A Playwright run of `spec` (as specs/bench.spec.ts) with `reporter`, in a directory of its own under `dir`. */
+async function runWith(reporter: string, dir: string, spec: string): Promise<string> {
+  const run = mkdtempSync(join(dir, 'run-'));
+  mkdirSync(join(run, 'specs'));
+  writeFileSync(join(run, 'specs', 'bench.spec.ts'), spec);
+  writeFileSync(join(run, 'playwright.config.ts'), `export default { workers: 1, reporter: [[${JSON.stringify(reporter)}]], projects: [{ name: 'hardware', testDir: 'specs' }] };\n`);
+  const r = await runNode([join(root, 'node_modules', '@playwright', 'test', 'cli.js'), 'test'], {
+    cwd: run,
     env: { ...process.env, PLAYWRIGHT_FORCE_TTY: '1', FORCE_COLOR: '1', CI: '' },
-    timeout: 60_000,
   });
   return r.stdout + r.stderr;
 }
 
-test('the lines reporter writes no escape sequence and no carriage return, where list rewrites lines', () => {
+test('the lines reporter writes no escape sequence and no carriage return, where list rewrites lines', async () => {
   test.setTimeout(120_000);
   const dir = mkdtempSync(join(tmpdir(), 'evsm-lines-'));
-  mkdirSync(join(dir, 'specs'));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  writeFileSync(join(dir, 'specs', 'bench.spec.ts'), `import { test, expect } from '@playwright/test';
+  const spec = `import { test, expect } from '@playwright/test';
 test('KS-01 passes, writing a prompt without a newline', async () => { process.stdout.write('insert the KBK 1/3 UKEY and press Enter: '); await new Promise((r) => setTimeout(r, 300)); });
 test('KS-02 fails with a coloured diff', async () => { expect({ kcv: 'AAAA' }).toEqual({ kcv: 'BBBB' }); });
 test('KS-03 skips', async () => { test.skip(true, 'no managementPort'); });
-`);
-  const lines = runWith(join(root, 'harness', 'reporters', 'lines.ts'), dir);
+`;
+  const [lines, list] = await Promise.all([runWith(join(root, 'harness', 'reporters', 'lines.ts'), dir, spec), runWith('list', dir, spec)]);
   expect(lines).toContain('✓ [hardware] specs/bench.spec.ts › KS-01 passes');
   expect(lines).toContain('insert the KBK 1/3 UKEY and press Enter: \n'); // the prompt's line is ended, not overwritten
   expect(lines).toMatch(/✘ \[hardware\] specs\/bench\.spec\.ts › KS-02 fails with a coloured diff/);
@@ -62,22 +74,19 @@ test('KS-03 skips', async () => { test.skip(true, 'no managementPort'); });
   expect(lines.includes(ESC)).toBe(false);
   expect(lines.includes('\r')).toBe(false);
 
-  const list = runWith('list', dir);
   expect(list).toContain(`${ESC}[`); // the list reporter moves the cursor in a terminal: what the check catches
 });
 
-test('evsm-lab run hands the choice to Playwright: a console bench run prints through the lines reporter', () => {
+test('evsm-lab run hands the choice to Playwright: a console bench run prints through the lines reporter', async () => {
   const run = (lab: string) =>
-    spawnSync(process.execPath, [join(root, 'bin', 'evsm-lab.mjs'), 'run', '--target', 'hardware', '--lab', lab, '--no-report', '--', '--list'], {
+    runNode([join(root, 'bin', 'evsm-lab.mjs'), 'run', '--target', 'hardware', '--lab', lab, '--no-report', '--', '--list'], {
       cwd: root,
-      encoding: 'utf8',
       env: { ...process.env, PLAYWRIGHT_FORCE_TTY: '1', EVSM_LAB_OUTPUT: mkdtempSync(join(tmpdir(), 'evsm-lines-run-')), CI: '' },
-      timeout: 60_000,
     });
-  const bench = run('lab/bench.example.json');
+  const [bench, pool] = await Promise.all([run('lab/bench.example.json'), run('lab/rehearsal.json')]);
   expect(bench.stdout).toMatch(/^Running \d+ tests\n/);
   expect(bench.stdout.includes(ESC)).toBe(false);
-  expect(run('lab/rehearsal.json').stdout).toMatch(/^Listing tests:/); // pool operator: Playwright's list reporter
+  expect(pool.stdout).toMatch(/^Listing tests:/); // pool operator: Playwright's list reporter
 });
 
 test('plain() removes every control sequence a test might print', () => {
