@@ -5,7 +5,7 @@
  * length), against SoftHSM2 in this process (measured in slices between the emulator's, so under
  * the same load), in one run, as ratios:
  *
- *   node --import tsx bench/throughput-raw.ts [--seconds 2] [--window 16] [--client-process]
+ *   node --import tsx bench/throughput-raw.ts [--seconds 2] [--slices 2] [--window 16] [--client-process]
  *                                             [--baseline OLD-BUNDLE.mjs] [--ops KG,A0,A0K]
  *
  * Rows: KG key info, A0 generate a key without an index (nothing written), A0 with an index
@@ -35,7 +35,8 @@ if (!Number.isInteger(window) || window < 1 || window > 256) throw new Error('--
 const clientProcess = process.argv.includes('--client-process');
 const baseline = argOf('--baseline');
 const wanted = (argOf('--ops') ?? 'KG,A0,A0K').split(',');
-const SLICES = 2;
+const SLICES = Number(argOf('--slices') || 2);
+if (!Number.isInteger(SLICES) || SLICES < 1 || SLICES > 100) throw new Error('--slices takes 1-100 turns per figure');
 const HEADER_LENGTH = 8;
 /** The key KG reads (stored at start), and its label. */
 const KG_INDEX = '2040';
