@@ -7,8 +7,7 @@
  */
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CacipherConfigError,
@@ -19,6 +18,9 @@ import {
   parseCacipherString,
   parseCacipherText,
 } from '../drivers/evsm/index.ts';
+import { useTempDirs } from './support/temp-dirs.ts';
+
+const tempDir = useTempDirs();
 
 /** Seed 000 and 001, file form (方式1), addresses moved to loopback. */
 const SEED_FILE = `[LOGGER]
@@ -119,7 +121,7 @@ test.describe('seed and vendor examples', () => {
   });
 
   test('loadCacipher takes a file path or a "{…}" string', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cacipher-'));
+    const dir = tempDir('cacipher-');
     const path = join(dir, 'cacipher.ini');
     writeFileSync(path, SEED_FILE);
     expect(loadCacipher(path).config).toEqual(parseCacipherText(SEED_FILE).config);
@@ -238,7 +240,7 @@ test.describe('accepted as the SDK accepts it', () => {
   });
 
   test('a missing logPath directory is a warning (the SDK starts anyway), not an error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cacipher-log-'));
+    const dir = tempDir('cacipher-log-');
     expect(parseCacipherText(`[LOGGER]\nlogPath=${dir}\n${host()}`).warnings).toEqual([]);
     const { warnings } = parseCacipherText(`[LOGGER]\nlogPath=${dir}/nope\n${host()}`);
     expect(warnings[0]).toMatchObject({ line: 2, key: 'logPath' });
@@ -247,7 +249,7 @@ test.describe('accepted as the SDK accepts it', () => {
     writeFileSync(file, '');
     expect(parseCacipherText(`[LOGGER]\nlogPath=${file}\n${host()}`).warnings[0].message).toContain('not a directory');
     if (process.getuid?.() !== 0) {
-      const ro = mkdtempSync(join(tmpdir(), 'cacipher-ro-'));
+      const ro = tempDir('cacipher-ro-');
       chmodSync(ro, 0o500);
       expect(parseCacipherText(`[LOGGER]\nlogPath=${ro}\n${host()}`).warnings[0].message).toContain('not writable');
     }
@@ -381,14 +383,14 @@ test.describe('bounded and linear (issue 13, finding 8)', () => {
     const big = `${host()}#${'x'.repeat(MAX_CONFIG_BYTES)}\n`;
     expectConfigError(() => parseCacipherText(big), 'at most 1048576');
     expectConfigError(() => parseCacipherString(`{${'x'.repeat(MAX_CONFIG_BYTES)}}`), 'at most 1048576');
-    const dir = mkdtempSync(join(tmpdir(), 'cacipher-big-'));
+    const dir = tempDir('cacipher-big-');
     writeFileSync(join(dir, 'big.ini'), big);
     expectConfigError(() => loadCacipherFile(join(dir, 'big.ini')), 'big.ini', 'at most 1048576 are read');
   });
 
   test('/dev/zero, a directory, a FIFO and a symlink to /dev/zero are refused before reading, without blocking', () => {
     expectConfigError(() => loadCacipherFile('/dev/zero'), '/dev/zero', 'a character device', 'only a regular file');
-    const dir = mkdtempSync(join(tmpdir(), 'cacipher-special-'));
+    const dir = tempDir('cacipher-special-');
     expectConfigError(() => loadCacipherFile(dir), 'a directory');
     const fifo = join(dir, 'fifo.ini');
     execFileSync('mkfifo', [fifo]);

@@ -5,8 +5,7 @@
  */
 import { test, expect } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildReports, labNameOf } from '../reports/build.ts';
@@ -21,6 +20,9 @@ import { planRun } from '../harness/cli/run.ts';
 import { verdict } from '../harness/cli/report.ts';
 import { LabFileError, parseLabFile } from '../harness/lab/lab-file.ts';
 import { syntheticReport, syntheticWithTokenUses } from './fixtures/reports/synthetic.ts';
+import { useTempDirs } from './support/temp-dirs.ts';
+
+const tempDir = useTempDirs();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const noPdf = { ...process.env, EVSM_LAB_CHROMIUM: '/nonexistent', EVSM_LAB_NAME: '' };
@@ -38,7 +40,7 @@ function namedRun(dir: string, lab: string): string {
 const certificate = (dir: string) => readFileSync(join(dir, 'certification', 'certification.html'), 'utf8');
 
 test('the certificate names the lab its lab file names, not evsm-lab; --lab-name wins', async () => {
-  const dir = namedRun(mkdtempSync(join(tmpdir(), 'evsm-cert-lab-')), 'Acceptance bench 1');
+  const dir = namedRun(tempDir('evsm-cert-lab-'), 'Acceptance bench 1');
   await buildReports({ results: dir, only: 'certification', env: { ...noPdf, EVSM_LAB_NAME: 'From the environment' } });
   const page = certificate(dir);
   expect(page).toContain('<dd id="lab">Acceptance bench 1</dd>');
@@ -56,7 +58,7 @@ test('the certificate names the lab its lab file names, not evsm-lab; --lab-name
 test('the hardware target\'s lab check puts the lab file\'s name into results.json; an unnamed lab file gives none', () => {
   test.setTimeout(120_000);
   const runCheck = (labFile: string) => {
-    const out = mkdtempSync(join(tmpdir(), 'evsm-cert-labcheck-'));
+    const out = tempDir('evsm-cert-labcheck-');
     const r = spawnSync(process.execPath, [join(root, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '--project', 'hardware-lab', '--reporter', 'json'], {
       cwd: root,
       encoding: 'utf8',
@@ -69,7 +71,7 @@ test('the hardware target\'s lab check puts the lab file\'s name into results.js
   const rehearsal = JSON.parse(readFileSync(join(root, 'lab', 'rehearsal.json'), 'utf8')) as { lab: string };
   expect(runCheck(join(root, 'lab', 'rehearsal.json'))).toBe(rehearsal.lab);
   const unnamed = { ...JSON.parse(readFileSync(join(root, 'lab', 'rehearsal.json'), 'utf8')), lab: undefined };
-  const dir = mkdtempSync(join(tmpdir(), 'evsm-cert-unnamed-'));
+  const dir = tempDir('evsm-cert-unnamed-');
   const file = join(dir, 'lab.json');
   writeFileSync(file, JSON.stringify({ ...unnamed, cacipher: join(root, 'lab', 'rehearsal-cacipher.ini') }));
   expect(runCheck(file)).toBeUndefined();
@@ -126,7 +128,7 @@ test('one run over several targets: one Playwright run, one certificate with a c
   // The synthetic run, its hardware project renamed containers: what `--target embedded --target containers` writes.
   report.config.projects[1].name = 'containers';
   for (const s of report.suites) for (const sp of s.specs) for (const t of sp.tests) if (t.projectName === 'hardware') t.projectName = 'containers';
-  const dir = mkdtempSync(join(tmpdir(), 'evsm-cert-multi-'));
+  const dir = tempDir('evsm-cert-multi-');
   writeFileSync(join(dir, 'results.json'), JSON.stringify(report));
   const outcomes = await buildReports({ results: dir, only: 'certification', env: noPdf });
   expect(outcomes.filter((o) => o.part === 'certification' && o.ok)).toHaveLength(1);

@@ -1,8 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   defaultLabFile, isLoopbackHost, labPins, LAB_FILE_MAX_BYTES, loadLabFile, parseLabFile, pinFromEnv, REHEARSAL_LAB,
@@ -11,6 +10,9 @@ import { closest, editDistance } from '../harness/lab/suggest.ts';
 import { hardwareWorkers } from '../harness/lab/bench-workers.ts';
 import { extendTestTimeout, MAX_TEST_TIMEOUT_MS, promptClock, tokenPromptClock } from '../harness/lab/test-clock.ts';
 import { parseReadyLine } from '../harness/targets/emulator-process.ts';
+import { useTempDirs } from './support/temp-dirs.ts';
+
+const tempDir = useTempDirs();
 
 test('the bench rehearsal lab file loads: three loopback devices with management ports, SoftHSM2, pool prompts', () => {
   const lab = loadLabFile('lab/rehearsal.json');
@@ -107,7 +109,7 @@ test('operator.timeoutSeconds: more than 0 and at most a day (Node timers overfl
 });
 
 test('a lab file that is a device, FIFO, directory or larger than 1 MiB is refused without reading it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lab-'));
+  const dir = tempDir('lab-');
   const fifo = join(dir, 'lab.fifo');
   execFileSync('mkfifo', [fifo]);
   const big = join(dir, 'big.json');
@@ -128,7 +130,7 @@ test('a lab file that is a device, FIFO, directory or larger than 1 MiB is refus
 });
 
 test('cacipher file paths resolve against the lab file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lab-'));
+  const dir = tempDir('lab-');
   writeFileSync(join(dir, 'c.ini'), '[HOST1]\nhsmModel=SJJ1310\nhost=127.0.0.1\nport=9000\n');
   writeFileSync(join(dir, 'lab.json'), labText({ cacipher: 'c.ini' }));
   expect(loadLabFile(join(dir, 'lab.json')).devices[0].host.port).toBe(9000);
@@ -190,7 +192,7 @@ test('each operator prompt adds the per-prompt timeout to the running test', asy
 
 test('a lab file with a typo fails the Playwright run (exit 1, one line), no hardware test runs', () => {
   test.setTimeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), 'lab-run-'));
+  const dir = tempDir('lab-run-');
   writeFileSync(join(dir, 'typo.json'), TYPO);
   const cli = join(dirname(createRequire(import.meta.url).resolve('@playwright/test/package.json')), 'cli.js');
   const r = spawnSync(process.execPath, [cli, 'test', 'scenarios', '--project', 'hardware', '--reporter=line'], {
@@ -216,7 +218,7 @@ test('a real bench runs one hardware test at a time; a rehearsal may run in para
   expect(hardwareWorkers(undefined)).toBeUndefined();
   // unreadable or broken: 1 (the hardware-lab check reports why)
   expect(hardwareWorkers('/dev/zero')).toBe(1);
-  const dir = mkdtempSync(join(tmpdir(), 'lab-w-'));
+  const dir = tempDir('lab-w-');
   writeFileSync(join(dir, 'broken.json'), '{ "rehearsal": ');
   expect(hardwareWorkers(join(dir, 'broken.json'))).toBe(1);
 });

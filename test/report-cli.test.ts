@@ -1,10 +1,12 @@
 import { test, expect } from '@playwright/test';
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { main as reportMain } from '../harness/cli/report.ts';
 import { javaVersion } from '../reports/allure.ts';
 import { writeSynthetic } from './fixtures/reports/synthetic.ts';
+import { useTempDirs } from './support/temp-dirs.ts';
+
+const tempDir = useTempDirs();
 
 /** Runs the report verb in-process and returns its exit code and printed lines. */
 async function report(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
@@ -25,7 +27,7 @@ async function report(args: string[], env: Record<string, string> = {}): Promise
 }
 
 test('no results at all: one line per report saying what is missing, exit 1', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'evsm-report-empty-'));
+  const dir = tempDir('evsm-report-empty-');
   const r = await report(['--results', dir]);
   expect(r.code).toBe(1);
   expect(r.out).toMatch(/^report: allure +not built: no Allure results at .*allure-results: add the allure-playwright reporter/m);
@@ -35,7 +37,7 @@ test('no results at all: one line per report saying what is missing, exit 1', as
 
 test('a damaged Allure result file costs only the Allure report', async () => {
   test.skip(!javaVersion(), 'Java is not installed: run npm run setup:system');
-  const dir = writeSynthetic(mkdtempSync(join(tmpdir(), 'evsm-report-damaged-')));
+  const dir = writeSynthetic(tempDir('evsm-report-damaged-'));
   mkdirSync(join(dir, 'allure-results'));
   writeFileSync(join(dir, 'allure-results', 'x-result.json'), '{ not json');
   const r = await report(['--results', dir, '--lab-name', 'Damaged Lab'], { EVSM_LAB_CHROMIUM: '/nonexistent' });
@@ -49,7 +51,7 @@ test('usage errors exit 2; a bad key file is one line that does not echo the key
   expect((await report(['--bogus'])).code).toBe(2);
   expect((await report(['--only', 'pdf'])).code).toBe(2);
   expect((await report(['verify'])).code).toBe(2);
-  const dir = writeSynthetic(mkdtempSync(join(tmpdir(), 'evsm-report-badkey-')));
+  const dir = writeSynthetic(tempDir('evsm-report-badkey-'));
   const keyFile = join(dir, 'bad.key');
   writeFileSync(keyFile, 'not-a-key-but-a-secret-0123');
   const r = await report(['--results', dir, '--sign-key', keyFile]);
@@ -59,7 +61,7 @@ test('usage errors exit 2; a bad key file is one line that does not echo the key
 });
 
 test('keygen writes a private key (mode 600) and a public key that verify accepts; it never overwrites', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'evsm-report-keygen-'));
+  const dir = tempDir('evsm-report-keygen-');
   const g = await report(['keygen', '--out', dir]);
   expect(g.code).toBe(0);
   const key = readFileSync(join(dir, 'lab-sm2.key'), 'utf8').trim();
@@ -80,7 +82,7 @@ test('keygen writes a private key (mode 600) and a public key that verify accept
 
 test('a secret in a binary attachment that redaction cannot reach stops the Allure report', async () => {
   test.skip(!javaVersion(), 'Java is not installed: run npm run setup:system');
-  const dir = writeSynthetic(mkdtempSync(join(tmpdir(), 'evsm-report-binleak-')));
+  const dir = writeSynthetic(tempDir('evsm-report-binleak-'));
   mkdirSync(join(dir, 'allure-results'));
   writeFileSync(join(dir, 'allure-results', 'b1-attachment.bin'), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from('PIN 24681357'), Buffer.from([255])]));
   const r = await report(['--results', dir, '--only', 'allure'], { EVSM_LAB_PIN_TEST: '24681357' });

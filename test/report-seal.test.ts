@@ -1,6 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sm2GenerateKeyPair, hex, sm3 } from '../crypto/index.ts';
 import { canonicalJson, digestOf } from '../reports/canonical.ts';
@@ -9,6 +8,9 @@ import { verifyCertificationHtml } from '../reports/certification/verify.ts';
 import { DATA_ELEMENT_ID, SEAL_ELEMENT_ID, scriptJson } from '../reports/certification/render.ts';
 import { main as reportMain } from '../harness/cli/report.ts';
 import { writeSynthetic } from './fixtures/reports/synthetic.ts';
+import { useTempDirs } from './support/temp-dirs.ts';
+
+const tempDir = useTempDirs();
 
 test.describe('canonical form', () => {
   test('sorts members, drops undefined, no whitespace', () => {
@@ -36,7 +38,7 @@ test.describe('seal and verify', () => {
   let html: string;
 
   test.beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'evsm-report-seal-'));
+    dir = tempDir('evsm-report-seal-');
     writeSynthetic(dir);
     const kp = sm2GenerateKeyPair();
     keyFile = join(dir, 'lab.key');
@@ -132,7 +134,7 @@ test.describe('seal and verify', () => {
   });
 
   test('an unsigned report verifies its digest, and fails when a lab key is demanded', async () => {
-    const d2 = mkdtempSync(join(tmpdir(), 'evsm-report-unsigned-'));
+    const d2 = tempDir('evsm-report-unsigned-');
     writeSynthetic(d2);
     await buildReports({ results: d2, only: 'certification', env: { ...process.env, EVSM_LAB_CHROMIUM: '/nonexistent' } });
     const page = readFileSync(join(d2, 'certification', 'certification.html'), 'utf8');
