@@ -14,7 +14,7 @@ import { defaultLabFile, LabFileError, loadLabFile } from './lab-file.ts';
 test('lab file', () => {
   const path = defaultLabFile();
   if (!path) {
-    test.info().annotations.push({ type: 'lab file', description: 'none named (EVSM_LAB_FILE / --lab): the hardware tests skip' });
+    test.info().annotations.push({ type: 'lab file', description: 'none named (EVSM_LAB_FILE / --lab): the hardware tests skip; the rehearsal uses lab/rehearsal.json' });
     return;
   }
   try {
