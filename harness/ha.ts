@@ -7,8 +7,7 @@
  * on the wire (the SDK has no host states to look at). Plus a "silent host" that accepts
  * connections and never answers, for timeout scenarios. 127.0.0.1 only.
  */
-import { writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +99,12 @@ export async function openApplicationClient(kind: ApplicationClientKind, pathOrS
       close: async () => client.close(),
     };
   }
-  const sdk = await SdkAppClient.open(pathOrString, { cwd: mkdtempSync(join(tmpdir(), 'evsm-ha-sdk-')) });
+  // The SDK's working directory (its log files): removed when the client closes.
+  const cwd = mkdtempSync(join(tmpdir(), 'evsm-ha-sdk-'));
+  const sdk = await SdkAppClient.open(pathOrString, { cwd }).catch((e: unknown) => {
+    rmSync(cwd, { recursive: true, force: true });
+    throw e;
+  });
   // getInstance itself, timed in the JVM: the JVM's start is not the SDK's behaviour.
   const openMs = sdk.initMs;
   evidence?.transcript.record(`${label}→vendor-sdk`, 'getInstance', 'ok', undefined, { ms: openMs });
@@ -119,7 +123,13 @@ export async function openApplicationClient(kind: ApplicationClientKind, pathOrS
       }
     },
     serials: () => sdk.serials(),
-    close: () => sdk.close(),
+    close: async () => {
+      try {
+        await sdk.close();
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
+    },
   };
 }
 

@@ -16,23 +16,17 @@ import { fileURLToPath } from 'node:url';
 import { foregroundGroup, interruptRun } from '../drivers/ukey/terminal.ts';
 import { readResults } from '../reports/playwright-results.ts';
 import { LEGS_FILE } from '../reports/run-legs.ts';
+import { until } from './support/until.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+/** Starting a run (Playwright, the lab check, an emulator) takes seconds on a loaded machine. */
+const LONG = 60_000;
 
 const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
 const screen = (session: string): string => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session);
 
-async function until<T>(what: string, f: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** Ports free now (the kernel picks them), so a run beside another does not collide. */
 async function freePorts(n: number): Promise<number[]> {
@@ -107,17 +101,17 @@ test.describe('Ctrl-C at a console prompt', () => {
         const s = screen(session);
         if (/RUN-EXIT=\d+/.test(s)) throw new Error(`the run ended before prompting:\n${s}`);
         return s.includes(prompt);
-      });
+      }, LONG);
       // The person resets device A (the rehearsal then starts its emulator) and is asked for B: Ctrl-C there.
       await new Promise((r) => setTimeout(r, 250)); // a person reads the prompt first
       tmux('send-keys', '-t', session, 'Enter');
-      await until('the prompt for device B', () => screen(session).includes('Reset device B'));
+      await until('the prompt for device B', () => screen(session).includes('Reset device B'), LONG);
       const alive = processesMarked(mark).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '));
       expect(alive.filter((c) => c.includes('--name A')), alive.join('\n')).toHaveLength(1); // device A's emulator
       expect(alive.length, alive.join('\n')).toBeGreaterThanOrEqual(4); // and the launcher, Playwright, its worker
       await new Promise((r) => setTimeout(r, 250));
       tmux('send-keys', '-t', session, 'C-c');
-      const final = await until('the run to exit', () => (/RUN-EXIT=\d+/.test(screen(session)) ? screen(session) : undefined));
+      const final = await until('the run to exit', () => (/RUN-EXIT=\d+/.test(screen(session)) ? screen(session) : undefined), LONG);
 
       expect(final).toContain('RUN-EXIT=130');
       expect(final).toContain('Ctrl-C: stopping the run');
@@ -144,11 +138,11 @@ test.describe('Ctrl-C at a console prompt', () => {
         const s = screen(session);
         if (/RESUME-EXIT=\d+/.test(s)) throw new Error(`the resumed run ended before prompting:\n${s}`);
         return s.includes(prompt) && s.includes('KS-01');
-      });
+      }, LONG);
       expect(screen(session)).toMatch(/leg 2: 1 test\(s\) passed before and are not run again; 1 had not passed/);
       await new Promise((r) => setTimeout(r, 250));
       tmux('send-keys', '-t', session, 'C-c');
-      const again = await until('the resumed run to exit', () => (/RESUME-EXIT=\d+/.test(screen(session)) ? screen(session) : undefined));
+      const again = await until('the resumed run to exit', () => (/RESUME-EXIT=\d+/.test(screen(session)) ? screen(session) : undefined), LONG);
       expect(again).toContain('RESUME-EXIT=130');
       expect(lastResults(join(out, 'results.json'))).toEqual({ 'KS-01': 'interrupted' });
       await until('every process of the resumed run to be gone', () => processesMarked(mark).length === 0 || undefined, 5_000);

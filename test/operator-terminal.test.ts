@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from './support/until.ts';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 test.skip(!hasTmux, 'tmux is not installed (npm run setup:system installs it)');
@@ -16,16 +17,6 @@ const screen = (session: string): string => tmux('capture-pane', '-p', '-t', ses
 
 /** A person reads the prompt before typing; the terminal layer discards input faster than that. */
 const reactionTime = (): Promise<void> => new Promise((r) => setTimeout(r, 250));
-
-async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function startDemo(dir: string, session: string, extra = '', prefix = ''): string {
   const out = join(dir, 'answers.json');
