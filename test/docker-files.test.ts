@@ -1,7 +1,7 @@
 /**
- * The emulator image's files say what the emulator reads (docs/containers.md): the settings
- * comment of docker/Dockerfile names every environment variable the emulator program takes
- * (test hooks aside), and the registry build (Dockerfile.node20-slim, with its .dockerignore)
+ * The emulator image's files say what the emulator reads: the settings comment of
+ * docker/Dockerfile and the environment table of docs/containers.md name every environment
+ * variable the emulator program takes (test hooks aside), and the registry build (Dockerfile.node20-slim, with its .dockerignore)
  * copies every top-level folder the emulator imports, found on the import graph.
  */
 import { test, expect } from '@playwright/test';
@@ -24,12 +24,14 @@ function sources(dir: string): string[] {
   });
 }
 
-test('docker/Dockerfile names every environment variable the emulator program reads', () => {
+test('docker/Dockerfile and docs/containers.md name every environment variable the emulator program reads', () => {
   const read_ = new Set(sources('emulators/evsm').flatMap((f) => read(f).match(/\bEVSM_[A-Z0-9_]+/g) ?? []));
   const settings = [...read_].filter((v) => !TEST_HOOKS.has(v)).sort();
   expect(settings).toEqual(expect.arrayContaining(['EVSM_INIT', 'EVSM_WORKERS', 'EVSM_IDLE_TIMEOUT'])); // the scan sees them
   const comment = read('docker/Dockerfile').split('\n').filter((l) => l.startsWith('#')).join('\n');
   expect(settings.filter((v) => !new RegExp(`#\\s+${v}=`).test(comment)), 'variables missing from the settings comment of docker/Dockerfile').toEqual([]);
+  const table = read('docs/containers.md');
+  expect(settings.filter((v) => !new RegExp(`^\\| \`${v}[=\`]`, 'm').test(table)), 'variables missing from the environment table of docs/containers.md').toEqual([]);
 });
 
 test('the registry build copies every top-level folder the emulator imports', () => {
