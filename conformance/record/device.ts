@@ -8,7 +8,7 @@
  * The components below are public test values of this repository, never a real device's.
  */
 import { createConnection } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { combineXor, fromHex, hex, kcv, setOddParity } from '../../crypto/index.ts';
@@ -46,9 +46,20 @@ export interface TestDeviceOptions {
   port?: number;
 }
 
+/**
+ * Work directories (components file, data directory) to remove when this process exits: tests
+ * stop, kill and restart a device, so its stop is not the end of it. One exit listener for all.
+ */
+const workDirs = new Set<string>();
+function removeAtExit(dir: string): void {
+  if (workDirs.size === 0) process.once('exit', () => workDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  workDirs.add(dir);
+}
+
 /** Starts an initialized emulator process (header length 0 unless told). */
 export async function startTestDevice(o: TestDeviceOptions): Promise<EmulatorProcess> {
   const work = mkdtempSync(join(tmpdir(), `evsm-conf-${o.name}-`));
+  removeAtExit(work);
   const init = o.deterministic === false ? ['--init'] : ['--dmk-components-file', writeComponentsFile(work)];
   return EmulatorProcess.start({
     name: o.name,
