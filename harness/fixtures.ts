@@ -64,9 +64,9 @@ function deviceFixture(name: DeviceName) {
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
-  // In CI (CI=true, as .ci/run sets) the hardware target rehearses the bench on emulators unless
-  // a lab file is named; on a workstation it needs --lab / EVSM_LAB_FILE, so a bench run never
-  // lands on emulators by accident.
+  // The run's lab file (--lab / EVSM_LAB_FILE), or none; each target decides what it does with it
+  // (harness/lab/which-lab.ts): `hardware` needs a real bench's, `rehearsal` falls back to
+  // lab/rehearsal.json, so a bench run never lands on emulators by accident.
   labFile: [defaultLabFile(), { option: true, scope: 'worker' }],
 
   bench: [
