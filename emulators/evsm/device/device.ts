@@ -14,7 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { lockDataDir } from './lock.ts';
 import { type DeviceState, loadOrCreateState, saveState, saveStateAsync } from './state.ts';
-import { DeviceView, type StateChange } from './view.ts';
+import { byIndex, DeviceView, type StateChange } from './view.ts';
 
 export type { DeviceStatus } from './view.ts';
 
@@ -112,11 +112,11 @@ export class Device extends DeviceView {
   /** Applies a change in memory (revision + 1) and queues its write; see the file comment. */
   commit(change: StateChange): DeviceState {
     const next: DeviceState = { ...this.current, ...change(this.current), revision: this.current.revision + 1 };
-    next.keys = [...next.keys].sort((a, b) => a.index - b.index);
+    next.keys = byIndex(next.keys);
     // SM2 private keys are under the old DMK's LMK: a new DMK (init, recovery, reset) drops them,
     // as the management operations drop the symmetric keys, unless the change set them itself.
     const sm2Kept = next.dmk !== this.current.dmk && next.sm2Keys === this.current.sm2Keys ? [] : next.sm2Keys;
-    next.sm2Keys = [...sm2Kept].sort((a, b) => a.index - b.index);
+    next.sm2Keys = byIndex(sm2Kept);
     // 'each': written before anything changes; a failed write throws and changes nothing.
     if (this.commitMode === 'each') saveState(this.dataDir, next);
     const dmkChanged = next.dmk !== this.current.dmk;
