@@ -43,6 +43,16 @@ test.describe.serial('reports of a sample run', () => {
     tmp = mkdtempSync(join(tmpdir(), 'evsm-report-e2e-'));
     runDir = join(tmp, 'run');
     outDir = join(tmp, 'out');
+    // Chromium starts beside the sample run and the report build (it needs neither).
+    const launching = chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+    try {
+      await sampleRunAndReports();
+    } finally {
+      browser = await launching;
+    }
+  });
+
+  async function sampleRunAndReports(): Promise<void> {
     const cli = join(dirname(createRequire(import.meta.url).resolve('@playwright/test/package.json')), 'cli.js');
     const r = spawnSync(process.execPath, [cli, 'test', '-c', join(fixtures, 'playwright.config.ts')], {
       cwd: root, env: childEnv({ EVSM_LAB_OUTPUT: runDir }), encoding: 'utf8',
@@ -52,8 +62,7 @@ test.describe.serial('reports of a sample run', () => {
     runs = readResults(join(runDir, 'results.json')).tests;
     expect(runs.length).toBe(6);
     outcomes = await buildReports({ results: runDir, out: outDir, labName: 'E2E Lab', secrets: [PLANTED_PIN] });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
-  });
+  }
 
   test.afterAll(async () => {
     await browser?.close();
