@@ -65,8 +65,8 @@ function deviceFixture(name: DeviceName) {
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   // The run's lab file (--lab / EVSM_LAB_FILE), or none; each target decides what it does with it
-  // (harness/lab/which-lab.ts): `hardware` needs a real bench's, `rehearsal` falls back to
-  // lab/rehearsal.json, so a bench run never lands on emulators by accident.
+  // (harness/lab/which-lab.ts): the real-bench target needs one, the rehearsal target falls back
+  // to lab/rehearsal.json, so a bench run never lands on emulators by accident.
   labFile: [defaultLabFile(), { option: true, scope: 'worker' }],
 
   bench: [
