@@ -14,23 +14,7 @@ import { test } from '@playwright/test';
 import { fromHex, hex, sm2Decrypt, sm2Encrypt, sm2GenerateKeyPair, wipe } from '../../crypto/index.ts';
 import type { Token } from '../../drivers/ukey/index.ts';
 import type { Authorization, BackupExportResult, ManagerClient, OriginalInitResult, ProgressEvent as Progress, RecoveryBeginResult, DeviceInfo, RestoreImportResult } from '../../drivers/evsm/manager/index.ts';
-import type {
-  AuthPolicy,
-  AuthSet,
-  BackupExportOptions,
-  BackupResult,
-  ExportComponentsOptions,
-  ExportComponentsResult,
-  InitResult,
-  ManagedDevice,
-  OriginalInitOptions,
-  ProcedureDeps,
-  ProcedureDriver,
-  RecoveryInitOptions,
-  RecoveryResult,
-  RestoreImportOptions,
-  RestoreResult,
-} from './driver.ts';
+import type { AuthPolicy, AuthSet, BackupExportOptions, BackupResult, ExportComponentsOptions, ExportComponentsResult, InitResult, ManagedDevice, OriginalInitOptions, ProcedureDeps, ProcedureDriver, RecoveryInitOptions, RecoveryResult, RestoreImportOptions, RestoreResult } from './driver.ts';
 import { backupExport, exportDmkComponents, originalInit, recoveryInit, restoreImport } from './index.ts';
 import { walk } from './runner.ts';
 import { blankTokens, ensureLogin, noteToken } from './token-steps.ts';

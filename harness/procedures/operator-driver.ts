@@ -13,24 +13,7 @@ import { test } from '@playwright/test';
 import type { Token } from '../../drivers/ukey/index.ts';
 import { ManagementError, type ManagementErrorCode, type ProgressEvent as Progress } from '../../drivers/evsm/manager/index.ts';
 import type { KeyInfo } from '../devices/types.ts';
-import type {
-  AuthPolicy,
-  AuthSet,
-  BackupExportOptions,
-  ExportComponentsOptions,
-  BackupResult,
-  ExportComponentsResult,
-  InitResult,
-  ManagedDevice,
-  OriginalInitOptions,
-  ProcedureCall,
-  ProcedureDeps,
-  ProcedureDriver,
-  RecoveryInitOptions,
-  RecoveryResult,
-  RestoreImportOptions,
-  RestoreResult,
-} from './driver.ts';
+import type { AuthPolicy, AuthSet, BackupExportOptions, ExportComponentsOptions, BackupResult, ExportComponentsResult, InitResult, ManagedDevice, OriginalInitOptions, ProcedureCall, ProcedureDeps, ProcedureDriver, RecoveryInitOptions, RecoveryResult, RestoreImportOptions, RestoreResult } from './driver.ts';
 import { backupExport, exportDmkComponents, originalInit, recoveryInit, restoreImport } from './index.ts';
 import { walk } from './runner.ts';
 import { blankTokens, serials } from './token-steps.ts';
@@ -133,6 +116,12 @@ export class OperatorDriver implements ProcedureDriver {
     return this.device.listKeys();
   }
 
+  /** The `open` step of a procedure that changes the key table: shown to the operator, then the keys as the device lists them before the change. */
+  private async openListingKeys<S extends string>(proc: Procedure<S>, open: S): Promise<KeyInfo[]> {
+    await this.ask(proc, open, []);
+    return this.hostKeys();
+  }
+
   private async noteTokens(tokens: Token[], as: (i: number) => string, step: string): Promise<void> {
     for (const [i, t] of tokens.entries()) {
       const role = await t.readRole();
@@ -199,8 +188,7 @@ export class OperatorDriver implements ProcedureDriver {
       name,
       {
         open: async () => {
-          await this.ask(p, 'open', []);
-          before = await this.hostKeys();
+          before = await this.openListingKeys(p, 'open');
         },
         'confirm-wipe': async () => {
           if (opts.authorizeWith) await this.noteTokens(opts.authorizeWith, (i) => `authorizes the wipe ${i}`, `${p.id}.confirm-wipe`);
@@ -301,8 +289,7 @@ export class OperatorDriver implements ProcedureDriver {
       name,
       {
         open: async () => {
-          await this.ask(p, 'open', []);
-          before = await this.hostKeys();
+          before = await this.openListingKeys(p, 'open');
         },
         'ukey-window': () => this.ask(p, 'ukey-window', []),
         'choose-kbk-ukey': () => this.ask(p, 'choose-kbk-ukey', [`KBK UKEY: ${first?.identity.serial ?? '(none)'}`]),

@@ -6,22 +6,7 @@
  */
 import type { Token } from '../../drivers/ukey/index.ts';
 import type { Authorization } from '../../drivers/evsm/manager/index.ts';
-import type {
-  AuthPolicy,
-  BackupExportOptions,
-  BackupResult,
-  ExportComponentsOptions,
-  ExportComponentsResult,
-  InitResult,
-  ManagedDevice,
-  OriginalInitOptions,
-  ProcedureDeps,
-  ProcedureDriver,
-  RecoveryInitOptions,
-  RecoveryResult,
-  RestoreImportOptions,
-  RestoreResult,
-} from './driver.ts';
+import type { AuthPolicy, BackupExportOptions, BackupResult, ExportComponentsOptions, ExportComponentsResult, InitResult, ManagedDevice, OriginalInitOptions, ProcedureDeps, ProcedureDriver, RecoveryInitOptions, RecoveryResult, RestoreImportOptions, RestoreResult } from './driver.ts';
 import { getDmkKcv } from './index.ts';
 import { authorize } from './management-driver.ts';
 import { walk } from './runner.ts';
