@@ -12,7 +12,7 @@
  * Playwright global setup sets it for its workers, so a run bundles once (docs/harness.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,6 +66,22 @@ export async function resolveEmulatorLauncher(
 
 let defaultLauncher: Promise<EmulatorLauncher> | undefined;
 
+/**
+ * Temporary directories to remove when this process exits (one exit listener for all). A device
+ * is stopped, killed and restarted on its data directory, so its stop is not the end of it; a
+ * test's worker exiting is.
+ */
+const atExit = new Set<string>();
+export function removeAtExit(dir: string): void {
+  if (atExit.size === 0) process.once('exit', () => atExit.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  atExit.add(dir);
+}
+
+function removeNow(dir: string): void {
+  atExit.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** resolveEmulatorLauncher() once per process (a failure to build is not retried: the reason is printed once). */
 export function emulatorLauncher(): Promise<EmulatorLauncher> {
   defaultLauncher ??= resolveEmulatorLauncher();
@@ -74,7 +90,11 @@ export function emulatorLauncher(): Promise<EmulatorLauncher> {
 
 export interface EmulatorOptions {
   name: string;
-  /** Data directory; default: a fresh temporary one. */
+  /**
+   * Data directory; default: a fresh temporary one (`evsm-<name>-*`), removed by close(), by
+   * restartFresh() onto another directory, or else when this process exits. A directory given
+   * here is the caller's and never removed.
+   */
   dataDir?: string;
   /** 0 = any free port (the default); a restart passes the old ports so clients find it again. */
   port?: number;
@@ -97,14 +117,31 @@ export class EmulatorProcess {
   /** How the process was started (a bundle, or tsx and why). */
   launcher!: EmulatorLauncher;
 
+  /** The data directory start() made (no `dataDir` given), while it is still in use. */
+  private ownDir: string | undefined;
+
   private constructor(readonly options: EmulatorOptions & { dataDir: string }) {}
 
   static async start(options: EmulatorOptions): Promise<EmulatorProcess> {
-    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `evsm-${options.name}-`));
-    const p = new EmulatorProcess({ ...options, dataDir });
-    p.launcher = options.launcher ?? (await emulatorLauncher());
-    await p.launch(options.port ?? 0, options.mgmtPort ?? 0, options.tls?.port ?? 0);
+    const own = options.dataDir === undefined ? mkdtempSync(join(tmpdir(), `evsm-${options.name}-`)) : undefined;
+    const p = new EmulatorProcess({ ...options, dataDir: options.dataDir ?? own! });
+    if (own) {
+      p.ownDir = own;
+      removeAtExit(own);
+    }
+    try {
+      p.launcher = options.launcher ?? (await emulatorLauncher());
+      await p.launch(options.port ?? 0, options.mgmtPort ?? 0, options.tls?.port ?? 0);
+    } catch (e) {
+      p.removeOwnDir();
+      throw e;
+    }
     return p;
+  }
+
+  private removeOwnDir(): void {
+    if (this.ownDir) removeNow(this.ownDir);
+    this.ownDir = undefined;
   }
 
   get name(): string {
@@ -215,11 +252,18 @@ export class EmulatorProcess {
     return this;
   }
 
-  /** Starts again on the same ports with an empty data directory: a factory-fresh device. */
+  /** Starts again on the same ports with an empty data directory (the caller's): a factory-fresh device. */
   async restartFresh(dataDir: string): Promise<void> {
     await this.stop();
+    if (dataDir !== this.ownDir) this.removeOwnDir();
     this.options.dataDir = dataDir;
     await this.launch(this.ready.port, this.ready.mgmtPort, this.ready.tlsPort ?? 0);
+  }
+
+  /** The end of the device: stop() it, and remove the data directory start() made (one the caller gave stays). */
+  async close(graceMs?: number): Promise<void> {
+    await this.stop(graceMs);
+    this.removeOwnDir();
   }
 }
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleEmulator } from '../../docker/bundle.ts';
 import { parseReadyLine, type ReadyLine } from '../../drivers/evsm/container/ready-line.ts';
-import { EMULATOR_PROGRAM, emulatorLauncher } from '../../harness/targets/emulator-process.ts';
+import { EMULATOR_PROGRAM, emulatorLauncher, removeAtExit } from '../../harness/targets/emulator-process.ts';
 import { frameMessage, type HostClient } from '../../emulators/evsm/testing/host-client.ts';
 
 export { EmulatorProcess, EMULATOR_PROGRAM, type EmulatorOptions } from '../../harness/targets/emulator-process.ts';
@@ -35,10 +35,12 @@ export interface TlsMaterial {
 /**
  * A CA and a device certificate (SAN IP:127.0.0.1 and DNS:evsm.test), made with openssl at test
  * time so no key material lives in the repository. Serves the emulator's TLS listener and the
- * client's `tlsCaFile`.
+ * client's `tlsCaFile`. The directory is removed when the process exits.
  */
 export function makeTlsMaterial(): TlsMaterial {
   const dir = mkdtempSync(join(tmpdir(), 'evsm-tls-'));
+  // Removed when the worker exits: the emulator started with these files may outlive the test.
+  removeAtExit(dir);
   const f = (n: string): string => join(dir, n);
   const run = (...args: string[]): void => {
     const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
@@ -127,6 +129,7 @@ export function bundledEmulator(): Promise<string> {
     const l = await emulatorLauncher();
     if (l.kind === 'bundle') return l.nodeArgs[0];
     const dir = mkdtempSync(join(tmpdir(), 'evsm-bundle-'));
+    removeAtExit(dir);
     const file = join(dir, 'evsm-emulator.mjs');
     await writeFile(file, await bundleEmulator(EMULATOR_PROGRAM));
     return file;
