@@ -4,11 +4,12 @@
  * content-named cache file (cachedBundle): a process is ready in ~0.15 s instead of ~0.45 s
  * under tsx, and spends a third of the CPU getting there.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildFailure } from 'esbuild';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 
 /**
  * CommonJS dependencies bundled into ESM still call `require` for Node built-ins; this banner
@@ -58,9 +59,10 @@ export interface CachedBundle {
 /**
  * Bundles `entry` and places it in `dir` under a name taken from its content, so equal sources
  * share one file and a changed source never runs a stale bundle. An existing file is used only
- * if its bytes are the bundle's; otherwise it is replaced atomically (temp file + rename), which
- * is safe with other processes doing the same at the same time. Bundles of other contents left
- * from earlier sources are removed once they are a week old.
+ * if its bytes are the bundle's; otherwise it is replaced atomically (io/atomic-write.ts, a
+ * temporary file per write + rename), which is safe with other processes and other calls doing
+ * the same at the same time. Bundles of other contents left from earlier sources, and temporary
+ * files a crash left, are removed once they are a week old.
  */
 export async function cachedBundle(entry: string, dir = BUNDLE_CACHE_DIR): Promise<CachedBundle> {
   const t0 = performance.now();
@@ -70,18 +72,18 @@ export async function cachedBundle(entry: string, dir = BUNDLE_CACHE_DIR): Promi
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const existing = await readFile(file).catch(() => undefined);
   if (existing?.equals(bundle)) return { file, written: false, ms: performance.now() - t0 };
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, bundle, { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, bundle, { temp: 'per-write' });
   await removeOldBundles(dir, name);
   return { file, written: true, ms: performance.now() - t0 };
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+/** A bundle, or a write of one that a crash left: `.NAME.<pid>.<n>.tmp` (io/atomic-write.ts), or the `NAME.<pid>.<hex>.tmp` of earlier versions. */
+const OLD_BUNDLE = /^(evsm-emulator-[0-9a-f]{16}\.mjs(\.\d+\.[0-9a-f]{8}\.tmp)?|\.evsm-emulator-[0-9a-f]{16}\.mjs\.\d+\.\d+\.tmp)$/;
 
 async function removeOldBundles(dir: string, keep: string): Promise<void> {
   for (const f of await readdir(dir).catch(() => [] as string[])) {
-    if (f === keep || !/^evsm-emulator-[0-9a-f]{16}\.mjs(\.\d+\.[0-9a-f]{8}\.tmp)?$/.test(f)) continue;
+    if (f === keep || !OLD_BUNDLE.test(f)) continue;
     const path = join(dir, f);
     const st = await stat(path).catch(() => undefined);
     if (st && Date.now() - st.mtimeMs > WEEK_MS) await rm(path, { force: true });

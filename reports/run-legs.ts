@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../io/atomic-write.ts';
 import { readResults, type RunResults, type TestRun } from './playwright-results.ts';
 
 export const LEGS_FORMAT = 'evsm-lab/run-legs/1';
@@ -47,10 +48,8 @@ export function readManifest(root: string): LegsManifest | undefined {
 }
 
 export function writeManifest(root: string, m: LegsManifest): void {
-  // Whole file at once, renamed into place: an interrupted write leaves the old manifest.
-  const tmp = join(root, `${LEGS_FILE}.tmp`);
-  writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
-  renameSync(tmp, join(root, LEGS_FILE));
+  // Whole file at once, renamed into place (io/atomic-write.ts): an interrupted write leaves the old manifest.
+  writeFileAtomicSync(join(root, LEGS_FILE), Buffer.from(JSON.stringify(m, null, 2) + '\n'));
 }
 
 /** A fresh run: no legs, results or test list of an earlier run are left to be mistaken for this one's. */
