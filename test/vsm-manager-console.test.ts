@@ -302,3 +302,90 @@ test('vsm-manager console: backup kept inside a UKEY (保存到 UKEY 内) and re
   expect(await value(page, 'replaced')).toBe('2');
   await page.close();
 });
+
+test('vsm-manager console: device info shows state and the m-of-n policy; refusals of the device shown with code and message (one auth UKEY for a DMK export, one KBK UKEY for a restore); recovery init of an initialized device authorized by its own auth UKEY', async () => {
+  // State left by the tests above: A 2-of-3 (auth UKEYs 2, 3, 4) holding 3 keys; B left recovering
+  // (wiped, no policy yet) by the refused duplicate component; C recovered from UKEY-X1/X2 with the new 1-of-1 auth
+  // UKEY-X3; keys.evbk exported from A with KBK UKEYs 5, 6, 7.
+  const first = serials.length;
+  for (let i = 1; i <= 3; i++) serials.push((await createDevice(tokensDir, { label: `UKEY-R${i}`, userPin: PIN, soPin: '87654321' })).info().serial);
+  const page = await browser.newPage();
+  await page.goto(console_.url);
+  const tokens = async () => {
+    const r = await page.request.get(`${console_.url}api/state`);
+    return ((await r.json()) as { tokens: Array<{ serial: string; label: string; role: { role: string } | null }> }).tokens;
+  };
+  const at = async (label: string) => serials.indexOf((await tokens()).find((t) => t.label === label)!.serial);
+
+  // 设备信息: what a person reads for the state and the authorization policy.
+  await expect(page.locator('#devices')).toContainText('A · initialized');
+  await expect(page.locator('#devices')).toContainText('授权 authorization 2-of-3');
+  await page.getByRole('button', { name: /设备信息/ }).click();
+  await device(page, 'A');
+  expect(await outcome(page)).toContain('完成 Completed');
+  expect(await value(page, 'state')).toBe('initialized');
+  expect(await value(page, 'authorization')).toBe('2-of-3');
+  expect(await value(page, 'keyCount')).toBe('3');
+  for (const [name, state, policy] of [['B', 'recovering', 'none'], ['C', 'initialized', '1-of-1']]) {
+    await page.getByRole('button', { name: /设备信息/ }).click();
+    await device(page, name);
+    await outcome(page);
+    expect(await value(page, 'state'), name).toBe(state);
+    expect(await value(page, 'authorization'), name).toBe(policy);
+  }
+
+  // 导出 DMK 成份 with one auth UKEY of a 2-of-3 policy: the device refuses; the blanks stay blank.
+  await page.getByRole('button', { name: /导出 DMK 成份/ }).click();
+  await device(page, 'A');
+  await ukeys(page, [3]);
+  await ukeys(page, [first, first + 1]);
+  expect(await outcome(page)).toMatch(/^拒绝 Refused: AUTH_INSUFFICIENT — \S/);
+  const roles = new Map((await tokens()).map((t) => [t.serial, t.role]));
+  expect(roles.get(serials[first])).toBeNull();
+  expect(roles.get(serials[first + 1])).toBeNull();
+
+  // 恢复导入 with one KBK UKEY: the console lets it start, the device refuses, nothing imported.
+  const hostA = await hostClient(a);
+  const hostC = await hostClient(c);
+  try {
+    const before = await hostA.listKeys();
+    expect(before.length).toBe(3);
+    await page.getByRole('button', { name: /恢复导入/ }).click();
+    await device(page, 'A');
+    await ukeys(page, [6]);
+    await ukeys(page, [2, 4]);
+    await page.getByLabel('密钥备份文件 A backup file').check();
+    await next(page);
+    await field(page, /密钥备份文件/, 'keys.evbk');
+    expect(await outcome(page)).toMatch(/^拒绝 Refused: KBK_SHARES — .*1 KBK share given, 2 needed/);
+    expect(await hostA.listKeys()).toEqual(before);
+
+    // 恢复初始化 of C (initialized, 1-of-1): authorized by its own auth UKEY, it wipes C's 2 keys.
+    for (const i of [1, 2]) await hostC.sdk.genWorkKey('00A', 'X', i, `c${i}`);
+    expect((await hostC.listKeys()).length).toBe(2);
+    const [x1, x2, x3] = [await at('UKEY-X1'), await at('UKEY-X2'), await at('UKEY-X3')];
+    await page.getByRole('button', { name: /恢复初始化/ }).click();
+    await device(page, 'C');
+    await page.getByLabel('我已了解 I understand').check();
+    await next(page);
+    await expect(page.getByRole('heading', { name: /设备已有授权/ })).toBeVisible();
+    await ukeys(page, [x3]);
+    await field(page, /DMK 成份 UKEY 数目/, '2');
+    await ukeys(page, [x1]);
+    await ukeys(page, [x2]);
+    await page.getByLabel(/制作新的授权 UKEY/).check();
+    await next(page);
+    await ukeys(page, [first + 2]);
+    expect(await outcome(page)).toContain('完成 Completed');
+    expect(await value(page, 'wipedKeys')).toBe('2');
+    expect(await value(page, 'authorization')).toBe('new 1-of-1');
+    expect(await hostC.listKeys()).toEqual([]);
+    expect((await tokens()).find((t) => t.serial === serials[first + 2])?.role?.role).toBe('auth');
+  } finally {
+    await hostA.close();
+    await hostC.close();
+  }
+  for (const l of ['exportComponents on A: refused AUTH_INSUFFICIENT', 'restoreImport on A: refused KBK_SHARES', 'deviceInfo on A: completed', 'recoveryInit on C: completed']) expect(logLines).toContain(`vsm-manager: ${l}`);
+  for (const l of logLines) expect(l.includes(PIN)).toBe(false);
+  await page.close();
+});

@@ -126,6 +126,19 @@ const OPS: Record<string, Op> = {
     return { dmkKcv: (await mgr.getDmkKcv()).dmkKcv };
   },
 
+  /** 设备信息: the device's state and its authorization policy (m-of-n), as VsmManager's device view shows them. */
+  async deviceInfo(mgr) {
+    const i = await mgr.getInfo();
+    return {
+      state: i.state,
+      authorization: i.auth ? `${i.auth.m}-of-${i.auth.n}` : 'none',
+      keyCount: i.keyCount,
+      ...(i.dmkKcv ? { dmkKcv: i.dmkKcv } : {}),
+      ...(i.recovery ? { recovery: `${i.recovery.imported}/${i.recovery.of}` } : {}),
+      deviceId: i.deviceId,
+    };
+  },
+
   /** 原始初始化: n component UKEYs, an m-of-k authorization set. */
   async originalInit(mgr, s, body) {
     const comps = list(body, 'components', 2);
@@ -258,9 +271,12 @@ const OPS: Record<string, Op> = {
     }
   },
 
-  /** 恢复导入: any 2 of the 3 KBK UKEYs and the backup file. */
+  /**
+   * 恢复导入: any 2 of the 3 KBK UKEYs and the backup file (or the UKEY that keeps it). As in
+   * VsmManager, one KBK UKEY may be given: the device, not the console, refuses it (KBK_SHARES).
+   */
   async restoreImport(mgr, s, body, ctx) {
-    const kbk = list(body, 'kbk', 2);
+    const kbk = list(body, 'kbk', 1);
     const auth = list(body, 'auth', 1);
     const inUkey = body.source === 'ukey';
     const holder = inUkey ? list(body, 'backupToken', 1)[0] : undefined;

@@ -22,7 +22,7 @@ async function refresh() {
   $('#devices').textContent = '';
   for (const d of state.devices) {
     const li = document.createElement('li');
-    li.textContent = d.error ? d.name + ': 无法连接 unreachable' : d.name + ' · ' + d.state + ' · DMK ' + (d.dmkKcv || '-') + ' · 密钥 keys ' + d.keyCount;
+    li.textContent = d.error ? d.name + ': 无法连接 unreachable' : d.name + ' · ' + d.state + ' · DMK ' + (d.dmkKcv || '-') + ' · 密钥 keys ' + d.keyCount + ' · 授权 authorization ' + (d.auth ? d.auth.m + '-of-' + d.auth.n : '-');
     $('#devices').append(li);
   }
 }
@@ -114,6 +114,7 @@ function collect(s, box, v) {
 const devInfo = (v) => state.devices.find((d) => d.name === v.device) || {};
 const OPS = {
   dmkKcv: { title: '获取 DMK 校验值 Get DMK check value', steps: () => [{ kind: 'device', title: '选择设备 Choose the device' }] },
+  deviceInfo: { title: '设备信息 Device info', steps: () => [{ kind: 'device', title: '选择设备 Choose the device' }] },
   originalInit: { title: '原始初始化 Original init', steps: () => [
     { kind: 'device', title: '选择设备 Choose the device' },
     { kind: 'tokens', name: 'components', filter: 'blank', min: 2, title: '选择空 UKEY 制作 DMK 成份 UKEY Choose blank UKEYs for the DMK components (at least 2)', note: '插入空白 UKEY 并输入口令 Insert each blank UKEY and enter its PIN' },
@@ -144,7 +145,7 @@ const OPS = {
   ] },
   restoreImport: { title: '恢复导入 Restore import', steps: (v) => [
     { kind: 'device', title: '选择设备 Choose the device' },
-    { kind: 'tokens', name: 'kbk', filter: 'kbk-share', min: 2, title: 'UKEY 操作窗口：选择 2 个密钥备份密钥 UKEY 并输入口令 (VERIFY) Choose 2 KBK UKEYs and enter their PINs' },
+    { kind: 'tokens', name: 'kbk', filter: 'kbk-share', min: 1, title: 'UKEY 操作窗口：选择 2 个密钥备份密钥 UKEY 并输入口令 (VERIFY) Choose 2 KBK UKEYs and enter their PINs', note: '需要同一备份的 2 个 KBK UKEY；只选 1 个时由设备拒绝 Two KBK UKEYs of the same backup are needed; with one the device refuses' },
     { kind: 'tokens', name: 'auth', filter: 'auth', min: 1, title: '授权 UKEY Authorization UKEYs' },
     { kind: 'radio', name: 'source', title: '备份来源 Where the backup is', options: [['file', '密钥备份文件 A backup file'], ['ukey', '保存在 UKEY 内 Inside a UKEY']] },
     v.source === 'ukey'
@@ -157,7 +158,7 @@ const OPS = {
     { kind: 'tokens', name: 'components', filter: 'blank', min: 2, title: '选择空 UKEY 制作新的 DMK 成份 UKEY Choose blank UKEYs for the new components' },
   ] },
 };
-const VALUE_NAMES = { dmkKcv: 'DMK 校验值 DMK check value', keyCount: '密钥数 key count', imported: '导入密钥数 keys imported', replaced: '替换 replaced', file: '备份文件 backup file', backupUkey: '备份 UKEY backup UKEY', kbkKcv: 'KBK 校验值 KBK check value', components: '成份 UKEY 数 component UKEYs', authorization: '授权 authorization', wipedKeys: '清除密钥数 keys wiped' };
+const VALUE_NAMES = { state: '状态 state', deviceId: '设备标识 device id', recovery: '已导入成份 components imported', dmkKcv: 'DMK 校验值 DMK check value', keyCount: '密钥数 key count', imported: '导入密钥数 keys imported', replaced: '替换 replaced', file: '备份文件 backup file', backupUkey: '备份 UKEY backup UKEY', kbkKcv: 'KBK 校验值 KBK check value', components: '成份 UKEY 数 component UKEYs', authorization: '授权策略 authorization policy', wipedKeys: '清除密钥数 keys wiped' };
 
 async function start(op) {
   await refresh();
@@ -254,6 +255,7 @@ body{font-family:sans-serif;margin:1.5em;max-width:60em}nav button{margin:.2em}.
 <button data-op="recoveryInit">恢复初始化 Recovery init</button>
 <button data-op="dmkKcv">获取 DMK 校验值 Get DMK check value</button>
 <button data-op="exportComponents">导出 DMK 成份 Export DMK components</button>
+<button data-op="deviceInfo">设备信息 Device info</button>
 </nav>
 <div id="dialog" role="dialog"></div>
 <progress id="progress" hidden value="0" max="1"></progress> <span id="progressText"></span>
