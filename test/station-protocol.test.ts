@@ -118,7 +118,7 @@ test('station: only its own page and workers change it — foreign origin, form 
   expect(await raw('POST', `/api/prompts/${id}/answer`, { host, 'content-type': 'application/json', origin: `http://${host}` }, answer)).toBe(200);
   expect(await client.wait(id, { zh: '', en: 'Confirm' })).toEqual({ kind: 'completed' });
   // A worker's malformed prompt is its own bug: refused with the field named.
-  await expect(client.open({ kind: 'value', device: 'A', text: { zh: 'x', en: 'x' } })).rejects.toThrow('valueKind: one of kcv, count, progress, text');
+  await expect(client.open({ kind: 'value', device: 'A', text: { zh: 'x', en: 'x' } })).rejects.toThrow('valueKind: one of kcv, policy, count, progress, text');
 });
 
 test('station: an unanswered prompt times out for the worker and leaves the page; an unreachable station says where it looked', async () => {

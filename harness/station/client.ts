@@ -222,6 +222,7 @@ export function stationOperator(station: StationClient | string, options: Statio
         return refused ? `${refused.code} ${refused.message}` : '';
       }
       if (same(question, DMK_KCV_QUESTION)) return client.value(question, device, 'kcv');
+      if (same(question, AUTH_POLICY_QUESTION)) return client.value(question, device, 'policy');
       return client.text(question, device);
     },
   };
@@ -247,7 +248,7 @@ export function stationVsmManager(client: StationClient): VsmManagerOperator {
       return client.value(DMK_KCV_QUESTION, device, 'kcv');
     },
     readAuthPolicy(device) {
-      return client.value(AUTH_POLICY_QUESTION, device, 'text');
+      return client.value(AUTH_POLICY_QUESTION, device, 'policy');
     },
   };
 }

@@ -20,6 +20,7 @@ function el(tag, attrs, text) {
 
 const VALUE_LABEL = {
   kcv: 'DMK 校验值 Check value (16 hex digits)',
+  policy: '授权策略 Authorization policy (m-of-n, e.g. 2-of-3)',
   count: '数目 Count',
   progress: '进度 Progress end (done/total, e.g. 3/3)',
   text: '值 Value',

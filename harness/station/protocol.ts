@@ -12,11 +12,11 @@
  */
 import { describeRole } from '../../drivers/ukey/role.ts';
 import type { RoleExpectation } from '../../drivers/ukey/token.ts';
-import { parseKcv } from '../operator/vsm-manager.ts';
+import { normalizeAuthPolicy, parseKcv } from '../operator/vsm-manager.ts';
 import type { Text } from '../procedures/types.ts';
 
 /** What a value read off VsmManager's screen looks like; the station refuses anything else. */
-export type ValueKind = 'kcv' | 'count' | 'progress' | 'text';
+export type ValueKind = 'kcv' | 'policy' | 'count' | 'progress' | 'text';
 
 /**
  * Prompt kinds:
@@ -142,6 +142,14 @@ export function checkValue(kind: ValueKind, raw: string): string {
       return parseKcv(v);
     } catch {
       throw new AnswerError(`"${v.slice(0, 40)}" 不是校验值 is not a check value: 16 位十六进制 16 hex digits (0-9, A-F), as VsmManager shows it`);
+    }
+  }
+  if (kind === 'policy') {
+    if (!v) throw new AnswerError('请输入 VsmManager 设备信息显示的授权策略 Enter the authorization policy VsmManager\'s device info shows (m-of-n, e.g. 2-of-3)');
+    try {
+      return normalizeAuthPolicy(v);
+    } catch {
+      throw new AnswerError(`"${v.slice(0, 40)}" 不是授权策略 is not an authorization policy: m-of-n as VsmManager shows it, e.g. 2-of-3 (1 ≤ m ≤ n)`);
     }
   }
   if (kind === 'count') {
