@@ -13,11 +13,27 @@ final class MacChecks {
         return Hex.of(Hex.slice(Ref.mac(alg, flag, key, Hex.bytes(iv), padded), 0, bytes));
     }
 
+    /** A ZAK (type 008) of the clear 3DES key `key` under the ZMK, as the SDK takes it (the check needs the ZMK). */
+    static String knownZak(Ctx c, byte[] key) throws Exception {
+        c.needZmk();
+        return c.known("008", 'X', key);
+    }
+
+    /** A MAC verify call of the SDK, given the data (hex) and the MAC. */
+    interface Verify {
+        boolean run(String data, String mac) throws Exception;
+    }
+
+    /** `mac` (a MAC of DATA) verifies on DATA, and the same MAC on ALTERED returns false. */
+    static void verifiesOnlyUnaltered(Verify verify, String mac, String what) throws Exception {
+        Harness.require(verify.run(DATA, mac), what + " with the right MAC");
+        Harness.require(!verify.run(ALTERED, mac), what + " with altered data must return false");
+    }
+
     static void run(Ctx c) {
         c.h.check("mac.S0-alg1-alg3", () -> {
-            c.needZmk();
             byte[] key = Ctx.clearKey('X');
-            String zak = c.known("008", 'X', key);
+            String zak = knownZak(c, key);
             for (int alg : new int[] {1, 3}) {
                 for (int pad : new int[] {1, 2}) {
                     String mac = c.sdk.generalCalMAC(alg, 8, "008", zak, "", 0, "", pad, DATA.substring(0, 26), IV8);
@@ -52,27 +68,22 @@ final class MacChecks {
             return "byte[] overload and index";
         });
         c.h.check("mac.generalVerifyMAC", () -> {
-            c.needZmk();
-            String zak = c.known("008", 'X', Ctx.clearKey('X'));
+            String zak = knownZak(c, Ctx.clearKey('X'));
             String mac = c.sdk.generalCalMAC(1, 8, "008", zak, "", 0, "", 1, DATA, IV8);
-            Harness.require(c.sdk.generalVerifyMAC(1, 8, "008", zak, "", 0, "", 1, DATA, IV8, mac), "the right MAC verifies");
-            Harness.require(!c.sdk.generalVerifyMAC(1, 8, "008", zak, "", 0, "", 1, ALTERED, IV8, mac), "altered data must not verify");
+            verifiesOnlyUnaltered((data, m) -> c.sdk.generalVerifyMAC(1, 8, "008", zak, "", 0, "", 1, data, IV8, m), mac, "generalVerifyMAC");
             return "true, then false on altered data";
         });
         c.h.check("mac.D0-D1", () -> {
-            c.needZmk();
             byte[] key = Ctx.clearKey('X');
-            String zak = c.known("008", 'X', key);
+            String zak = knownZak(c, key);
             String mac = c.sdk.calMAC(1, 8, "008", zak, "", 0, "", 1, DATA, IV8);
             Harness.equal(refMac(1, 'X', key, 1, DATA, IV8, 8), mac, "D0 MAC");
-            Harness.require(c.sdk.verifyMAC(1, 8, "008", zak, "", 0, "", 1, DATA, IV8, mac), "D1 with the right MAC");
-            Harness.require(!c.sdk.verifyMAC(1, 8, "008", zak, "", 0, "", 1, ALTERED, IV8, mac), "D1 with altered data must return false");
+            verifiesOnlyUnaltered((data, m) -> c.sdk.verifyMAC(1, 8, "008", zak, "", 0, "", 1, data, IV8, m), mac, "D1");
             return "D0 = reference; D1 true, then false on altered data";
         });
         c.h.check("mac.MU-unionpay", () -> {
-            c.needZmk();
             byte[] key = Ctx.clearKey('X');
-            String zak = c.known("008", 'X', key);
+            String zak = knownZak(c, key);
             String data = "0200302004C030C0801100000000000000100000013022000374380888227776333D1105101000007310000003130303";
             String s = c.sdk.generalCalMAC(zak, data);
             String b = c.sdk.generalCalMAC(zak, Hex.bytes(data));
