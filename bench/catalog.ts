@@ -3,10 +3,11 @@
  * a scenario's time goes: procedure steps (each a test.step, from Playwright's JSON report) and
  * the fixtures' set-up and teardown (devices, tokens, the bench; from this file's own reporter).
  *
- *   node --import tsx bench/catalog.ts [--targets embedded,containers,hardware] [--workers N] [--steps N]
+ *   node --import tsx bench/catalog.ts [--targets embedded,containers,hardware] [--workers N[,M…]] [--steps N]
  *                                      [--runners bundle,tsx] [--rounds N] [--starts N]
  *
- * `--workers` is passed to Playwright (default: the config's). `--steps N` prints the N step
+ * `--workers` is passed to Playwright (default: the config's); a list (`--workers 2,3`) runs each
+ * target once per worker count, alternating, for `--rounds` rounds, and prints the median per count. `--steps N` prints the N step
  * names with the most time (default 12; 0 prints no breakdown). `--runners bundle,tsx` runs each
  * target once per way of starting emulator processes (EVSM_EMULATOR_RUNNER), alternating, for
  * `--rounds` rounds (default 1): an A/B in one run. `--starts N` first times N emulator process
@@ -32,6 +33,8 @@ export interface CatalogTiming {
   target: string;
   /** EVSM_EMULATOR_RUNNER of the run ('' = as configured) */
   runner: string;
+  /** --workers of the run (undefined = the config's) */
+  workers?: number;
   seconds: number;
   counts: string;
   passed: number;
@@ -210,10 +213,10 @@ export function catalogRun(target: string, workers?: number, runner?: string): C
       };
       const { stats } = report;
       const passed = stats.expected + stats.flaky;
-      return { target, runner: runner ?? '', seconds, passed, counts: `${passed} passed, ${stats.unexpected} failed, ${stats.skipped} skipped`, breakdown: breakdownOf(report), fixtures };
+      return { target, runner: runner ?? '', workers, seconds, passed, counts: `${passed} passed, ${stats.unexpected} failed, ${stats.skipped} skipped`, breakdown: breakdownOf(report), fixtures };
     } catch {
       // no JSON: the run stopped before the reporter; the exit code is all there is
-      return { target, runner: runner ?? '', seconds, passed: 0, counts: `exit code ${r.status}, no results${r.stderr ? `: ${r.stderr.trim().split('\n').slice(-1)[0]}` : ''}` };
+      return { target, runner: runner ?? '', workers, seconds, passed: 0, counts: `exit code ${r.status}, no results${r.stderr ? `: ${r.stderr.trim().split('\n').slice(-1)[0]}` : ''}` };
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -248,12 +251,13 @@ const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
   const targets = (option('--targets') ?? 'embedded,containers,hardware').split(',');
-  const workers = option('--workers') === undefined ? undefined : Number(option('--workers'));
+  const workerCounts = option('--workers')?.split(',').map(Number) ?? [undefined];
+  if (workerCounts.some((w) => w !== undefined && !(Number.isInteger(w) && w >= 1))) throw new Error(`--workers ${option('--workers')}: whole numbers ≥ 1, comma-separated`);
   const top = Number(option('--steps') ?? 12);
   const runners = option('--runners')?.split(',') ?? [undefined];
   const rounds = Number(option('--rounds') ?? 1);
   const starts = Number(option('--starts') ?? 0);
-  console.log(`bench/catalog: node ${process.version}, targets ${targets.join(', ')}, workers ${workers ?? 'as configured'}, load average ${load()}`);
+  console.log(`bench/catalog: node ${process.version}, targets ${targets.join(', ')}, workers ${option('--workers') ?? 'as configured'}, load average ${load()}`);
   if (starts > 0) {
     const names = ['bundle', 'tsx'];
     const launchers = await Promise.all(names.map((r) => resolveEmulatorLauncher({ EVSM_EMULATOR_RUNNER: r })));
@@ -266,18 +270,29 @@ async function main(): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     for (const t of targets) {
       for (const runner of runners) {
-        const timing = catalogRun(t, workers, runner);
-        timings.push(timing);
-        const w = timing.breakdown ? `, ${timing.breakdown.workers} worker(s)` : '';
-        const how = runner ? `, emulator from ${runner}` : '';
-        console.log(`catalog on ${t.padEnd(10)} ${timing.seconds.toFixed(1).padStart(6)} s  (${timing.counts}${w}${how}; load average ${load()})`);
-        if (timing.breakdown && top > 0) printBreakdown(timing.breakdown, timing.fixtures, top);
+        for (const workers of workerCounts) {
+          const timing = catalogRun(t, workers, runner);
+          timings.push(timing);
+          const w = timing.breakdown ? `, ${timing.breakdown.workers} worker(s)` : '';
+          const how = runner ? `, emulator from ${runner}` : '';
+          console.log(`catalog on ${t.padEnd(10)} ${timing.seconds.toFixed(1).padStart(6)} s  (${timing.counts}${w}${how}; load average ${load()})`);
+          if (timing.breakdown && top > 0) printBreakdown(timing.breakdown, timing.fixtures, top);
+        }
       }
     }
   }
   const base = timings.find((t) => t.target === 'embedded' && t.passed > 0);
-  if (base && runners.length === 1 && rounds === 1) {
+  if (base && runners.length === 1 && workerCounts.length === 1 && rounds === 1) {
     for (const t of timings) if (t !== base && t.passed > 0) console.log(`ratio ${t.target}/embedded: ${(t.seconds / base.seconds).toFixed(2)}`);
+  }
+  if (workerCounts.length > 1) {
+    for (const t of targets) {
+      const line = workerCounts.map((w) => {
+        const ok = timings.filter((x) => x.target === t && x.workers === w && x.passed > 0).map((x) => x.seconds);
+        return `${w} worker(s) ${ok.length ? `${median(ok).toFixed(1)} s` : 'no passing run'}`;
+      });
+      console.log(`${t}: median ${line.join(', ')} (${rounds} round(s))`);
+    }
   }
   if (runners.length > 1) {
     for (const t of targets) {
