@@ -7,9 +7,11 @@
  * thing holding the emulators' management ports), inserts virtual UKEYs into the slot folder and
  * types PINs into the masked fields. A prompt it cannot answer from the pages fails the test.
  *
- * npm test runs a subset of the operator-path catalog (EVSM_STATION_REHEARSAL_GREP, default
- * DMK-02 and KS-01: original init, recovery init, backup export, restore import); .ci/run runs the
- * whole catalog through it (EVSM_STATION_REHEARSAL_GREP=.).
+ * npm test runs the whole operator-path catalog through it; EVSM_STATION_REHEARSAL_GREP picks
+ * scenarios by id instead (e.g. 'DMK-02|KS-01'), for trying one change quickly. With the whole
+ * catalog at most 3 rows may skip, each naming what a person cannot see in VsmManager. The
+ * person's action log (timestamped, no PINs) is attached to the test result when it fails, with
+ * the run's own output; nothing of it goes to stdout.
  */
 import { test, expect, type Browser } from '@playwright/test';
 import { spawn } from 'node:child_process';
@@ -28,7 +30,25 @@ import { StationPerson } from './support/station-person.ts';
 const LAB = 'lab/rehearsal-station.json';
 // Distinctive, so a leak anywhere is found by a plain substring search.
 const PIN = '40729315';
-const GREP = process.env.EVSM_STATION_REHEARSAL_GREP || 'DMK-02|KS-01';
+const GREP = process.env.EVSM_STATION_REHEARSAL_GREP || '.';
+const WHOLE = GREP === '.';
+/** At most this many catalog rows may skip on the operator path (issue 12). */
+const MAX_SKIPS = 3;
+
+interface JsonSuite {
+  suites?: JsonSuite[];
+  specs?: Array<{ title: string; tests: Array<{ status: string; annotations?: Array<{ type: string; description?: string }> }> }>;
+}
+
+/** Each skipped test of a Playwright JSON report: its title and skip line. */
+function skipLines(suite: JsonSuite): string[] {
+  const out: string[] = [];
+  for (const spec of suite.specs ?? []) {
+    for (const t of spec.tests) if (t.status === 'skipped') out.push(`${spec.title}: ${t.annotations?.find((a) => a.type === 'skip')?.description ?? '(no reason given)'}`);
+  }
+  for (const s of suite.suites ?? []) out.push(...skipLines(s));
+  return out;
+}
 
 /** A port free on 127.0.0.1 now. */
 function freePort(): Promise<number> {
@@ -60,9 +80,9 @@ async function labOnFreePorts(dir: string): Promise<string> {
   return file;
 }
 
-test('station rehearsal: the operator-path scenarios pass with every prompt answered on the station page and every VsmManager step done in the console page', async () => {
+test('station rehearsal: the operator-path scenarios pass with every prompt answered on the station page and every VsmManager step done in the console page', async ({}, testInfo) => {
   test.skip(!!chromiumMissing(), chromiumMissing() ?? '');
-  test.setTimeout(GREP === '.' ? 3_600_000 : 600_000);
+  test.setTimeout(WHOLE ? 1_800_000 : 600_000);
   const root = mkdtempSync(join(tmpdir(), 'station-rehearsal-'));
   const labFile = await labOnFreePorts(root);
   const lab = loadLabFile(labFile);
@@ -74,16 +94,18 @@ test('station rehearsal: the operator-path scenarios pass with every prompt answ
 
   const [slots, drawer, backups, out] = ['slots', 'drawer', 'backups', 'out'].map((d) => join(root, d));
   for (const d of [slots, drawer, backups]) mkdirSync(d);
-  // Enough blank UKEYs for the run: about 11 for two scenarios, a few hundred for the whole catalog.
-  const blanks = GREP === 'DMK-02|KS-01' ? 24 : 320;
+  // Enough blank UKEYs for the run: about 11 for two scenarios, under 200 for the whole catalog.
+  const blanks = WHOLE ? 240 : 60;
   for (let i = 1; i <= blanks; i++) await createDevice(drawer, { label: `UKEY-${i}`, userPin: PIN, soPin: '93618207' });
 
   const stationLog: string[] = [];
   const consoleLog: string[] = [];
+  const personLog: string[] = [];
   let station: Station | undefined;
   let vsmConsole: Awaited<ReturnType<typeof startConsole>> | undefined;
   let browser: Browser | undefined;
   let person: StationPerson | undefined;
+  let runText = '';
   try {
     station = await startStation({ title: lab.lab, log: (l) => stationLog.push(l) });
     vsmConsole = await startConsole({
@@ -93,11 +115,12 @@ test('station rehearsal: the operator-path scenarios pass with every prompt answ
       log: (l) => consoleLog.push(l),
     });
     browser = await launchChromium();
-    person = new StationPerson({ browser, stationUrl: station.url, consoleUrl: vsmConsole.url, slots, drawer, backups, pin: PIN, log: (l) => console.log(l) });
+    person = new StationPerson({ browser, stationUrl: station.url, consoleUrl: vsmConsole.url, slots, drawer, backups, pin: PIN, log: (l) => personLog.push(l) });
     await person.start();
 
     const env: NodeJS.ProcessEnv = { ...process.env, EVSM_LAB_FILE: labFile, [STATION_URL_ENV]: station.url, [REHEARSAL_UKEYS_ENV]: slots, EVSM_LAB_OUTPUT: out, CI: '' };
     for (const k of Object.keys(env)) if (k.startsWith('TEST_') || k.startsWith('PLAYWRIGHT_')) delete env[k];
+    const started = Date.now();
     const run = await new Promise<{ code: number | null; text: string }>((resolve) => {
       const child = spawn(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--project=rehearsal', '--workers=1', '--retries=0', '--grep', GREP, 'scenarios'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
@@ -105,33 +128,60 @@ test('station rehearsal: the operator-path scenarios pass with every prompt answ
       child.stderr.on('data', (d) => (text += d));
       child.on('exit', (code) => resolve({ code, text }));
     });
+    runText = run.text;
     await person.stop();
+    personLog.push(`run: ${((Date.now() - started) / 1000).toFixed(1)} s for the scenarios through the pages`);
 
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
+    const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as JsonSuite & { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
+    const results = report;
     const tail = run.text.split('\n').slice(-40).join('\n');
     expect(person.problems, `prompts the person could not answer from the pages:\n${person.problems.join('\n')}`).toEqual([]);
     expect(results.stats.unexpected, tail).toBe(0);
     expect(run.code, tail).toBe(0);
-    // Hardware scenarios plus the lab check; every one ran through the pages.
-    expect(results.stats.expected, tail).toBeGreaterThanOrEqual(GREP === '.' ? 10 : 3);
-    if (GREP !== '.') expect(results.stats.skipped, tail).toBe(0);
+    const skips = skipLines(report);
+    personLog.push(...skips.map((l) => `skipped: ${l}`));
+    if (WHOLE) {
+      // The whole catalog (24 rows and the lab check) ran through the pages, with at most 3 skips,
+      // each saying what a person cannot see in VsmManager.
+      expect(results.stats.expected + results.stats.skipped, tail).toBeGreaterThanOrEqual(25);
+      expect(skips.length, `skipped:\n${skips.join('\n')}`).toBeLessThanOrEqual(MAX_SKIPS);
+      for (const l of skips) expect(l, 'a skip line names what VsmManager does not show a person').toMatch(/needed for .*(VsmManager|a person)/);
+    } else expect(results.stats.expected, tail).toBeGreaterThanOrEqual(2);
     // The person did the VsmManager operations in the console, and answered the station's UKEY cards.
     const did = person.did.join('\n');
-    for (const op of ['original-init.done on A: completed', 'recovery-init.sync-auth on B: completed']) if (GREP === 'DMK-02|KS-01') expect(did).toContain(op);
-    if (GREP === 'DMK-02|KS-01') {
-      expect(did).toContain('backup-export.export on A: completed');
-      expect(did).toContain('restore-import.choose-backup-file on B: completed');
+    if (WHOLE) {
+      for (const op of [
+        'original-init.done on A: completed',
+        'recovery-init.sync-auth on B: completed',
+        'recovery-init.new-auth on B: completed',
+        'export-components.write-component-ukeys on A: completed',
+        'export-components.write-component-ukeys on A: refused AUTH_INSUFFICIENT',
+        'backup-export.export on A: completed',
+        'restore-import.choose-backup-file on B: completed',
+        'restore-import.choose-backup-file on B: refused KBK_SHARES',
+        'restore-import.choose-backup-file on B: refused BACKUP_MAC',
+      ]) expect(did).toContain(op);
+      expect(did).toMatch(/authorization policy 2-of-3 of A read off VsmManager/);
+      expect(did).toMatch(/authorization policy 1-of-1 of B read off VsmManager/);
+      expect(consoleLog).toContain('vsm-manager: restoreImport on B: refused KBK_SHARES');
     }
     expect(did).toMatch(/inserted blank UKEY/);
     expect(did).toMatch(/typed the PIN/);
     expect(consoleLog.some((l) => /originalInit on A: completed/.test(l))).toBe(true);
     // The PIN typed on both pages: in no log line, no run output, no result file.
-    for (const text of [run.text, stationLog.join('\n'), consoleLog.join('\n'), readFileSync(join(out, 'results.json'), 'utf8'), did]) expect(text.includes(PIN)).toBe(false);
+    for (const text of [run.text, stationLog.join('\n'), consoleLog.join('\n'), readFileSync(join(out, 'results.json'), 'utf8'), did, personLog.join('\n')]) expect(text.includes(PIN)).toBe(false);
+  } catch (e) {
+    // Quiet on success; on failure the person's timestamped actions and the run's output go with the result.
+    await testInfo.attach('person.log', { body: personLog.join('\n'), contentType: 'text/plain' });
+    await testInfo.attach('rehearsal-run.txt', { body: runText, contentType: 'text/plain' });
+    await testInfo.attach('vsm-manager.log', { body: consoleLog.join('\n'), contentType: 'text/plain' });
+    throw e;
   } finally {
     await person?.stop().catch(() => undefined);
     await browser?.close();
     await vsmConsole?.close();
     await station?.close();
+    if (process.env.EVSM_STATION_REHEARSAL_LOG) writeFileSync(process.env.EVSM_STATION_REHEARSAL_LOG, personLog.join('\n') + '\n');
     rmSync(root, { recursive: true, force: true });
   }
 });

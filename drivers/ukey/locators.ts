@@ -3,12 +3,14 @@
  * CI: the SoftHSM2 pool), or a virtual token directory. A locator lists what is present *now*;
  * the source polls it (and wakes early on a USB insert event when a watcher is given).
  */
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
 import { Pkcs11Module } from './pkcs11-module.ts';
 import { openPkcs11Token, type Pkcs11TokenOptions } from './pkcs11.ts';
 import type { SoftHsmPool } from './softhsm-pool.ts';
 import type { Token } from './token.ts';
 import { openVirtualToken } from './virtual.ts';
-import { listDeviceFiles, VirtualUkeyDevice } from '../../virtual-ukey/index.ts';
+import { listDeviceFiles, TOKEN_FILE_SUFFIX, VirtualUkeyDevice } from '../../virtual-ukey/index.ts';
 
 export interface PresentToken {
   serial: string;
@@ -20,6 +22,8 @@ export interface TokenLocator {
   /** Human words for messages: "PKCS#11 module /usr/lib/x.so". */
   readonly where: string;
   present(): Promise<PresentToken[]>;
+  /** Emits 'insert' when a token may have appeared (a virtual token directory: a file arrived), so a waiting source looks at once. */
+  readonly inserts?: EventEmitter;
 }
 
 /** Initialized tokens in the slots of a PKCS#11 module. */
@@ -48,10 +52,35 @@ export function poolLocator(pool: SoftHsmPool): TokenLocator {
   };
 }
 
-/** The token files of a virtual token directory. */
+/** 'insert' whenever a token file in `dir` appears or changes; the folder is watched only while someone listens. */
+function folderInserts(dir: string): EventEmitter {
+  const e = new EventEmitter();
+  let watcher: FSWatcher | undefined;
+  e.on('newListener', (name) => {
+    if (name !== 'insert' || watcher) return;
+    try {
+      watcher = watch(dir, { persistent: false }, (_, file) => {
+        if (!file || String(file).endsWith(TOKEN_FILE_SUFFIX)) e.emit('insert');
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      // No watching here (a missing folder): the source polls as it would without.
+    }
+  });
+  e.on('removeListener', (name) => {
+    if (name === 'insert' && e.listenerCount('insert') === 0) {
+      watcher?.close();
+      watcher = undefined;
+    }
+  });
+  return e;
+}
+
+/** The token files of a virtual token directory; a file moved into it wakes a waiting source at once. */
 export function virtualLocator(dir: string): TokenLocator {
   return {
     where: `virtual token directory ${dir}`,
+    inserts: folderInserts(dir),
     async present() {
       const out: PresentToken[] = [];
       for (const file of await listDeviceFiles(dir)) {

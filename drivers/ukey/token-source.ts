@@ -56,11 +56,13 @@ export class LocatingTokenSource implements TokenSource {
       wake.inserted = true;
       wake.notify();
     };
-    this.opts.inserts?.on('insert', onInsert);
+    // A USB watcher given, else the locator's own (a virtual token folder being watched).
+    const inserts = this.opts.inserts ?? this.opts.locator.inserts;
+    inserts?.on('insert', onInsert);
     try {
       return await this.search(request, deadline, timeoutMs, told, wake);
     } finally {
-      this.opts.inserts?.off('insert', onInsert);
+      inserts?.off('insert', onInsert);
     }
   }
 

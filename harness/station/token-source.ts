@@ -174,6 +174,7 @@ export class StationTokenSource implements TokenSource {
   private watch(locator: TokenLocator): TokenLocator {
     return {
       where: locator.where,
+      ...(locator.inserts ? { inserts: locator.inserts } : {}),
       present: async () => {
         if (this.current?.stopped) throw this.current.stopped;
         const list = await locator.present();

@@ -1,23 +1,28 @@
 /**
  * The station rehearsal's "person" (test/station-rehearsal.test.ts): a program that does what a
  * person at the bench would, with the two pages only, in Chromium:
- *  - reads the operator station page (docs/station.md): each card's kind, device and instruction;
+ *  - reads the operator station page (docs/station.md): each card's kind, device and instruction,
+ *    and the parameter lines under it (`name: value`, docs/harness.md "Operator path: cards and
+ *    parameters");
  *  - confirmations (reset device A, a VsmManager step that is only navigation): clicks 完成 Done;
- *  - the VsmManager step that carries an operation out: does the whole operation in the VsmManager
- *    stand-in console (docs/vsm-manager.md) with the UKEY serials, keys, threshold and backup file
- *    the cards of that procedure listed, reads the console's result, and answers the station:
- *    完成 Completed, or 拒绝 Refused with the code and message the console shows;
- *  - a DMK check value: 获取 DMK 校验值 in the console, types the value it shows;
- *  - "insert a UKEY": when no UKEY in the slots fits, "inserts" a blank virtual UKEY from its
- *    drawer (moves the file into the slot folder); once the right one is detected, types the PIN
- *    into the masked field;
+ *  - the VsmManager step that carries an operation out (an outcome card): does the whole operation
+ *    in the VsmManager stand-in console (docs/vsm-manager.md) with the UKEY serials, keys, policy
+ *    and backup file or backup UKEY the cards of that procedure listed, reads the console's
+ *    result, and answers the station: 完成 Completed, or 拒绝 Refused with the code and message
+ *    the console shows (the device's refusal, e.g. KBK_SHARES for one KBK UKEY);
+ *  - a value card: the DMK check value (获取 DMK 校验值) or the authorization policy (设备信息),
+ *    read off the console and typed in;
+ *  - "insert a UKEY": a blank one from its drawer when the card wants a blank and none in the
+ *    slots fits (moves the file into the slot folder); once the right one is detected, types the
+ *    PIN into the masked field;
  *  - a backup file: the console keeps backups in its own folder under bare names, so the person
  *    copies the file between that folder and the path the card names, as with a USB stick.
  * Anything else, or an operation it cannot do from what the pages show, it answers 无法完成
  * "cannot do it" with the reason and records it in `problems`: the step fails, and so the test.
- * It never talks to a device or the station other than through the two pages.
+ * It never talks to a device or the station other than through the two pages. Every wait is on
+ * page state (a card, a field, a result appearing), never a fixed sleep.
  */
-import { expect, type Browser, type Locator, type Page } from '@playwright/test';
+import type { Browser, Locator, Page } from '@playwright/test';
 import { copyFileSync, existsSync, readdirSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -33,6 +38,8 @@ export interface PersonOptions {
   backups: string;
   /** The UKEYs' user PIN (typed on both pages, never logged). */
   pin: string;
+  /** How long the person looks for a UKEY that is not blank before saying they do not have it (default 20 s). */
+  tokenPatienceMs?: number;
   log?: (line: string) => void;
 }
 
@@ -50,8 +57,13 @@ export function parseManagerCard(en: string): { step: string; params: Map<string
 
 const list = (v: string | undefined): string[] => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
-/** The console refused to leave a step: what the person reads there, as the reason they cannot do it. */
+/** The console refused to leave a step, or showed no such thing: what the person reads there, as the reason they cannot do it. */
 class ConsoleWouldNot extends Error {}
+
+type Result = { refused?: { code: string; message: string } };
+
+/** An open card (not one answered and waiting for its worker). */
+const OPEN_CARD = '[data-prompt]:has(details.cannot)';
 
 export class StationPerson {
   readonly problems: string[] = [];
@@ -61,6 +73,7 @@ export class StationPerson {
   private console!: Page;
   private stopped = false;
   private loop: Promise<void> | undefined;
+  private readonly t0 = Date.now();
   /** Parameters seen on the cards of the procedure under way, per device. */
   private readonly seen = new Map<string, Map<string, string>>();
   private readonly kbkChosen = new Map<string, string[]>();
@@ -85,17 +98,22 @@ export class StationPerson {
     await this.console?.close();
   }
 
+  private log(line: string): void {
+    this.o.log?.(`${((Date.now() - this.t0) / 1000).toFixed(2)} ${line}`);
+  }
+
   private note(line: string): void {
     this.did.push(line);
-    this.o.log?.(`person: ${line}`);
+    this.log(`person: ${line}`);
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const card = this.station.locator('[data-prompt]').first();
-      if (!(await card.count())) {
-        await this.station.waitForTimeout(200);
-        continue;
+      const card = this.station.locator(OPEN_CARD).first();
+      try {
+        await card.waitFor({ state: 'attached', timeout: 1000 });
+      } catch {
+        continue; // none yet: look again (the page long-polls the station and draws cards as they come)
       }
       try {
         await this.answer(card);
@@ -103,18 +121,21 @@ export class StationPerson {
         if (this.stopped) return;
         // A card withdrawn under our hands (its worker timed out or moved on) is not a failure of the person.
         const msg = (e as Error).message.split('\n')[0];
-        this.o.log?.(`person: retrying after: ${msg}`);
+        this.log(`person: retrying after: ${msg}`);
         if (!/detached|Target closed|closed|Timeout/.test(msg)) this.problems.push(`person: ${msg}`);
-        await this.station.waitForTimeout(300);
       }
     }
   }
 
   private async answer(card: Locator): Promise<void> {
-    const id = await card.getAttribute('data-prompt', { timeout: 2000 });
-    const kind = await card.getAttribute('data-kind', { timeout: 2000 });
-    const en = (await card.locator('.en').textContent({ timeout: 2000 })) ?? '';
-    const device = /设备 device (\w)/.exec((await card.textContent()) ?? '')?.[1] ?? /device ([ABC])\b/.exec(en)?.[1] ?? '';
+    // What the card says, read at once (one look at the card, not one per line).
+    const { id, kind, en, meta } = await card.evaluate(
+      (e) => ({ id: e.getAttribute('data-prompt') ?? '', kind: e.getAttribute('data-kind') ?? '', en: e.querySelector('.en')?.textContent ?? '', meta: e.querySelector('.meta')?.textContent ?? '' }),
+      undefined,
+      { timeout: 2000 },
+    );
+    const device = /设备 device (\w+)/.exec(meta)?.[1] ?? /device ([ABC])\b/.exec(en)?.[1] ?? '';
+    this.log(`card ${id} ${kind}${device ? ` device ${device}` : ''}`);
     switch (kind) {
       case 'confirm': {
         const mgr = parseManagerCard(en);
@@ -132,6 +153,7 @@ export class StationPerson {
           if (e instanceof ConsoleWouldNot) return e.message;
           throw e;
         });
+        this.seen.delete(device);
         if (typeof result === 'string') return this.cannot(card, result);
         if (result.refused) {
           await card.getByLabel('错误码 Error code').fill(result.refused.code);
@@ -142,26 +164,30 @@ export class StationPerson {
           await card.getByRole('button', { name: '完成 Completed' }).click();
           this.note(`${mgr.step} on ${device}: completed`);
         }
-        this.seen.delete(device);
         break;
       }
       case 'value': {
-        if (!/DMK/.test(en)) return this.cannot(card, `a value the person cannot find in VsmManager: ${en.slice(0, 60)}`);
-        const kcv = await this.consoleKcv(device);
-        if (!kcv) return this.cannot(card, `VsmManager shows no DMK check value for device ${device}`);
-        await card.getByRole('textbox').first().fill(kcv.toLowerCase().replace(/(.{4})/g, '$1 ').trim());
+        const what = /authori[sz]ation policy/i.test(en) ? 'policy' : /DMK/.test(en) ? 'kcv' : undefined;
+        if (!what) return this.cannot(card, `a value the person cannot find in VsmManager: ${en.slice(0, 60)}`);
+        const shown = await (what === 'kcv' ? this.consoleValue(/获取 DMK 校验值/, device, 'dmkKcv') : this.consoleValue(/设备信息/, device, 'authorization')).catch((e: unknown) => {
+          if (e instanceof ConsoleWouldNot) return undefined;
+          throw e;
+        });
+        if (!shown) return this.cannot(card, `VsmManager shows no ${what === 'kcv' ? 'DMK check value' : 'authorization policy'} for device ${device}`);
+        // Typed as a person would copy it off the screen (a check value in groups of 4, lower case).
+        await card.getByRole('textbox').first().fill(what === 'kcv' ? shown.toLowerCase().replace(/(.{4})/g, '$1 ').trim() : shown);
         await card.getByRole('button', { name: '提交 Submit' }).click();
-        this.note(`DMK check value of ${device} read off VsmManager`);
+        this.note(`${what === 'kcv' ? 'DMK check value' : `authorization policy ${shown}`} of ${device} read off VsmManager`);
         break;
       }
       case 'token':
-        await this.token(card, id ?? '');
+        await this.token(card, id);
         break;
       default:
         return this.cannot(card, `a ${kind} prompt the person does not know how to answer: ${en.slice(0, 60)}`);
     }
-    // Wait until that card has left (answered) before reading the next one.
-    await expect(this.station.locator(`[data-prompt="${id}"]`)).toHaveCount(0, { timeout: 60_000 }).catch(() => undefined);
+    // That card has left (or waits for its worker to collect the answer) before the next is read.
+    await this.station.locator(`[data-prompt="${id}"]:has(details.cannot)`).waitFor({ state: 'detached', timeout: 60_000 }).catch(() => undefined);
   }
 
   private remember(device: string, mgr: { step: string; params: Map<string, string> }): void {
@@ -173,7 +199,9 @@ export class StationPerson {
       this.kbkChosen.set(device, []);
     }
     for (const [k, v] of mgr.params) m.set(k, v);
-    if (mgr.params.has('KBK UKEY')) this.kbkChosen.get(device)!.push(mgr.params.get('KBK UKEY')!);
+    const kbk = mgr.params.get('KBK UKEY');
+    const chosen = this.kbkChosen.get(device)!;
+    if (kbk && !chosen.includes(kbk)) chosen.push(kbk);
   }
 
   private async cannot(card: Locator, reason: string): Promise<void> {
@@ -184,32 +212,36 @@ export class StationPerson {
     await card.getByRole('button', { name: /无法完成，使步骤失败/ }).click();
   }
 
-  /** "Insert the UKEY": a blank one from the drawer when none in the slots fits; then its PIN. */
+  /** "Insert the UKEY": a blank one from the drawer when the card wants a blank and none in the slots fits; then its PIN. */
   private async token(card: Locator, id: string): Promise<void> {
-    const wanted = (await card.locator('.expect').textContent()) ?? '';
-    const deadline = Date.now() + 30_000;
+    const wanted = ((await card.locator('.expect').textContent()) ?? '').replace('需要 Wanted: ', '');
+    const blankWanted = /blank/.test(wanted);
+    const here = this.station.locator(`[data-prompt="${id}"]`);
+    const pin = here.locator('input[type=password]');
+    const deadline = Date.now() + (blankWanted ? 30_000 : (this.o.tokenPatienceMs ?? 20_000));
     let inserted = false;
-    const shownAt = Date.now();
-    while (Date.now() < deadline && !this.stopped) {
-      if (!(await this.station.locator(`[data-prompt="${id}"]`).count())) return; // logged in and withdrawn
-      const pin = card.getByLabel('UKEY 口令 PIN');
+    while (!this.stopped) {
+      if (!(await here.count())) return; // logged in and withdrawn
       if (await pin.count()) {
         await pin.fill(this.o.pin);
         await pin.press('Enter');
-        this.note(`typed the PIN of the UKEY the station detected (${wanted.replace('需要 Wanted: ', '')})`);
-        await this.station.waitForTimeout(300);
+        this.note(`typed the PIN of the UKEY the station detected (${wanted})`);
+        // The field goes (answered); a wrong PIN brings a new one with the next attempt, the next loop types it.
+        await pin.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
         continue;
       }
-      const fits = await card.locator('[data-status=fits]').count();
-      if (!fits && !inserted && Date.now() - shownAt > 1500) {
-        if (!/blank/.test(wanted)) return this.cannot(card, `the UKEY wanted is not in the slots and is no blank one: ${wanted}`);
+      if (blankWanted && !inserted && !(await here.locator('[data-status=fits]').count())) {
         const blank = readdirSync(this.o.drawer).find((f) => f.endsWith('.ukey.json'));
         if (!blank) return this.cannot(card, 'no blank UKEY left in the drawer');
         renameSync(join(this.o.drawer, blank), join(this.o.slots, blank));
         inserted = true;
         this.note(`inserted blank UKEY ${blank.replace('.ukey.json', '')}`);
       }
-      await this.station.waitForTimeout(250);
+      if (Date.now() > deadline) {
+        return this.cannot(card, blankWanted ? `the blank UKEY inserted is not detected: ${wanted}` : `the UKEY wanted is not in the slots: ${wanted}`);
+      }
+      // Wait for what the page shows next: the PIN field (the right UKEY is in) or the card leaving.
+      await Promise.race([pin.waitFor({ state: 'attached', timeout: 2000 }), here.waitFor({ state: 'detached', timeout: 2000 })]).catch(() => undefined);
     }
   }
 
@@ -218,7 +250,9 @@ export class StationPerson {
   /** 下一步 / 确定; a step the console will not leave (it says what is missing) ends the operation with its words. */
   private async next(): Promise<void> {
     await this.console.getByRole('button', { name: /下一步 Next|确定 OK/ }).click();
-    const said = ((await this.console.locator('#stepError').textContent().catch(() => '')) ?? '').trim();
+    // The console checks the step in its click handler: what it says is on the page when the click returns.
+    const error = this.console.locator('#stepError');
+    const said = (await error.count()) ? ((await error.textContent()) ?? '').trim() : '';
     if (said) throw new ConsoleWouldNot(`VsmManager would not go on: ${said}`);
   }
 
@@ -240,14 +274,24 @@ export class StationPerson {
     await this.next();
   }
 
+  private async choose(label: string): Promise<void> {
+    await this.console.getByLabel(label).check();
+    await this.next();
+  }
+
   private async menu(name: RegExp): Promise<void> {
     await this.console.getByRole('button', { name }).first().click();
   }
 
+  /** The title of the dialog now shown. */
+  private async dialogStep(): Promise<string> {
+    return (await this.console.locator('#dialog h3').first().textContent()) ?? '';
+  }
+
   /** The console's result: completed, or refused with code and message; a string when the console did nothing. */
-  private async result(): Promise<{ refused?: { code: string; message: string } } | string> {
+  private async result(): Promise<Result | string> {
     const o = this.console.locator('[data-outcome]');
-    await expect(o).toBeVisible({ timeout: 90_000 });
+    await o.waitFor({ state: 'visible', timeout: 90_000 });
     const how = await o.getAttribute('data-outcome');
     const text = (await o.textContent()) ?? '';
     if (how === 'completed') return {};
@@ -256,18 +300,18 @@ export class StationPerson {
     return `VsmManager did not perform it: ${text.slice(0, 200)}`;
   }
 
-  private async consoleKcv(device: string): Promise<string | undefined> {
-    await this.menu(/获取 DMK 校验值/);
+  /** A value of a one-dialog operation (获取 DMK 校验值, 设备信息) as the console shows it. */
+  private async consoleValue(menu: RegExp, device: string, key: string): Promise<string | undefined> {
+    await this.menu(menu);
     await this.chooseDevice(device);
     const r = await this.result();
     if (typeof r === 'string' || r.refused) return undefined;
-    return ((await this.console.locator('[data-value=dmkKcv]').textContent()) ?? '').trim() || undefined;
+    return ((await this.console.locator(`[data-value=${key}]`).textContent()) ?? '').trim() || undefined;
   }
 
   /** The operation a procedure's action step stands for, in the console, with what its cards said. */
-  private async operate(device: string, step: string): Promise<{ refused?: { code: string; message: string } } | string> {
+  private async operate(device: string, step: string): Promise<Result | string> {
     const p = this.seen.get(device) ?? new Map<string, string>();
-    await this.console.reload();
     switch (step) {
       case 'original-init.done': {
         const policy = /^(\d+)-of-(\d+)$/.exec(p.get('authorization policy') ?? '');
@@ -279,54 +323,81 @@ export class StationPerson {
         await this.field(/授权门限/, policy[1]);
         return this.result();
       }
-      case 'recovery-init.sync-auth': {
+      case 'recovery-init.sync-auth':
+      case 'recovery-init.new-auth': {
         const components = list(p.get('components imported in order'));
-        const sync = p.get('authorization UKEY of the first device');
-        if (!components.length || !sync) return 'the cards named no component UKEYs or no authorization UKEY';
+        const fresh = step === 'recovery-init.new-auth';
+        const authUkey = p.get(fresh ? 'new authorization UKEY' : 'authorization UKEY of the first device');
+        if (!components.length || !authUkey) return 'the cards named no component UKEYs or no authorization UKEY';
         await this.menu(/恢复初始化/);
         await this.chooseDevice(device);
-        await this.console.getByLabel('我已了解 I understand').check();
-        await this.next();
-        if (await this.console.getByText(/设备已有授权/).count()) return `device ${device} already has an authorization policy and the cards named no UKEY to authorize the recovery with`;
+        await this.choose('我已了解 I understand');
+        if (/设备已有授权/.test(await this.dialogStep())) {
+          const by = list(p.get('authorize with'));
+          if (!by.length) return `device ${device} already has an authorization policy and the cards named no UKEY to authorize the recovery with`;
+          await this.ukeys(by);
+        }
         await this.field(/DMK 成份 UKEY 数目/, String(components.length));
         for (const c of components) await this.ukeys([c]);
-        await this.console.getByLabel(/同步授权信息/).check();
-        await this.next();
-        await this.ukeys([sync]);
+        await this.choose(fresh ? '制作新的授权 UKEY（1 选 1）Make a new 1-of-1 auth UKEY' : '同步授权信息 Sync from an auth UKEY of the first device');
+        await this.ukeys([authUkey]);
+        return this.result();
+      }
+      case 'export-components.write-component-ukeys': {
+        const comps = list(p.get('component UKEYs'));
+        const by = list(p.get('authorize with'));
+        if (!comps.length || !by.length) return 'the cards named no component UKEYs or no authorization UKEYs';
+        await this.menu(/导出 DMK 成份/);
+        await this.chooseDevice(device);
+        await this.ukeys(by);
+        await this.ukeys(comps);
         return this.result();
       }
       case 'backup-export.export': {
         const file = p.get('backup file');
+        const holder = p.get('backup UKEY');
         const keys = p.get('keys');
-        if (!file || !keys) return 'the cards named no backup file or no keys';
-        const name = `b${++this.backupNo}-${basename(file)}`;
+        if ((!file && !holder) || !keys) return 'the cards named no backup file or backup UKEY, or no keys';
         await this.menu(/备份导出/);
         await this.chooseDevice(device);
         await this.field(/密钥索引/, keys === 'all keys' ? 'all' : keys.replace(/\s+/g, ''));
         await this.ukeys(list(p.get('authorize with')));
         await this.ukeys(list(p.get('KBK UKEYs')));
-        await this.console.getByLabel('保存到文件 Save to a file').check();
-        await this.next();
+        if (holder) {
+          await this.choose('保存到 UKEY 内 Keep it inside a UKEY');
+          await this.ukeys([holder]);
+          return this.result();
+        }
+        const name = `b${++this.backupNo}-${basename(file!)}`;
+        await this.choose('保存到文件 Save to a file');
         await this.field(/密钥备份文件/, name);
         const r = await this.result();
         // Keep the backup where the instruction says (the console keeps it in its own folder).
-        if (typeof r !== 'string' && !r.refused) copyFileSync(join(this.o.backups, name), file);
+        if (typeof r !== 'string' && !r.refused) copyFileSync(join(this.o.backups, name), file!);
         return r;
       }
       case 'restore-import.choose-backup-file': {
         const file = p.get('backup file');
+        const holder = p.get('backup UKEY');
         const kbk = this.kbkChosen.get(device) ?? [];
-        if (!file || !existsSync(file)) return `the backup file the card names is not there: ${file}`;
+        if (!holder && (!file || !existsSync(file))) return `the backup file the card names is not there: ${file}`;
         if (kbk.length < 1) return 'the cards named no KBK UKEY';
-        const name = `r${++this.backupNo}-${basename(file)}`;
-        copyFileSync(file, join(this.o.backups, name));
+        let name = '';
+        if (!holder) {
+          name = `r${++this.backupNo}-${basename(file!)}`;
+          copyFileSync(file!, join(this.o.backups, name));
+        }
         await this.menu(/恢复导入/);
         await this.chooseDevice(device);
         await this.ukeys(kbk);
         await this.ukeys(list(p.get('authorize with')));
-        await this.console.getByLabel('密钥备份文件 A backup file').check();
-        await this.next();
-        await this.field(/密钥备份文件/, name);
+        if (holder) {
+          await this.choose('保存在 UKEY 内 Inside a UKEY');
+          await this.ukeys([holder]);
+        } else {
+          await this.choose('密钥备份文件 A backup file');
+          await this.field(/密钥备份文件/, name);
+        }
         return this.result();
       }
       default:
