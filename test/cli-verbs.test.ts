@@ -33,7 +33,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   }
 }
 
-const VERBS = ['run', 'emulator', 'doctor', 'report', 'cacipher'];
+const VERBS = ['run', 'emulator', 'doctor', 'report', 'cacipher', 'ukey'];
 
 for (const verb of VERBS) {
   test(`${verb} --help and -h print its usage on stdout, exit 0`, async () => {

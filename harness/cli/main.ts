@@ -17,6 +17,7 @@ const VERBS: VerbEntry[] = [
   { name: 'doctor', summary: "check each target's prerequisites and say what to install or fix", load: async () => (await import('./doctor.ts')).DOCTOR },
   { name: 'report', summary: 'build the reports of a run, verify a certification report, make a signing key', load: async () => (await import('./report.ts')).REPORT },
   { name: 'vsm-manager', summary: 'serve the VsmManager stand-in console for emulators on 127.0.0.1 (docs/vsm-manager.md)', load: async () => (await import('./vsm-manager.ts')).VSM_MANAGER },
+  { name: 'ukey', summary: 'ukey blank --dir DIR: make blank virtual UKEYs for a rehearsal by hand (docs/cli.md)', load: async () => (await import('./ukey.ts')).UKEY },
   { name: 'cacipher', summary: 'cacipher check FILE|STRING: how the client reads a configuration, and every problem in it', load: async () => (await import('./cacipher.ts')).CACIPHER_CHECK },
 ];
 
