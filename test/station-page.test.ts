@@ -216,6 +216,37 @@ test('station: insert the UKEY — live detection shows absent, a wrong UKEY and
   }
 });
 
+test('station: a UKEY taken at an earlier prompt and still held reads "in use", not "checking" for ever, while the next blank is looked for', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'station-slots-'));
+  try {
+    for (const serial of ['SNHELD01', 'SNNEXT02']) await (await createVirtualToken(dir, { label: serial, serial, userPin: PIN, soPin: '99887766' })).close();
+    const { page } = await openPage();
+    const source = stationTokenSource({ station: client, locator: virtualLocator(dir), pollMs: 100, timeoutMs: 60_000, device: 'A' });
+    const first = source.acquire({ instruction: 'Insert a blank UKEY for component 1/2 and enter its PIN', blank: true });
+    // Which of the two the search takes first is the locator's order: answer whichever fits.
+    const card = page.locator('[data-prompt]');
+    await expect(card.locator('[data-status=fits]').first()).toBeVisible();
+    await page.getByLabel('UKEY 口令 PIN').fill(PIN);
+    await page.getByLabel('UKEY 口令 PIN').press('Enter');
+    const held = await first;
+    const other = held.identity.serial === 'SNHELD01' ? 'SNNEXT02' : 'SNHELD01';
+
+    const second = source.acquire({ instruction: 'Insert a blank UKEY for component 2/2 and enter its PIN', blank: true });
+    await expect(card.locator('.en')).toHaveText('Insert a blank UKEY for component 2/2 and enter its PIN');
+    const heldLine = card.locator(`[data-serial=${held.identity.serial}]`);
+    await expect(heldLine).toHaveAttribute('data-status', 'in-use');
+    await expect(heldLine).toContainText('已在使用 in use');
+    await expect(card.locator(`[data-serial=${other}]`)).toHaveAttribute('data-status', 'fits');
+    await page.getByLabel('UKEY 口令 PIN').fill(PIN);
+    await page.getByLabel('UKEY 口令 PIN').press('Enter');
+    expect((await second).identity.serial).toBe(other);
+    await source.close();
+    await page.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('station: a closed tab loses nothing — the reopened page shows the pending prompt and answers it', async () => {
   const first = await openPage();
   const confirming = client.confirm({ zh: '立即关闭设备 B（断电），然后确认。', en: 'Switch device B off now (pull the power), then confirm.' }, 'B');

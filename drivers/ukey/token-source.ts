@@ -90,6 +90,11 @@ export class LocatingTokenSource implements TokenSource {
     }
   }
 
+  /** Serials of the tokens this source has handed out and not released (they are not offered again). */
+  serialsInUse(): ReadonlySet<string> {
+    return new Set(this.inUse.values());
+  }
+
   /** Opens each present token not in use; keeps the first that fits, closes the others. */
   private async findMatching(request: TokenRequest, refused: string[]): Promise<Token | undefined> {
     const busy = new Set(this.inUse.values());

@@ -25,7 +25,7 @@ const VALUE_LABEL = {
   progress: '进度 Progress end (done/total, e.g. 3/3)',
   text: '值 Value',
 };
-const STATUS_TEXT = { checking: '检查中 checking', fits: '正确 fits', wrong: '不对 wrong UKEY', unreadable: '无法读取 unreadable' };
+const STATUS_TEXT = { checking: '检查中 checking', fits: '正确 fits', wrong: '不对 wrong UKEY', unreadable: '无法读取 unreadable', 'in-use': '已在使用 in use (taken at an earlier prompt; leave it in)' };
 
 async function post(path, body) {
   const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -61,8 +61,12 @@ export interface PromptSpec {
 export interface Sighting {
   serial: string;
   label: string;
-  /** `checking`: present, role not read yet; `fits`: the wanted token; `wrong`: refused (message says why); `unreadable`: cannot be opened. */
-  status: 'checking' | 'fits' | 'wrong' | 'unreadable';
+  /**
+   * `checking`: present, role not read yet; `fits`: the wanted token; `wrong`: refused (message says
+   * why); `unreadable`: cannot be opened; `in-use`: taken at an earlier prompt of this run and still
+   * held (it is not offered again, so without this it would read "checking" for ever).
+   */
+  status: 'checking' | 'fits' | 'wrong' | 'unreadable' | 'in-use';
   message?: string;
 }
 

@@ -58,7 +58,7 @@ interface Prompt {
 const MAX_BODY = 16 * 1024;
 const KINDS = new Set(['confirm', 'outcome', 'value', 'text', 'token']);
 const VALUE_KINDS = new Set<ValueKind>(['kcv', 'policy', 'count', 'progress', 'text']);
-const STATUSES = new Set(['checking', 'fits', 'wrong', 'unreadable']);
+const STATUSES = new Set(['checking', 'fits', 'wrong', 'unreadable', 'in-use']);
 
 class BadRequest extends Error {
   constructor(

@@ -181,7 +181,8 @@ export class StationTokenSource implements TokenSource {
         const c = this.current;
         if (c) {
           const next = new Map<string, Sighting>();
-          for (const p of list) next.set(p.serial, c.seen.get(p.serial) ?? { serial: p.serial, label: p.label, status: 'checking' });
+          const held = this.inner.serialsInUse();
+          for (const p of list) next.set(p.serial, held.has(p.serial) ? { serial: p.serial, label: p.label, status: 'in-use' } : (c.seen.get(p.serial) ?? { serial: p.serial, label: p.label, status: 'checking' }));
           c.seen = next;
           this.report(c);
         }
