@@ -25,7 +25,12 @@ async function refresh() {
     li.textContent = d.error ? d.name + ': 无法连接 unreachable' : d.name + ' · ' + d.state + ' · DMK ' + (d.dmkKcv || '-') + ' · 密钥 keys ' + d.keyCount + ' · 授权 authorization ' + (d.auth ? d.auth.m + '-of-' + d.auth.n : '-');
     $('#devices').append(li);
   }
+  // A device not up yet (the page opened before the run started its emulators) is asked again
+  // every 2 s until it answers, so the list does not say "unreachable" until the next dialog.
+  clearTimeout(retry);
+  if (state.devices.some((d) => d.error)) retry = setTimeout(() => refresh().catch(() => undefined), 2000);
 }
+let retry;
 
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
