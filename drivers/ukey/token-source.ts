@@ -29,6 +29,8 @@ export interface LocatingTokenSourceOptions {
 interface Wake {
   inserted: boolean;
   notify: () => void;
+  /** A pass was cut short by an insert (once per request, so files that keep changing cannot stall the search). */
+  cut?: boolean;
 }
 
 function tokenName(t: Token): string {
@@ -71,7 +73,7 @@ export class LocatingTokenSource implements TokenSource {
     for (;;) {
       wake.inserted = false;
       const refused: string[] = [];
-      const token = await this.findMatching(request, refused);
+      const token = await this.findMatching(request, refused, wake);
       if (token) {
         if (request.login !== false) await this.login(token);
         return token;
@@ -96,10 +98,15 @@ export class LocatingTokenSource implements TokenSource {
   }
 
   /** Opens each present token not in use; keeps the first that fits, closes the others. */
-  private async findMatching(request: TokenRequest, refused: string[]): Promise<Token | undefined> {
+  private async findMatching(request: TokenRequest, refused: string[], wake?: Wake): Promise<Token | undefined> {
     const busy = new Set(this.inUse.values());
     for (const p of await this.opts.locator.present()) {
       if (busy.has(p.serial)) continue;
+      // Inserted during the pass: look again at once rather than first open every other token present.
+      if (wake?.inserted && !wake.cut) {
+        wake.cut = true;
+        return undefined;
+      }
       let token: Token;
       try {
         token = await p.open();

@@ -40,14 +40,23 @@ export interface StationTokenSourceOptions {
 
 /** Re-sent this often even when nothing changed, so the station knows the worker is still there. */
 const HEARTBEAT_MS = 5000;
+/** The most sightings one report carries (the station refuses more, docs/station.md). */
+const MAX_SIGHTINGS = 64;
 
 interface Current {
   id: string;
   request: TokenRequest;
   text: Text;
   seen: Map<string, Sighting>;
+  /** The serials listed when the prompt opened; a token not among them arrived during it. */
+  before?: Set<string>;
+  /** Arrived during the prompt, newest first: searched first, and shown first. */
+  arrived: string[];
   posted: string;
   postedAt: number;
+  /** A report is on its way; `dirty` asks for one more with the state as it is then. */
+  sending?: boolean;
+  dirty?: boolean;
   /** Set when the person answered 无法完成 (or the prompt went away): the search stops with it. */
   stopped?: Error;
   /** The PIN question waiting for the page's answer. */
@@ -104,7 +113,7 @@ export class StationTokenSource implements TokenSource {
     // open() adds the prompt timeout to the test's; the wait for the UKEY itself may be longer.
     const id = await this.o.station.open({ kind: 'token', device: this.o.device ?? '', text, expect });
     extendTestTimeout(Math.max(0, this.searchMs - this.o.station.timeoutMs));
-    const c: Current = { id, request, text, seen: new Map(), posted: '', postedAt: 0 };
+    const c: Current = { id, request, text, seen: new Map(), arrived: [], posted: '', postedAt: 0 };
     this.current = c;
     const listening = this.listen(c);
     try {
@@ -177,9 +186,19 @@ export class StationTokenSource implements TokenSource {
       ...(locator.inserts ? { inserts: locator.inserts } : {}),
       present: async () => {
         if (this.current?.stopped) throw this.current.stopped;
-        const list = await locator.present();
+        let list = await locator.present();
         const c = this.current;
         if (c) {
+          // A UKEY inserted while the prompt is open is most likely the one asked for: it is
+          // looked at first, so the search does not reopen every UKEY of a full slot folder before it.
+          if (!c.before) c.before = new Set(list.map((p) => p.serial));
+          else {
+            const present = new Set(list.map((p) => p.serial));
+            const fresh = list.filter((p) => !c.before!.has(p.serial) && !c.arrived.includes(p.serial)).map((p) => p.serial);
+            c.arrived = [...fresh.reverse(), ...c.arrived.filter((s) => present.has(s))];
+            const rank = new Map(c.arrived.map((s, i) => [s, i]));
+            list = [...list].sort((a, b) => (rank.get(a.serial) ?? Infinity) - (rank.get(b.serial) ?? Infinity));
+          }
           const next = new Map<string, Sighting>();
           const held = this.inner.serialsInUse();
           for (const p of list) next.set(p.serial, held.has(p.serial) ? { serial: p.serial, label: p.label, status: 'in-use' } : (c.seen.get(p.serial) ?? { serial: p.serial, label: p.label, status: 'checking' }));
@@ -210,13 +229,33 @@ export class StationTokenSource implements TokenSource {
     this.report(c);
   }
 
+  /**
+   * Tells the station what is seen now. One report at a time: changes made while one is on its way
+   * go in the next, as the state is then (a pass over a full slot folder changes many sightings,
+   * and one POST each queued behind one another). At most 64 sightings, in the search's order
+   * (the UKEYs that arrived during the prompt first).
+   */
   private report(c: Current): void {
-    const list = [...c.seen.values()];
+    if (c.sending) {
+      c.dirty = true;
+      return;
+    }
+    const list = [...c.seen.values()].slice(0, MAX_SIGHTINGS);
     const json = JSON.stringify(list);
     if (json === c.posted && Date.now() - c.postedAt < HEARTBEAT_MS) return;
     c.posted = json;
     c.postedAt = Date.now();
-    this.posting = this.posting.then(() => this.o.station.seen(c.id, list)).catch(() => undefined);
+    c.sending = true;
+    this.posting = this.posting
+      .then(() => this.o.station.seen(c.id, list))
+      .catch(() => undefined)
+      .then(() => {
+        c.sending = false;
+        if (c.dirty && this.current === c) {
+          c.dirty = false;
+          this.report(c);
+        }
+      });
   }
 
   /** The opened token, with its role check reported (same verdict the search reaches). */
