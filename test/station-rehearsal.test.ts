@@ -16,7 +16,6 @@
 import { test, expect, type Browser } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLabFile } from '../harness/lab/lab-file.ts';
@@ -26,6 +25,7 @@ import { chromiumMissing, launchChromium } from '../reports/chromium.ts';
 import { createDevice } from '../virtual-ukey/index.ts';
 import { startConsole } from '../vsm-manager/server.ts';
 import { StationPerson } from './support/station-person.ts';
+import { freePort } from './support/free-port.ts';
 
 const LAB = 'lab/rehearsal-station.json';
 // Distinctive, so a leak anywhere is found by a plain substring search.
@@ -48,18 +48,6 @@ function skipLines(suite: JsonSuite): string[] {
   }
   for (const s of suite.suites ?? []) out.push(...skipLines(s));
   return out;
-}
-
-/** A port free on 127.0.0.1 now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -5,24 +5,13 @@
  * answers.
  */
 import { test, expect } from '@playwright/test';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmulatorProcess } from '../harness/targets/emulator-process.ts';
 import { chromiumMissing, launchChromium } from '../reports/chromium.ts';
 import { startConsole } from '../vsm-manager/server.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './support/free-port.ts';
 
 test('vsm-manager console: a device that comes up after the page opened is shown without a reload', async () => {
   test.skip(!!chromiumMissing(), chromiumMissing() ?? '');
