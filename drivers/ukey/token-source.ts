@@ -99,7 +99,7 @@ export class LocatingTokenSource implements TokenSource {
 
   /** Opens each present token not in use; keeps the first that fits, closes the others. */
   private async findMatching(request: TokenRequest, refused: string[], wake?: Wake): Promise<Token | undefined> {
-    const busy = new Set(this.inUse.values());
+    const busy = this.serialsInUse();
     for (const p of await this.opts.locator.present()) {
       if (busy.has(p.serial)) continue;
       // Inserted during the pass: look again at once rather than first open every other token present.

@@ -57,6 +57,11 @@ export interface PromptSpec {
   timeoutSeconds?: number;
 }
 
+/** A sighting's statuses (the server accepts exactly these). */
+export const SIGHTING_STATUSES = ['checking', 'fits', 'wrong', 'unreadable', 'in-use'] as const;
+/** The most sightings one report (POST …/seen) may carry. */
+export const MAX_SIGHTINGS = 64;
+
 /** What the token layer sees in the slots now, reported by the worker (POST …/seen). */
 export interface Sighting {
   serial: string;
@@ -66,7 +71,7 @@ export interface Sighting {
    * why); `unreadable`: cannot be opened; `in-use`: taken at an earlier prompt of this run and still
    * held (it is not offered again, so without this it would read "checking" for ever).
    */
-  status: 'checking' | 'fits' | 'wrong' | 'unreadable' | 'in-use';
+  status: (typeof SIGHTING_STATUSES)[number];
   message?: string;
 }
 

@@ -14,6 +14,8 @@ import { PAGE } from './page.ts';
 import {
   AnswerError,
   checkAnswer,
+  MAX_SIGHTINGS,
+  SIGHTING_STATUSES,
   type Answer,
   type AnswerPoll,
   type PinRequest,
@@ -58,7 +60,7 @@ interface Prompt {
 const MAX_BODY = 16 * 1024;
 const KINDS = new Set(['confirm', 'outcome', 'value', 'text', 'token']);
 const VALUE_KINDS = new Set<ValueKind>(['kcv', 'policy', 'count', 'progress', 'text']);
-const STATUSES = new Set(['checking', 'fits', 'wrong', 'unreadable', 'in-use']);
+const STATUSES = new Set<string>(SIGHTING_STATUSES);
 
 class BadRequest extends Error {
   constructor(
@@ -120,7 +122,7 @@ function promptSpec(b: Record<string, unknown>): PromptSpec {
 }
 
 function sightings(v: unknown): Sighting[] {
-  if (!Array.isArray(v) || v.length > 64) throw new BadRequest(400, 'tokens: an array of at most 64 sightings');
+  if (!Array.isArray(v) || v.length > MAX_SIGHTINGS) throw new BadRequest(400, `tokens: an array of at most ${MAX_SIGHTINGS} sightings`);
   return v.map((s: Record<string, unknown>) => {
     if (typeof s !== 'object' || s === null || !STATUSES.has(s.status as string)) throw new BadRequest(400, 'a sighting is { serial, label, status, message? }');
     const out: Sighting = { serial: text(s.serial, 'serial', 64), label: text(s.label, 'label', 64), status: s.status as Sighting['status'] };

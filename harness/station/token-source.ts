@@ -19,7 +19,7 @@ import type { Token, TokenRequest, TokenSource } from '../../drivers/ukey/token.
 import { extendTestTimeout } from '../lab/test-clock.ts';
 import type { Text } from '../procedures/types.ts';
 import { cannot, type StationClient } from './client.ts';
-import { expectedToken, type AnswerPoll, type Sighting } from './protocol.ts';
+import { expectedToken, MAX_SIGHTINGS, type AnswerPoll, type Sighting } from './protocol.ts';
 
 export interface StationTokenSourceOptions {
   station: StationClient;
@@ -40,8 +40,6 @@ export interface StationTokenSourceOptions {
 
 /** Re-sent this often even when nothing changed, so the station knows the worker is still there. */
 const HEARTBEAT_MS = 5000;
-/** The most sightings one report carries (the station refuses more, docs/station.md). */
-const MAX_SIGHTINGS = 64;
 
 interface Current {
   id: string;
