@@ -2,7 +2,7 @@
 export * from './token.ts';
 export { describeRole, encodeRole, decodeRole, ROLE_FORMAT } from './role.ts';
 export { LAYOUT, APPLICATION } from './layout.ts';
-export { createVirtualToken, openVirtualToken, openVirtualTokens } from './virtual.ts';
+export { createVirtualToken, openVirtualToken, openVirtualTokens, VIRTUAL_PIN_LENGTH } from './virtual.ts';
 export { openPkcs11Token, openPkcs11Tokens, findPkcs11Token, type Pkcs11TokenOptions } from './pkcs11.ts';
 export { Pkcs11Module, type SlotSummary } from './pkcs11-module.ts';
 export { SoftHsmPool, softHsmAvailable, SOFTHSM2_MODULE, type SoftHsmPoolOptions } from './softhsm-pool.ts';

@@ -10,6 +10,8 @@ import {
   listDeviceFiles,
   type CreateOptions,
   type ObjectAttributes,
+  MAX_PIN,
+  MIN_PIN,
 } from '../../virtual-ukey/index.ts';
 import { LayoutToken, type TokenBackend } from './layout-token.ts';
 import { APPLICATION, AUTH_KEY_ID, LAYOUT } from './layout.ts';
@@ -156,6 +158,9 @@ export async function openVirtualTokens(dir: string): Promise<Token[]> {
 }
 
 export type VirtualTokenOptions = CreateOptions;
+
+/** The PIN lengths a virtual token accepts. */
+export const VIRTUAL_PIN_LENGTH = { min: MIN_PIN, max: MAX_PIN } as const;
 
 /** Creates a blank virtual token in `dir` (a file `<serial>.ukey.json`). */
 export async function createVirtualToken(dir: string, opts: VirtualTokenOptions): Promise<Token> {

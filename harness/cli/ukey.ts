@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createVirtualToken, FACTORY_USER_PIN } from '../../drivers/ukey/index.ts';
+import { createVirtualToken, FACTORY_USER_PIN, VIRTUAL_PIN_LENGTH } from '../../drivers/ukey/index.ts';
 import { parseOptions, single, UsageError, type Verb } from './usage.ts';
 
 const SYNOPSIS = 'usage: evsm-lab ukey blank --dir DIR [--count N] [--label PREFIX] [--pin-env VAR] [--so-pin-env VAR]';
@@ -21,7 +21,8 @@ function pinFrom(option: string, variable: string | undefined, fallback: string)
   if (variable === undefined) return fallback;
   const pin = process.env[variable];
   if (pin === undefined || pin === '') throw new UsageError(`${option} ${variable}: that environment variable is not set (export it first; the PIN is never taken from the command line)`);
-  if (pin.length < 4 || pin.length > 64) throw new UsageError(`${option} ${variable}: a virtual UKEY's PIN has 4 to 64 characters`);
+  const { min, max } = VIRTUAL_PIN_LENGTH;
+  if (pin.length < min || pin.length > max) throw new UsageError(`${option} ${variable}: a virtual UKEY's PIN has ${min} to ${max} characters`);
   return pin;
 }
 
@@ -62,8 +63,7 @@ Example:
     for (let i = 1; i <= Number(countText); i++) {
       const label = `${prefix}-${already + i}`;
       const t = await createVirtualToken(dir, { label, userPin, soPin });
-      const serial = t.identity.serial;
-      console.log(`ukey blank serial=${serial} label=${label} file=${resolve(dir, `${serial}.ukey.json`)}`);
+      console.log(`ukey blank serial=${t.identity.serial} label=${label} file=${t.identity.location}`);
       await t.close();
     }
     return 0;
