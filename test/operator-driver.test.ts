@@ -115,6 +115,23 @@ test('the operator\'s "completed" is not enough: the driver reads back what VsmM
   });
 });
 
+test('components VsmManager numbered in its own order: the export passes and lists the UKEYs by component number; a repeated number does not', async () => {
+  /** An operator whose VsmManager writes component numbers `numbers[i]` of 2 onto the i-th blank the card named. */
+  const writing = (numbers: number[]): VsmManagerOperator => ({
+    ...scriptedCards(),
+    async perform(request) {
+      for (const [i, t] of (request.action?.blanks ?? []).entries()) await t.writeRole({ role: 'dmk-component', deviceId: 'DEV-A', number: numbers[i], total: 2 });
+      return { how: 'answered' };
+    },
+  });
+  await withTokens(8, async (tokens) => {
+    const auth = [await tokens.acquire({ instruction: 'auth', blank: true })];
+    const out = await driver(writing([2, 1]), tokens).exportComponents({ components: 2, auth });
+    expect(await Promise.all(out.components.map(async (t) => (await t.readRole())?.number))).toEqual([1, 2]);
+    await expect(driver(writing([1, 1]), tokens).exportComponents({ components: 2, auth })).rejects.toThrow(/do not hold components 1\.\.2 of one device/);
+  });
+});
+
 test('a backup kept inside a UKEY: the cards say backup UKEY, not backup file, and the UKEY must hold that backup afterwards', async () => {
   await withTokens(8, async (tokens) => {
     const auth = [await tokens.acquire({ instruction: 'auth', blank: true })];

@@ -322,12 +322,17 @@ export class OperatorDriver implements ProcedureDriver {
       'write-component-ukeys': async () => {
         const blanks = await this.blank(opts.components, 'insert a blank UKEY for an exported DMK component and enter its PIN', (i) => `exported component ${i}/${opts.components}`, `${p.id}.write-component-ukeys`);
         await this.ask(p, 'write-component-ukeys', [`components: ${opts.components}`, `component UKEYs: ${serials(blanks)}`, `authorize with: ${serials(opts.auth)}`], { procedure: 'export-components', options: opts, blanks });
-        // What VsmManager wrote: component i of n of one device on the i-th UKEY named.
+        // What VsmManager wrote: components 1..n of one device, one on each UKEY named. The order is
+        // VsmManager's, not the card's (the console numbers the UKEYs in its list's order, a person
+        // may pick them in any order), so the result lists the UKEYs by component number.
         const roles = await Promise.all(blanks.map((t) => t.readRole()));
         const deviceId = roles[0]?.deviceId;
-        if (!deviceId || roles.some((r, i) => r?.role !== 'dmk-component' || r.deviceId !== deviceId || r.number !== i + 1 || r.total !== opts.components)) {
+        const numbers = roles.map((r) => r?.number ?? 0).sort((x, y) => x - y);
+        if (!deviceId || roles.some((r) => r?.role !== 'dmk-component' || r.deviceId !== deviceId || r.total !== opts.components) || numbers.some((n, i) => n !== i + 1)) {
           throw new Error(`operator path: the UKEYs ${serials(blanks)} do not hold components 1..${opts.components} of one device after exporting DMK components on ${name}`);
         }
+        const byNumber = blanks.map((t, i) => ({ t, n: roles[i]!.number! })).sort((x, y) => x.n - y.n).map((x) => x.t);
+        blanks.splice(0, blanks.length, ...byNumber);
         await this.noteTokens(blanks, (i) => `exported component ${i}/${opts.components}`, `${p.id}.write-component-ukeys`);
         const dmkKcv = await this.dmkKcv();
         this.deps.evidence.dmkKcvs.push({ device: name, kcv: dmkKcv, when: 'export DMK components (after VsmManager)' });

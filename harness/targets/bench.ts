@@ -65,6 +65,13 @@ export interface BenchOptions {
 export interface TargetProject {
   /** Workers of this project; undefined: the run's (playwright.config.ts `workers`). */
   workers?: number;
+  /**
+   * Whether the catalog's tests may be spread over the workers one by one instead of file by file
+   * (Playwright's `fullyParallel`). A target whose every worker has devices of its own says yes:
+   * with whole files per worker, one worker ran dmk.spec.ts while the other ran the rest and the
+   * first sat idle for the last third of the run.
+   */
+  fullyParallel?: boolean;
   /** Projects that must run first (e.g. `hardware-lab`, the lab file check). */
   dependencies?: string[];
   /** More metadata for the reports (`target` is set by the registry). */

@@ -58,6 +58,7 @@ const containers: Target = {
   name: 'containers',
   description: 'emulator containers (host network, 127.0.0.1) and SoftHSM2 tokens; needs a Docker engine and softhsm2',
   order: 2,
+  project: () => ({ fullyParallel: true }),
   async checks() {
     const softhsm = await checkSofthsm();
     return [await checkDocker(), softhsm, softhsm.ok ? checkPkcs11Module(SOFTHSM2_MODULE) : { name: `PKCS#11 module ${SOFTHSM2_MODULE}`, ok: false, detail: 'not checked (SoftHSM2 missing)', fix: softhsm.fix }];

@@ -79,6 +79,7 @@ const embedded: Target = {
   name: 'embedded',
   description: 'emulator processes on 127.0.0.1 and virtual UKEYs; needs only npm install',
   order: 1,
+  project: () => ({ fullyParallel: true }),
   checks: async () => [checkNode(), checkEmulatorProgram()],
   open: openEmbeddedBench,
 };
