@@ -4,7 +4,7 @@
  * environment.properties, executor.json and categories.json are added and allure-commandline
  * (Java) generates a single-file report that opens straight from disk.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Json } from './canonical.ts';
@@ -131,12 +131,23 @@ export function writeAllureMetadata(stage: string, props: [string, string][], la
   );
 }
 
-/** Runs allure-commandline; returns undefined on success or a one-line reason. */
-export function generateAllure(stage: string, out: string, reportName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+/**
+ * Runs allure-commandline; resolves to undefined on success or a one-line reason. Asynchronous, so
+ * the certification part (Chromium printing the PDF) runs beside it: each is a few seconds of
+ * mostly one process, and `evsm-lab run` waits for both.
+ */
+export function generateAllure(stage: string, out: string, reportName: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const bin = join(packageDir('allure-commandline'), 'dist', 'bin', 'allure');
-  if (!existsSync(bin)) return 'allure-commandline is not installed: run `npm install`';
-  const r = spawnSync(bin, ['generate', stage, '--clean', '--single-file', '-o', out, '--name', reportName], { encoding: 'utf8', env });
-  if (r.error) return `allure-commandline did not start: ${r.error.message}`;
-  if (r.status !== 0) return `allure-commandline failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? ''}`;
-  return undefined;
+  if (!existsSync(bin)) return Promise.resolve('allure-commandline is not installed: run `npm install`');
+  return new Promise((resolve) => {
+    const child = spawn(bin, ['generate', stage, '--clean', '--single-file', '-o', out, '--name', reportName], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let said = '';
+    const keep = (d: Buffer): void => {
+      said = (said + d.toString('utf8')).slice(-4096);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (e) => resolve(`allure-commandline did not start: ${e.message}`));
+    child.on('close', (code) => resolve(code === 0 ? undefined : `allure-commandline failed (exit ${code}): ${said.trim().split('\n').slice(-1)[0] ?? ''}`));
+  });
 }

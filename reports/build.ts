@@ -81,7 +81,7 @@ async function buildCertificationPart(paths: ReportPaths, o: BuildOptions, redac
   return out;
 }
 
-function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor, data: CertificationData | undefined, lab: string, issued: Date, versions: { [k: string]: string }): PartOutcome {
+async function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor, data: CertificationData | undefined, lab: string, issued: Date, versions: { [k: string]: string }): Promise<PartOutcome> {
   const env = o.env ?? process.env;
   if (!existsSync(paths.allureResults)) {
     return { part: 'allure', ok: false, message: `no Allure results at ${paths.allureResults}: add the allure-playwright reporter to the run (docs/reports.md)` };
@@ -98,7 +98,7 @@ function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor
     const leak = stagedLeak(stage, redactor);
     if (leak) return { part: 'allure', ok: false, message: `refused: the result file ${leak} holds a secret the redaction cannot remove (a binary attachment?); report not written` };
     writeAllureMetadata(stage, [...environmentProps(data, targets, lab, versions), ['java', java]], lab, issued);
-    const failure = generateAllure(stage, paths.allureReport, `${lab}: EVSM key synchronisation`, env);
+    const failure = await generateAllure(stage, paths.allureReport, `${lab}: EVSM key synchronisation`, env);
     if (failure) return { part: 'allure', ok: false, message: failure };
   } finally {
     rmSync(stage, { recursive: true, force: true });
@@ -109,6 +109,24 @@ function buildAllurePart(paths: ReportPaths, o: BuildOptions, redactor: Redactor
 /** The lab on the reports: --lab-name, else the run's lab file (`lab`), else EVSM_LAB_NAME, else `evsm-lab`. */
 export function labNameOf(o: BuildOptions, results: RunResults | undefined, env: NodeJS.ProcessEnv): string {
   return o.labName || results?.labName || env.EVSM_LAB_NAME || 'evsm-lab';
+}
+
+/** The certification report and its PDF, or why there is none (nothing executed, no results). */
+async function buildCertificationParts(paths: ReportPaths, o: BuildOptions, redactor: Redactor, privateKey: Buffer | undefined, data: CertificationData | undefined, resultsError: string | undefined): Promise<PartOutcome[]> {
+  const executed = data?.runs.filter((r) => r.status !== 'skipped').length ?? 0;
+  if (data && executed === 0) {
+    // Nothing was tested: no certificate, and none left from an earlier run to be mistaken for this one.
+    for (const f of ['certification.html', 'certification.pdf', pdfSealFile('certification.pdf')]) rmSync(join(paths.certification, f), { force: true });
+    return [
+      {
+        part: 'certification',
+        ok: false,
+        message: `no scenario of the catalog was executed in this run (${data.runs.length} skipped${data.otherTests ? `, ${data.otherTests} tests outside the catalog` : ''}): no certificate written`,
+      },
+    ];
+  }
+  if (data) return buildCertificationPart(paths, o, redactor, privateKey, data);
+  return [{ part: 'certification', ok: false, message: resultsError ?? 'no results' }];
 }
 
 export async function buildReports(o: BuildOptions = {}): Promise<PartOutcome[]> {
@@ -139,27 +157,19 @@ export async function buildReports(o: BuildOptions = {}): Promise<PartOutcome[]>
   }
 
   try {
-    if (o.only !== 'certification') {
-      try {
-        outcomes.push(buildAllurePart(paths, o, redactor, data, lab, issued, versions));
-      } catch (e) {
-        // A damaged results file must not cost the certification report.
-        outcomes.push({ part: 'allure', ok: false, message: `could not stage the Allure results: ${(e as Error).message.split('\n')[0]}` });
-      }
-    }
-    if (o.only !== 'allure') {
-      const executed = data?.runs.filter((r) => r.status !== 'skipped').length ?? 0;
-      if (data && executed === 0) {
-        // Nothing was tested: no certificate, and none left from an earlier run to be mistaken for this one.
-        for (const f of ['certification.html', 'certification.pdf', pdfSealFile('certification.pdf')]) rmSync(join(paths.certification, f), { force: true });
-        outcomes.push({
-          part: 'certification',
-          ok: false,
-          message: `no scenario of the catalog was executed in this run (${data.runs.length} skipped${data.otherTests ? `, ${data.otherTests} tests outside the catalog` : ''}): no certificate written`,
-        });
-      } else if (data) outcomes.push(...(await buildCertificationPart(paths, o, redactor, privateKey, data)));
-      else outcomes.push({ part: 'certification', ok: false, message: resultsError ?? 'no results' });
-    }
+    // The two parts side by side (Allure is a Java process, the PDF a Chromium one); their lines
+    // are reported in the same order as before: Allure, then the certification report and PDF.
+    const allure: Promise<PartOutcome[]> =
+      o.only === 'certification'
+        ? Promise.resolve([])
+        : buildAllurePart(paths, o, redactor, data, lab, issued, versions).then(
+            (r) => [r],
+            // A damaged results file must not cost the certification report.
+            (e: unknown) => [{ part: 'allure', ok: false, message: `could not stage the Allure results: ${(e as Error).message.split('\n')[0]}` }],
+          );
+    const certification = o.only === 'allure' ? Promise.resolve([]) : buildCertificationParts(paths, o, redactor, privateKey, data, resultsError);
+    const [a, c] = await Promise.all([allure, certification]);
+    outcomes.push(...a, ...c);
   } finally {
     if (privateKey) wipe(privateKey);
   }
