@@ -4,6 +4,7 @@ import { TARGET_LIST } from './harness/targets/open.ts';
 
 /**
  * One runner for everything. Projects:
+ *  - station-rehearsal: the catalog on the operator path, answered through the pages in Chromium
  *  - unit:       module tests in test/ (crypto, emulator, tokens, client, harness pieces)
  *  - one per target, the scenario catalog on it: each file harness/targets/NAME.target.ts is a
  *    target and its project NAME (embedded, the default; containers; hardware, a real bench named
@@ -43,7 +44,12 @@ export default defineConfig({
     ['./harness/station/reporter.ts'],
   ],
   projects: [
-    { name: 'unit', testDir: 'test', testMatch: /.*\.test\.ts$/ },
+    // The operator path through the station and console pages in Chromium, in parts of the
+    // catalog that run side by side (test/station-rehearsal.test.ts). Its own project, listed
+    // first, so its parts are the first tests handed to the workers: they are the longest of the
+    // suite, and started after most of the unit files (as one unit file, 's') they ended the run.
+    { name: 'station-rehearsal', testDir: 'test', testMatch: /station-rehearsal\.test\.ts$/ },
+    { name: 'unit', testDir: 'test', testMatch: /.*\.test\.ts$/, testIgnore: /station-rehearsal\.test\.ts$/ },
     ...TARGET_LIST.map(targetProject),
     // Checks the run's lab file once before any test of a target that reads it: a broken one fails the run (harness/lab/lab-check.setup.ts).
     { name: 'hardware-lab', testDir: 'harness/lab', testMatch: /lab-check\.setup\.ts$/ },
