@@ -22,7 +22,7 @@ export const TARGETS_DIR_ENV = 'EVSM_TARGETS_DIR';
 /** The target a project without `metadata.target` runs on, and `run`'s and `doctor`'s default. */
 export const DEFAULT_TARGET = 'embedded';
 /** Names taken by the other Playwright projects and doctor's `reports` section. */
-const RESERVED = new Set(['unit', 'hardware-lab', 'vendor-sdk', 'ha-vendor-sdk', 'reports']);
+const RESERVED = new Set(['unit', 'station-rehearsal', 'hardware-lab', 'vendor-sdk', 'ha-vendor-sdk', 'reports']);
 const NAME = /^[a-z][a-z0-9-]*$/;
 
 const builtIn = dirname(fileURLToPath(import.meta.url));
