@@ -153,8 +153,9 @@ const rehearsal: Target = {
   description: 'a bench played by emulators on the lab file\'s loopback ports (lab/rehearsal.json, or --lab FILE with a "rehearsal" section)',
   order: 4,
   readsLabFile: true,
-  // The lab file (EVSM_LAB_FILE) is checked first, as for a real bench; each worker has its own ports (portStride).
-  project: () => ({ dependencies: ['hardware-lab'] }),
+  // The lab file (EVSM_LAB_FILE) is checked first, as for a real bench; each worker has its own ports
+  // (portStride), so the tests are dealt to the workers one by one, as on embedded.
+  project: () => ({ dependencies: ['hardware-lab'], fullyParallel: true }),
   async checks({ labFile }) {
     let lab: LabFile;
     try {
