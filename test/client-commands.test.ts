@@ -78,6 +78,20 @@ test('scanKeys: an error other than 45 is thrown', async () => {
   });
 });
 
+test('scanKeys: an index outside 1-2048 is refused before anything is sent', async () => {
+  await withDevice({ KG: ['45'] }, async (client, device) => {
+    for (const bad of [0, 2049, 1.5]) await expect(client.scanKeys([1, bad])).rejects.toBeInstanceOf(EvsmParameterError);
+    expect(device.commands()).toEqual([]);
+  });
+});
+
+test('kgKeyInfoIfAny: the key info, undefined for 45, any other code an EvsmCommandError', () => {
+  const kg = c.kgKeyInfoIfAny(7);
+  expect(kg.parse(Buffer.from(`KH0000AP${CV}03app1420261201120000`, 'latin1'), 'h')).toMatchObject({ keyType: 0xa, keyAlgFlag: 'P', keyCV: CV, keyLabel: 'app' });
+  expect(kg.parse(Buffer.from('KH45', 'latin1'), 'h')).toBeUndefined();
+  expect(() => kg.parse(Buffer.from('KH13', 'latin1'), 'h')).toThrow(EvsmCommandError);
+});
+
 test('deleteKey: KF01 + index; the answer is KG00', async () => {
   await withDevice({ KF: ['00', '45'] }, async (client, device) => {
     await client.deleteKey(3);
@@ -162,6 +176,7 @@ test('safe to repeat: everything but what stores or deletes', () => {
     c.a6Import('ZPK', 'K0001', KEY, 'P', 0),
     c.a8Export('ZPK', 'K0001', KEY, 'P'),
     c.kgKeyInfo(1),
+    c.kgKeyInfoIfAny(1),
     c.buCheckValue('ZAK', KEY),
     c.e7GenerateKeyPair(0, 7, ''),
     c.crRandom(8),

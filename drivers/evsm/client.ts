@@ -13,6 +13,7 @@ import type { DispatchOptions } from './failover.ts';
 import * as cmd from './commands/catalog.ts';
 import { keyTypeName } from './commands/key-types.ts';
 import { EvsmSdk } from './sdk.ts';
+import type { SymmKeyAttribute } from './commands/keys.ts';
 import type {
   DataCipherOptions,
   DataCipherResult,
@@ -28,10 +29,18 @@ import type {
   ZmkScheme,
 } from './commands/types.ts';
 
-/** KG's "no key at this index". */
-const NO_KEY = '45';
 /** KG requests in flight at once while scanning (the pool spreads them). */
 const SCAN_CONCURRENCY = 8;
+
+function checkIndex(index: number): void {
+  if (!Number.isInteger(index) || index < 1 || index > cmd.MAX_KEY_INDEX) throw new EvsmParameterError(`key index ${index} is not 1-${cmd.MAX_KEY_INDEX}`);
+}
+
+/** KG's answer as the client reports a stored key. */
+function storedKeyInfo(index: number, k: SymmKeyAttribute): StoredKeyInfo {
+  const code = k.keyType.toString(16).toUpperCase().padStart(3, '0');
+  return { index, keyType: keyTypeName(code), scheme: k.keyAlgFlag, kcv: k.keyCV, label: k.keyLabel, updateTime: k.updateTime };
+}
 
 export class EvsmClient extends EvsmClientCore {
   /** The vendor SDK's calls, names and argument order (hsmGeneralFinance), on this client's connections. */
@@ -142,28 +151,21 @@ export class EvsmClient extends EvsmClientCore {
 
   /** KG: type, flag, KCV, label and update time of the key at `index`; EvsmCommandError 45 when there is none. */
   async keyInfo(index: number, o?: DispatchOptions): Promise<StoredKeyInfo> {
-    if (!Number.isInteger(index) || index < 1 || index > cmd.MAX_KEY_INDEX) throw new EvsmParameterError(`key index ${index} is not 1-${cmd.MAX_KEY_INDEX}`);
-    const k = await this.execute(cmd.kgKeyInfo(index), o);
-    const code = k.keyType.toString(16).toUpperCase().padStart(3, '0');
-    return { index, keyType: keyTypeName(code), scheme: k.keyAlgFlag, kcv: k.keyCV, label: k.keyLabel, updateTime: k.updateTime };
+    checkIndex(index);
+    return storedKeyInfo(index, await this.execute(cmd.kgKeyInfo(index), o));
   }
 
-  /**
-   * KG for each index (the SJJ1310 way to list keys, for devices without the X4 extension):
-   * the keys found, in the order asked; 45 (no key) is skipped, other errors are thrown.
-   */
+  /** KG at each index, SCAN_CONCURRENCY at a time: the keys found, in the order of `indices`; an empty index (error 45) is skipped. */
   async scanKeys(indices: Iterable<number>, o?: DispatchOptions): Promise<StoredKeyInfo[]> {
     const list = [...indices];
+    for (const index of list) checkIndex(index);
     const found: Array<StoredKeyInfo | undefined> = new Array(list.length);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < list.length) {
         const i = next++;
-        try {
-          found[i] = await this.keyInfo(list[i], o);
-        } catch (err) {
-          if (!(err instanceof EvsmCommandError && err.errorCode === NO_KEY)) throw err;
-        }
+        const k = await this.execute(cmd.kgKeyInfoIfAny(list[i]), o);
+        if (k) found[i] = storedKeyInfo(list[i], k);
       }
     };
     await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, list.length) }, worker));
