@@ -144,7 +144,7 @@ export class EvsmClient extends EvsmClientCore {
    * replacing a key already there. Returns the 16H KCV. Not retried if its host dies mid-command.
    */
   async storeKey(index: number, keyType: KeyType, scheme: LmkScheme = 'P', options: { label?: string } & DispatchOptions = {}): Promise<string> {
-    if (!Number.isInteger(index) || index < 1 || index > cmd.MAX_KEY_INDEX) throw new EvsmParameterError(`key index ${index} is not 1-${cmd.MAX_KEY_INDEX}`);
+    checkIndex(index);
     const [, kcv] = await this.execute(cmd.a0Generate(keyType, scheme, index, options.label ?? '', cmd.MAX_KEY_INDEX), options);
     return kcv;
   }
