@@ -327,16 +327,15 @@ export class OperatorDriver implements ProcedureDriver {
         // may pick them in any order), so the result lists the UKEYs by component number.
         const roles = await Promise.all(blanks.map((t) => t.readRole()));
         const deviceId = roles[0]?.deviceId;
-        const numbers = roles.map((r) => r?.number ?? 0).sort((x, y) => x - y);
-        if (!deviceId || roles.some((r) => r?.role !== 'dmk-component' || r.deviceId !== deviceId || r.total !== opts.components) || numbers.some((n, i) => n !== i + 1)) {
+        const byNumber = blanks.map((t, i) => ({ t, r: roles[i] })).sort((x, y) => (x.r?.number ?? 0) - (y.r?.number ?? 0));
+        if (!deviceId || byNumber.some(({ r }, i) => r?.role !== 'dmk-component' || r.deviceId !== deviceId || r.number !== i + 1 || r.total !== opts.components)) {
           throw new Error(`operator path: the UKEYs ${serials(blanks)} do not hold components 1..${opts.components} of one device after exporting DMK components on ${name}`);
         }
-        const byNumber = blanks.map((t, i) => ({ t, n: roles[i]!.number! })).sort((x, y) => x.n - y.n).map((x) => x.t);
-        blanks.splice(0, blanks.length, ...byNumber);
-        await this.noteTokens(blanks, (i) => `exported component ${i}/${opts.components}`, `${p.id}.write-component-ukeys`);
+        const components = byNumber.map(({ t }) => t);
+        await this.noteTokens(components, (i) => `exported component ${i}/${opts.components}`, `${p.id}.write-component-ukeys`);
         const dmkKcv = await this.dmkKcv();
         this.deps.evidence.dmkKcvs.push({ device: name, kcv: dmkKcv, when: 'export DMK components (after VsmManager)' });
-        out = { dmkKcv, components: blanks };
+        out = { dmkKcv, components };
       },
     });
     return out;
