@@ -104,6 +104,19 @@ function nestedEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env;
 }
 
+/** A catalog row's title: its id first (DMK-01, KS-08, …). */
+const CATALOG_ROW = /^[A-Z]+-\d\d /;
+
+/** The catalog's row titles as the rehearsal target lists them (`playwright test --list`). */
+function catalogTitles(outputDir: string): string[] {
+  const listed = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--list', '--project=rehearsal', '--reporter=json', 'scenarios'], {
+    encoding: 'utf8',
+    env: nestedEnv({ EVSM_LAB_FILE: LAB, EVSM_LAB_OUTPUT: outputDir }),
+  });
+  expect(listed.status, listed.stderr).toBe(0);
+  return specTitles(JSON.parse(listed.stdout) as JsonSuite).filter((t) => CATALOG_ROW.test(t));
+}
+
 /**
  * lab/rehearsal-station.json on ports free now (host and management ports), so two runs on one
  * machine (a CI run beside a developer's) do not collide; everything else as in the file.
@@ -184,10 +197,13 @@ async function rehearse(grep: string, part: Part | undefined, testInfo: TestInfo
     personLog.push(...skips.map((l) => `skipped: ${l}`));
     const did = person.did.join('\n');
     if (part) {
-      // Every row of the part ran through the pages (none failed, none lost), with at most its
-      // skips, each saying what a person cannot see in VsmManager.
-      const rows = results.stats.expected + results.stats.skipped;
-      expect(rows, tail).toBeGreaterThanOrEqual(2);
+      // Every row of the part ran through the pages (none failed, none lost: exactly the rows of
+      // the catalog its grep names), with at most its skips, each saying what a person cannot see
+      // in VsmManager.
+      const ran = specTitles(report).filter((t) => CATALOG_ROW.test(t)).sort();
+      const wanted = catalogTitles(testInfo.outputPath('list')).filter((t) => new RegExp(part.grep).test(t)).sort();
+      expect(ran, tail).toEqual(wanted);
+      expect(results.stats.expected + results.stats.skipped, tail).toBe(ran.length + 1); // and the lab check
       expect(results.stats.flaky, tail).toBe(0);
       expect(skips.length, `skipped:\n${skips.join('\n')}`).toBeLessThanOrEqual(part.maxSkips);
       for (const l of skips) expect(l, 'a skip line names what VsmManager does not show a person').toMatch(/needed for .*(VsmManager|a person)/);
@@ -232,12 +248,7 @@ if (GREP) {
 }
 
 test('the parts of the station rehearsal cover the catalog, each row in exactly one, and allow 3 skips in all', ({}, testInfo) => {
-  const listed = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--list', '--project=rehearsal', '--reporter=json', 'scenarios'], {
-    encoding: 'utf8',
-    env: nestedEnv({ EVSM_LAB_FILE: LAB, EVSM_LAB_OUTPUT: testInfo.outputPath('list') }),
-  });
-  expect(listed.status, listed.stderr).toBe(0);
-  const titles = specTitles(JSON.parse(listed.stdout) as JsonSuite).filter((t) => /^[A-Z]+-\d\d /.test(t));
+  const titles = catalogTitles(testInfo.outputPath('list'));
   expect(titles.length, 'the catalog as the rehearsal target lists it').toBeGreaterThanOrEqual(24);
   for (const t of titles) expect(PARTS.filter((p) => new RegExp(p.grep).test(t)).map((p) => p.name), t).toHaveLength(1);
   expect(PARTS.reduce((n, p) => n + p.maxSkips, 0)).toBe(MAX_SKIPS);
