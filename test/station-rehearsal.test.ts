@@ -30,7 +30,7 @@ import { chromiumMissing, launchChromium } from '../reports/chromium.ts';
 import { createDevice } from '../virtual-ukey/index.ts';
 import { startConsole } from '../vsm-manager/server.ts';
 import { StationPerson } from './support/station-person.ts';
-import { freePort } from './support/free-port.ts';
+import { freePortBlock } from './support/free-port.ts';
 
 const LAB = 'lab/rehearsal-station.json';
 // Distinctive, so a leak anywhere is found by a plain substring search.
@@ -118,16 +118,20 @@ function catalogTitles(outputDir: string): string[] {
 }
 
 /**
- * lab/rehearsal-station.json on ports free now (host and management ports), so two runs on one
- * machine (a CI run beside a developer's) do not collide; everything else as in the file.
+ * lab/rehearsal-station.json on ports of the part's own block (host ports, then management ports),
+ * free now, so the parts started side by side never draw the same port and two runs on one
+ * machine (a CI run beside a developer's) move out of each other's way; everything else as in
+ * the file. Blocks of 10 from 27000: below the kernel's ephemeral range and clear of the fixed
+ * ports of the other rehearsal lab files (28018 and up).
  */
-async function labOnFreePorts(dir: string): Promise<string> {
+async function labOnOwnPorts(dir: string, block: number): Promise<string> {
   const raw = JSON.parse(readFileSync(LAB, 'utf8')) as { cacipher: string; pins: unknown; rehearsal: { operatorManagementPorts: Record<string, number> } };
   const names = Object.keys(raw.rehearsal.operatorManagementPorts);
+  const ports = await freePortBlock({ first: 27000, size: 10, block, parts: PARTS.length + 1, count: 2 * names.length });
   const hosts: string[] = [];
   for (const [i, name] of names.entries()) {
-    hosts.push(`[HOST${i + 1}];hsmModel=SJJ1310;linkNum=-4;host=127.0.0.1;port=${await freePort()};timeout=5`);
-    raw.rehearsal.operatorManagementPorts[name] = await freePort();
+    hosts.push(`[HOST${i + 1}];hsmModel=SJJ1310;linkNum=-4;host=127.0.0.1;port=${ports[i]};timeout=5`);
+    raw.rehearsal.operatorManagementPorts[name] = ports[names.length + i];
   }
   raw.cacipher = `{[LOGGER];logsw=error;${hosts.join(';')};}`;
   const file = join(dir, 'rehearsal-station.json');
@@ -140,7 +144,8 @@ async function rehearse(grep: string, part: Part | undefined, testInfo: TestInfo
   test.skip(!!chromiumMissing(), chromiumMissing() ?? '');
   test.setTimeout(part ? 900_000 : 600_000);
   const root = mkdtempSync(join(tmpdir(), 'station-rehearsal-'));
-  const labFile = await labOnFreePorts(root);
+  // The parts' blocks 0..2, a one-off EVSM_STATION_REHEARSAL_GREP run the next one.
+  const labFile = await labOnOwnPorts(root, part ? PARTS.indexOf(part) : PARTS.length);
   const lab = loadLabFile(labFile);
   expect(lab.devices.map((d) => d.name)).toEqual(loadLabFile(LAB).devices.map((d) => d.name));
   // No back door: the harness is given no management port; only the console has them.
