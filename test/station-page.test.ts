@@ -247,6 +247,34 @@ test('station: a UKEY taken at an earlier prompt and still held reads "in use", 
   }
 });
 
+test('station: a note or a sighting redraws only what it changes — the UKEY lines, the other card and the messages stay the same elements', async () => {
+  const { page } = await openPage();
+  const a = await client.open({ kind: 'token', device: 'A', text: { zh: '插入 UKEY', en: 'Insert UKEY 1' }, expect: 'a blank UKEY' });
+  const b = await client.open({ kind: 'confirm', device: 'B', text: { zh: '复位', en: 'Reset device B' } });
+  await client.notice('first message');
+  await client.seen(a, [{ serial: 'SN000001', label: 'UKEY-1', status: 'checking' }]);
+  const line = page.locator(`[data-prompt="${a}"] [data-serial=SN000001]`);
+  await expect(line).toHaveAttribute('data-status', 'checking');
+  await expect(page.locator('#notices li')).toHaveText(['first message']);
+  // Each element marked: an element drawn again is a new one, without the mark.
+  const mark = (): Promise<void> => page.evaluate(`for (const e of document.querySelectorAll('[data-serial], #notices li, [data-prompt]')) e.mark = 1`);
+  const marked = (selector: string): Promise<boolean> => page.locator(selector).first().evaluate((e) => (e as unknown as { mark?: number }).mark === 1);
+  await mark();
+  await client.note(a, 'UKEY-9 is not blank');
+  await expect(page.locator(`[data-prompt="${a}"] .notes li`)).toHaveText(['UKEY-9 is not blank']);
+  expect(await marked(`[data-prompt="${a}"] [data-serial=SN000001]`)).toBe(true);
+  expect(await marked('#notices li')).toBe(true);
+  expect(await marked(`[data-prompt="${b}"]`)).toBe(true);
+  // What changed is drawn anew.
+  await client.seen(a, [{ serial: 'SN000001', label: 'UKEY-1', status: 'fits' }]);
+  await expect(line).toHaveAttribute('data-status', 'fits');
+  expect(await marked(`[data-prompt="${a}"] [data-serial=SN000001]`)).toBe(false);
+  expect(await marked('#notices li')).toBe(true);
+  await client.withdraw(a, 'test over');
+  await client.withdraw(b, 'test over');
+  await page.close();
+});
+
 test('station: a closed tab loses nothing — the reopened page shows the pending prompt and answers it', async () => {
   const first = await openPage();
   const confirming = client.confirm({ zh: '立即关闭设备 B（断电），然后确认。', en: 'Switch device B off now (pull the power), then confirm.' }, 'B');

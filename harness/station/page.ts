@@ -11,6 +11,23 @@ let version = 0;
 let paused = false;
 const cards = new Map();
 
+// What the page changes it changes only when it differs: a state arrives for every note and every
+// UKEY sighting of a worker (many a second while UKEYs are checked), and each text or list set
+// anew, even to what it was, makes the browser restyle and lay out the page again.
+function setText(e, text) {
+  if (e.textContent !== text) e.textContent = text;
+}
+function setHidden(e, hidden) {
+  if (e.hidden !== hidden) e.hidden = hidden;
+}
+/** Fills a list with one item per entry (make(entry) builds it), unless it holds these entries already. */
+function setList(ul, entries, make) {
+  const key = JSON.stringify(entries);
+  if (ul.dataset.sig === key) return;
+  ul.dataset.sig = key;
+  ul.replaceChildren(...entries.map(make));
+}
+
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -124,29 +141,28 @@ function buildCard(p) {
 function updateLive(card, p) {
   const seen = card.querySelector('.seen');
   if (seen) {
-    seen.textContent = '';
-    if (!p.seen || !p.seen.length) seen.append(el('li', { 'data-status': 'absent' }, '未检测到 UKEY No UKEY detected'));
-    for (const s of p.seen || []) {
-      seen.append(el('li', { 'data-status': s.status, 'data-serial': s.serial }, 'UKEY "' + s.label + '" (序列号 serial ' + s.serial + '): ' + STATUS_TEXT[s.status] + (s.message ? ' — ' + s.message : '')));
-    }
+    const absent = { status: 'absent' };
+    setList(seen, p.seen && p.seen.length ? p.seen : [absent], (s) => s === absent || s.status === 'absent'
+      ? el('li', { 'data-status': 'absent' }, '未检测到 UKEY No UKEY detected')
+      : el('li', { 'data-status': s.status, 'data-serial': s.serial }, 'UKEY "' + s.label + '" (序列号 serial ' + s.serial + '): ' + STATUS_TEXT[s.status] + (s.message ? ' — ' + s.message : '')));
   }
-  const notes = card.querySelector('.notes');
-  notes.textContent = '';
-  for (const n of p.notes) notes.append(el('li', {}, n));
+  setList(card.querySelector('.notes'), p.notes, (n) => el('li', {}, n));
 }
 
 function render(s) {
   paused = s.paused;
-  document.title = (s.prompts.length ? '(' + s.prompts.length + ') ' : '') + '操作台 Operator station · ' + s.run.title;
-  $('#title').textContent = s.run.title;
+  const title = (s.prompts.length ? '(' + s.prompts.length + ') ' : '') + '操作台 Operator station · ' + s.run.title;
+  if (document.title !== title) document.title = title;
+  setText($('#title'), s.run.title);
   const bar = $('#runProgress');
-  bar.max = Math.max(s.run.total, 1);
-  bar.value = s.run.done;
-  $('#runText').textContent = '测试 tests ' + s.run.done + '/' + s.run.total + (s.run.failed ? ' · 失败 failed ' + s.run.failed : '');
-  $('#current').textContent = s.run.current ? '当前测试 current test: ' + s.run.current.test : '';
-  $('#pause').textContent = s.paused ? '继续 Resume' : '暂停 Pause';
-  $('#pausedBanner').hidden = !s.paused;
-  $('#pausedBanner').textContent = '已暂停 Paused: 新提示暂不显示 new prompts are held' + (s.held ? ' (' + s.held + ' 等待中 waiting)' : '');
+  const max = Math.max(s.run.total, 1);
+  if (bar.max !== max) bar.max = max;
+  if (bar.value !== s.run.done) bar.value = s.run.done;
+  setText($('#runText'), '测试 tests ' + s.run.done + '/' + s.run.total + (s.run.failed ? ' · 失败 failed ' + s.run.failed : ''));
+  setText($('#current'), s.run.current ? '当前测试 current test: ' + s.run.current.test : '');
+  setText($('#pause'), s.paused ? '继续 Resume' : '暂停 Pause');
+  setHidden($('#pausedBanner'), !s.paused);
+  setText($('#pausedBanner'), '已暂停 Paused: 新提示暂不显示 new prompts are held' + (s.held ? ' (' + s.held + ' 等待中 waiting)' : ''));
   const box = $('#prompts');
   const ids = new Set(s.prompts.map((p) => p.id));
   for (const [id, c] of cards) if (!ids.has(id)) { c.el.remove(); cards.delete(id); }
@@ -165,18 +181,16 @@ function render(s) {
     updateLive(c.el, p);
   }
   tick();
-  $('#idle').hidden = s.prompts.length > 0;
-  const notices = $('#notices');
-  notices.textContent = '';
-  for (const n of s.notices) notices.append(el('li', {}, n));
+  setHidden($('#idle'), s.prompts.length > 0);
+  setList($('#notices'), s.notices, (n) => el('li', {}, n));
 }
 
 // Time left on each prompt, as the worker counts it (paused time is not counted: it starts when shown).
 function tick() {
   for (const e of document.querySelectorAll('[data-until]')) {
     const s = Math.max(0, Math.round((Number(e.dataset.until) - Date.now()) / 1000));
-    e.textContent = '剩余时间 time left ' + Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
-    e.classList.toggle('warn', s < 60);
+    setText(e, '剩余时间 time left ' + Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0'));
+    if (e.classList.contains('warn') !== (s < 60)) e.classList.toggle('warn', s < 60);
   }
 }
 setInterval(tick, 1000);
@@ -193,7 +207,7 @@ async function loop() {
       if (!r.ok) throw new Error('HTTP ' + r.status);
       const s = await r.json();
       version = s.version;
-      $('#conn').textContent = '';
+      setText($('#conn'), '');
       render(s);
     } catch (e) {
       $('#conn').textContent = '与操作台的连接中断，重试中（运行可能已结束）Lost the connection to the station; retrying… (the run may have ended)';
