@@ -58,13 +58,25 @@ export function parseManagerCard(en: string): { step: string; params: Map<string
 const list = (v: string | undefined): string[] => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
 /**
- * Waits until `condition` (a JavaScript expression) holds on `page`, checked in the page on every
- * animation frame. Playwright's own waits (locator.waitFor, an action on an element not there yet)
- * look again after 20, 50, 100, 100 and then every 500 ms, so a card drawn 80 ms after the last
- * answer was seen only at 170 ms; a person looking at the page sees it at once.
+ * Waits until `condition` (a JavaScript expression) holds on `page`, checked in the page at once
+ * and again on every change of the page's document (a MutationObserver). Playwright's own waits
+ * (locator.waitFor, an action on an element not there yet) look again after 20, 50, 100, 100 and
+ * then every 500 ms, so a card drawn 80 ms after the last answer was seen only at 170 ms; a
+ * person looking at the page sees it at once. Checked on every animation frame instead (polling
+ * 'raf'), the browser draws 60 frames a second while the person waits, most of the rehearsal.
  */
 async function until(page: Page, condition: string, timeout: number): Promise<void> {
-  await page.waitForFunction(condition, undefined, { timeout, polling: 'raf' });
+  const held = await page.evaluate(
+    `new Promise((resolve) => {
+      const check = () => { try { return !!(${condition}); } catch { return false; } };
+      if (check()) return resolve(true);
+      let timer;
+      const seen = new MutationObserver(() => { if (check()) { seen.disconnect(); clearTimeout(timer); resolve(true); } });
+      seen.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+      timer = setTimeout(() => { seen.disconnect(); resolve(false); }, ${timeout});
+    })`,
+  );
+  if (!held) throw new Error(`Timeout ${timeout}ms exceeded waiting for ${condition}`);
 }
 
 /**
