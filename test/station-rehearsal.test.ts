@@ -107,14 +107,17 @@ function nestedEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** A catalog row's title: its id first (DMK-01, KS-08, …). */
 const CATALOG_ROW = /^[A-Z]+-\d\d /;
 
-/** The catalog's row titles as the rehearsal target lists them (`playwright test --list`). */
+/** The catalog's row titles as the rehearsal target lists them (`playwright test --list`), listed once per worker. */
+let listed: string[] | undefined;
 function catalogTitles(outputDir: string): string[] {
-  const listed = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--list', '--project=rehearsal', '--reporter=json', 'scenarios'], {
+  if (listed) return [...listed];
+  const run = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--list', '--project=rehearsal', '--reporter=json', 'scenarios'], {
     encoding: 'utf8',
     env: nestedEnv({ EVSM_LAB_FILE: LAB, EVSM_LAB_OUTPUT: outputDir }),
   });
-  expect(listed.status, listed.stderr).toBe(0);
-  return specTitles(JSON.parse(listed.stdout) as JsonSuite).filter((t) => CATALOG_ROW.test(t));
+  expect(run.status, run.stderr).toBe(0);
+  listed = specTitles(JSON.parse(run.stdout) as JsonSuite).filter((t) => CATALOG_ROW.test(t));
+  return [...listed];
 }
 
 /**
