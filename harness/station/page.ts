@@ -20,11 +20,13 @@ function setText(e, text) {
 function setHidden(e, hidden) {
   if (e.hidden !== hidden) e.hidden = hidden;
 }
+/** What each list was last filled with (kept off the DOM, so the text is not there twice). */
+const drawn = new WeakMap();
 /** Fills a list with one item per entry (make(entry) builds it), unless it holds these entries already. */
 function setList(ul, entries, make) {
   const key = JSON.stringify(entries);
-  if (ul.dataset.sig === key) return;
-  ul.dataset.sig = key;
+  if (drawn.get(ul) === key) return;
+  drawn.set(ul, key);
   ul.replaceChildren(...entries.map(make));
 }
 
