@@ -11,7 +11,7 @@
  *    The DMK check value itself comes from the management port when the lab file gives one (the
  *    VsmManager side); a real SJJ1310 has no host command for it.
  */
-import { EvsmClient, EvsmCommandError, EvsmUnavailableError, keyAt, type KeyFlag, type StoredKeyInfo } from '../../drivers/evsm/index.ts';
+import { commands, EvsmClient, EvsmCommandError, EvsmUnavailableError, keyAt, type KeyFlag, type StoredKeyInfo } from '../../drivers/evsm/index.ts';
 import { ManagementError, ManagerClient } from '../../drivers/evsm/manager/index.ts';
 import type { Evidence } from '../evidence/evidence.ts';
 import { errorText } from '../evidence/transcript.ts';
@@ -23,8 +23,6 @@ import { noteCheck, noteMode } from './verification.ts';
 /** Every index an SJJ1310 can hold a key at (protocol decision 7). */
 export const ALL_INDICES: readonly number[] = Array.from({ length: 2048 }, (_, i) => i + 1);
 const FACTORY_LMK_KCV = '0000000000000000';
-/** KG: no key at this index. */
-const NO_KEY = '45';
 /** X8: device not initialized (no DMK). */
 const NO_DMK = '13';
 /** How long a verification waits for a device its client still marks down (just restarted). */
@@ -119,7 +117,7 @@ export async function connectDevice(slot: DeviceSlot, on: VerifiedOn, evidence: 
         const k = await device.evidence.transcript.around(name, 'KG key info', { index }, () => onDevice(() => client.keyInfo(index)), (r) => ({ type: typeName(r.keyType), flag: r.scheme, kcv: r.kcv }));
         return keyInfoOf({ ...k, index });
       } catch (e) {
-        if (e instanceof EvsmCommandError && e.errorCode === NO_KEY) return undefined;
+        if (e instanceof EvsmCommandError && e.errorCode === commands.KG_NO_KEY) return undefined;
         throw e;
       }
     },
