@@ -9,13 +9,13 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { foregroundGroup, interruptRun } from '../drivers/ukey/terminal.ts';
 import { readResults } from '../reports/playwright-results.ts';
 import { LEGS_FILE } from '../reports/run-legs.ts';
+import { freePorts } from './support/free-port.ts';
 import { until } from './support/until.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,18 +26,6 @@ const LONG = 60_000;
 
 const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
 const screen = (session: string): string => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session);
-
-
-/** Ports free now (the kernel picks them), so a run beside another does not collide. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((ok) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => ok(s));
-  })));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
-  return ports;
-}
 
 /** Scenario id → the status of its last result, from Playwright's JSON report (scenario tests only). */
 function lastResults(file: string): Record<string, string> {

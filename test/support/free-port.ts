@@ -1,16 +1,21 @@
 /** TCP ports free on 127.0.0.1 now, for tests that must name a port before the server starts. */
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 
 /** A port the kernel hands out for a listener now (listened on once and closed). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0];
+}
+
+/** `n` different ports the kernel hands out for listeners now (all held open at once, so none twice, then closed). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  })));
+  const ports = servers.map((srv) => (srv.address() as { port: number }).port);
+  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  return ports;
 }
 
 /** Whether a listener can open 127.0.0.1:`port` now. */
