@@ -144,7 +144,7 @@ function updateLive(card, p) {
   const seen = card.querySelector('.seen');
   if (seen) {
     const absent = { status: 'absent' };
-    setList(seen, p.seen && p.seen.length ? p.seen : [absent], (s) => s === absent || s.status === 'absent'
+    setList(seen, p.seen && p.seen.length ? p.seen : [absent], (s) => s === absent
       ? el('li', { 'data-status': 'absent' }, '未检测到 UKEY No UKEY detected')
       : el('li', { 'data-status': s.status, 'data-serial': s.serial }, 'UKEY "' + s.label + '" (序列号 serial ' + s.serial + '): ' + STATUS_TEXT[s.status] + (s.message ? ' — ' + s.message : '')));
   }
